@@ -1,0 +1,295 @@
+"""The graph core: topological order, the backward driver, hooks and anomaly checks.
+
+Written once; `Value` and `Tensor` both use it, and so do the visualizer and the gradient
+checker. A *node* is any object with these attributes (the engines declare them as slots):
+
+    requires_grad   does a gradient flow into this node?
+    grad            the gradient that backward() accumulated here
+    _op             the op that made it (it has a `.name`), or None for a leaf
+    _parents        the nodes it was made from, in argument order
+    _ctx            constants the op saved for its derivative (an exponent, a dim, a mask)
+    _g              the gradient pending for it during a backward pass, else None
+    _hooks          functions to call on its gradient, or None
+    _retains_grad   write the gradient into `.grad`? (every Value; leaf Tensors)
+    _freed          has a backward pass (without retain_graph) already used it?
+
+and these methods, where each engine plugs in its own arithmetic:
+
+    _vjps(g, create_graph)      the chain rule's local step: one gradient per parent (None
+                                for a parent that needs none), given the gradient g of the node
+    _accumulate_grad(g)         add this pass's gradient into `.grad`
+    _seed_grad(grad, create_graph)  the starting gradient for a root (None means "ones")
+    _wrap_grad(g) / _unwrap_grad(u, create_graph)  convert between the pass's raw gradient
+                                and what hooks see (a Tensor's pass runs on bare arrays)
+    _raw()                      the node's number or array, for messages and checks
+    _is_finite(x), _is_nan(x)   for anomaly checks
+
+Gradients are raw numbers/arrays during an ordinary pass (fast), and nodes of the engine
+when `create_graph=True`, so that the pass itself is recorded and can be differentiated again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from .mode import MODE
+
+__all__ = [
+    "AnomalyError",
+    "RemovableHandle",
+    "topological_order",
+    "backward",
+    "grad",
+    "register_hook",
+    "check_forward",
+]
+
+Node = Any  # anything that follows the node protocol above
+Observer = Callable[[Node, Any, Sequence[Any]], None]
+
+
+class AnomalyError(RuntimeError):
+    """Raised inside `detect_anomaly()` at the first op that makes NaN or inf."""
+
+
+def topological_order(roots: Iterable[Node]) -> list[Node]:
+    """Every node that needs a gradient, reachable from `roots`, parents before children.
+
+    Iterative depth-first search, so a chain a million nodes deep needs no recursion. Parents
+    are visited in argument order, so the order is the same on every run.
+    """
+    order: list[Node] = []
+    seen: set[Node] = set()
+    stack: list[tuple[Node, bool]] = [(r, False) for r in reversed(list(roots))]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            order.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        for parent in reversed(node._parents):
+            if parent.requires_grad and parent not in seen:
+                stack.append((parent, False))
+    return order
+
+
+_FREED = (
+    "backward through the graph a second time: op '{op}' already had its backward run and its "
+    "saved values freed. Gradients would silently double. Pass retain_graph=True to the first "
+    "backward() if you really need a second pass, or recompute the forward."
+)
+
+
+def _run_graph(
+    roots: Sequence[Node],
+    seeds: Sequence[Any],
+    *,
+    retain_graph: bool,
+    create_graph: bool,
+    capture: Sequence[Node] | None = None,
+    observer: Observer | None = None,
+) -> dict[Node, Any]:
+    """The backward driver: visit nodes from the roots down, applying the chain rule at each.
+
+    A node's gradient is complete once every child has added its share, which reverse
+    topological order guarantees; then its hooks run, `.grad` is updated, and each parent gets
+    `vjp` of it. With `capture`, gradients of those nodes are returned and no `.grad` changes.
+    `observer(node, g, parent_grads)` sees every step in the order it runs (the step-through
+    viewer uses it, so it shows the engine's own traversal).
+    """
+    order = topological_order(roots)
+    for root, seed in zip(roots, seeds):
+        root._g = seed if root._g is None else root._g + seed
+    wanted = set(capture) if capture is not None else None
+    captured: dict[Node, Any] = {}
+    anomaly = MODE.anomaly
+    saved_mode = MODE.grad_enabled
+    MODE.grad_enabled = create_graph  # the pass records itself only for higher-order grads
+    try:
+        for node in reversed(order):
+            g = node._g
+            if g is None:  # nothing flowed here (e.g. only reachable through a no-grad branch)
+                continue
+            node._g = None
+            if node._hooks:
+                g = _run_hooks(node, g, create_graph)
+            if wanted is not None:
+                if node in wanted:
+                    captured[node] = g
+            elif node._retains_grad:
+                node._accumulate_grad(g)
+            op = node._op
+            if op is None:
+                continue
+            if node._freed:
+                raise RuntimeError(_FREED.format(op=op.name))
+            parent_grads = node._vjps(g, create_graph)
+            if anomaly:
+                _check_backward(node, parent_grads)
+            for parent, pg in zip(node._parents, parent_grads):
+                if pg is not None:
+                    pending = parent._g
+                    parent._g = pg if pending is None else pending + pg
+            if observer is not None:
+                observer(node, g, parent_grads)
+            if not retain_graph:
+                node._freed = True
+    finally:
+        MODE.grad_enabled = saved_mode
+        for node in order:  # after an error, leave no half-finished pass behind
+            node._g = None
+    return captured
+
+
+def _as_seq(x: Any) -> list[Any]:
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _check_roots(roots: Sequence[Node], what: str) -> None:
+    for i, root in enumerate(roots):
+        if not root.requires_grad:
+            raise RuntimeError(
+                f"{what}: output {i} does not require grad, so there is no graph to differentiate. "
+                "Was it computed under no_grad(), or from inputs without requires_grad=True?"
+            )
+
+
+def backward(
+    roots: Node | Sequence[Node],
+    grads: Any = None,
+    *,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    observer: Observer | None = None,
+) -> None:
+    """Accumulate d(roots)/d(node) into `.grad` of every node that keeps its gradient.
+
+    `grads` are the gradients of some later scalar with respect to each root (None means 1 for
+    a scalar root). The graph is freed afterwards unless `retain_graph=True`.
+    """
+    roots = _as_seq(roots)
+    grads = [None] * len(roots) if grads is None else _as_seq(grads)
+    if len(grads) != len(roots):
+        raise ValueError(f"backward: got {len(roots)} outputs but {len(grads)} gradients")
+    _check_roots(roots, "backward")
+    seeds = [r._seed_grad(g, create_graph) for r, g in zip(roots, grads)]
+    if retain_graph is None:
+        retain_graph = create_graph
+    _run_graph(
+        roots, seeds, retain_graph=retain_graph, create_graph=create_graph, observer=observer
+    )
+
+
+def grad(
+    outputs: Node | Sequence[Node],
+    inputs: Node | Sequence[Node],
+    grad_outputs: Any = None,
+    *,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Any, ...]:
+    """Return d(outputs)/d(inputs) without touching any `.grad` (as `torch.autograd.grad`).
+
+        x = Value(2.0); y = x ** 3
+        (dy,) = grad(y, x, create_graph=True)    # 3x^2 = 12, itself differentiable
+        (d2y,) = grad(dy, x)                     # 6x = 12
+    """
+    outputs, inputs = _as_seq(outputs), _as_seq(inputs)
+    grad_outputs = [None] * len(outputs) if grad_outputs is None else _as_seq(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: got {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
+    _check_roots(outputs, "grad")
+    for i, x in enumerate(inputs):
+        if not x.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad")
+    seeds = [o._seed_grad(g, create_graph) for o, g in zip(outputs, grad_outputs)]
+    if retain_graph is None:
+        retain_graph = create_graph
+    captured = _run_graph(
+        outputs, seeds, retain_graph=retain_graph, create_graph=create_graph, capture=inputs
+    )
+    result = []
+    for i, x in enumerate(inputs):
+        if x not in captured:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad: input {i} is not used to compute the outputs; "
+                    "pass allow_unused=True to get None for it"
+                )
+            result.append(None)
+        else:
+            result.append(x._wrap_grad(captured[x]))
+    return tuple(result)
+
+
+class RemovableHandle:
+    """Returned by `register_hook`; `.remove()` takes the hook off again."""
+
+    def __init__(self, hooks: list[Callable[..., Any]], fn: Callable[..., Any]) -> None:
+        self._hooks, self._fn = hooks, fn
+
+    def remove(self) -> None:
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
+
+
+def register_hook(node: Node, fn: Callable[[Any], Any]) -> RemovableHandle:
+    """Call `fn(grad)` when the node's gradient is complete; a non-None result replaces it."""
+    if not node.requires_grad:
+        raise RuntimeError("register_hook: cannot register a hook on a node that does not require grad")
+    if node._hooks is None:
+        node._hooks = []
+    node._hooks.append(fn)
+    return RemovableHandle(node._hooks, fn)
+
+
+def _run_hooks(node: Node, g: Any, create_graph: bool) -> Any:
+    user = node._wrap_grad(g)
+    for hook in list(node._hooks):
+        result = hook(user)
+        if result is not None:
+            user = result
+    return node._unwrap_grad(user, create_graph)
+
+
+def _bad_kind(node: Node, x: Any) -> str:
+    return "NaN" if node._is_nan(x) else "inf"
+
+
+def check_forward(node: Node) -> None:
+    """Anomaly mode's forward check, called by the engines right after an op runs."""
+    out = node._raw()
+    if not node._is_finite(out):
+        inputs = ", ".join(_short(p._raw()) for p in node._parents)
+        raise AnomalyError(
+            f"forward of '{node._op.name}' produced {_bad_kind(node, out)} "
+            f"from inputs ({inputs}). The first bad value appears here."
+        )
+
+
+def _check_backward(node: Node, parent_grads: Sequence[Any]) -> None:
+    for i, pg in enumerate(parent_grads):
+        if pg is None:
+            continue
+        raw = pg._raw() if hasattr(pg, "_raw") else pg
+        if not node._is_finite(raw):
+            inputs = ", ".join(_short(p._raw()) for p in node._parents)
+            raise AnomalyError(
+                f"backward of '{node._op.name}' produced {_bad_kind(node, raw)} in the gradient "
+                f"for its input {i}; inputs were ({inputs}). The first bad gradient appears here."
+            )
+
+
+def _short(x: Any) -> str:
+    """A value for an error message: numbers in full, arrays by shape and a few entries."""
+    shape = getattr(x, "shape", None)
+    if shape is None or shape == ():
+        return repr(float(x))
+    flat = x.reshape(-1)[:4].tolist()
+    more = ", ..." if x.size > 4 else ""
+    return f"array{tuple(shape)} [{', '.join(f'{v:.4g}' for v in flat)}{more}]"

@@ -1,0 +1,441 @@
+"""The scalar engine: a Python float that remembers how it was made.
+
+    a, b, c = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c")
+    L = (a * b + c).tanh()
+    L.backward()
+    a.grad          # dL/da = (1 - L**2) * b
+
+Every op is one row of the table below: its forward on floats and, for each argument, its
+local derivative d(out)/d(arg) written in terms of `out` and the arguments. The backward
+driver (autograd/graph.py) multiplies each local derivative by the gradient flowing into the
+op and adds the product to the argument: that is the chain rule, and the only place it runs.
+
+The derivative rules use arithmetic and the small functions `exp, log, sin, cos, erf,
+sigmoid` defined here, which work on floats and on Values alike. So one rule serves both the
+fast path (floats) and `backward(create_graph=True)`, where the rule is evaluated on Values and
+the gradients can be differentiated again.
+
+Undefined results follow Python's float arithmetic: 1/0, log(0), sqrt(-1) and exp(1000) raise
+(ZeroDivisionError, ValueError, OverflowError) with a message naming the op and its inputs,
+in forward and in backward alike. Overflow that Python floats let through silently
+(1e200 * 1e200 = inf) propagates as inf/nan; `detect_anomaly()` finds the op where it starts.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from .autograd import graph
+from .autograd.mode import MODE
+
+__all__ = ["Value", "Op"]
+
+
+class Op(NamedTuple):
+    """One row of the table: a name, the forward on floats, one local derivative per argument."""
+
+    name: str
+    forward: Callable[..., float]
+    derivatives: tuple[Callable[..., Any], ...]  # d(out)/d(arg_i) as a function of (out, *args)
+    domain: str = ""  # what the inputs must satisfy, said when they do not
+
+
+# ---- functions that work on floats and on Values, for the derivative rules ----------------------
+
+
+def exp(x):
+    return x.exp() if isinstance(x, Value) else math.exp(x)
+
+
+def log(x):
+    return x.log() if isinstance(x, Value) else math.log(x)
+
+
+def sin(x):
+    return x.sin() if isinstance(x, Value) else math.sin(x)
+
+
+def cos(x):
+    return x.cos() if isinstance(x, Value) else math.cos(x)
+
+
+def erf(x):
+    return x.erf() if isinstance(x, Value) else math.erf(x)
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:  # the two forms keep exp() from overflowing on either side
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def sigmoid(x):
+    return x.sigmoid() if isinstance(x, Value) else _sigmoid(x)
+
+
+def _softplus(x: float) -> float:
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))  # log(1 + e^x) without overflow
+
+
+def _gelu(x: float) -> float:
+    return 0.5 * x * (1.0 + math.erf(x / SQRT2))
+
+
+SQRT2 = math.sqrt(2.0)
+INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _ge_else(a, b, if_greater, if_tie, if_less):
+    return if_greater if a > b else (if_tie if a == b else if_less)
+
+
+# ---- the table: forward and local derivatives, side by side --------------------------------------
+# Each derivative is called as d(out, *args); ops with a constant (an exponent, a slope) get it
+# as their last argument, and it has no derivative of its own.
+
+ADD = Op("+", lambda a, b: a + b, (
+    lambda out, a, b: 1.0,                       # d(a+b)/da = 1
+    lambda out, a, b: 1.0,                       # d(a+b)/db = 1
+))
+SUB = Op("-", lambda a, b: a - b, (
+    lambda out, a, b: 1.0,                       # d(a-b)/da = 1
+    lambda out, a, b: -1.0,                      # d(a-b)/db = -1
+))
+MUL = Op("*", lambda a, b: a * b, (
+    lambda out, a, b: b,                         # d(ab)/da = b
+    lambda out, a, b: a,                         # d(ab)/db = a
+))
+DIV = Op("/", lambda a, b: a / b, (
+    lambda out, a, b: 1.0 / b,                   # d(a/b)/da = 1/b
+    lambda out, a, b: -a / (b * b),              # d(a/b)/db = -a/b^2
+), domain="the divisor must not be zero")
+NEG = Op("neg", lambda a: -a, (
+    lambda out, a: -1.0,                         # d(-a)/da = -1
+))
+POW_CONST = Op("**", lambda a, n: math.pow(a, n), (
+    lambda out, a, n: n * a ** (n - 1),          # d(a^n)/da = n a^(n-1)
+), domain="a negative base needs an integer exponent, and 0 a non-negative one")
+POW = Op("**", lambda a, b: math.pow(a, b), (
+    lambda out, a, b: b * a ** (b - 1),          # d(a^b)/da = b a^(b-1)
+    lambda out, a, b: out * log(a) if a != 0 else 0.0,  # d(a^b)/db = a^b ln(a)
+), domain="d/d(exponent) needs a positive base; a negative base needs an integer exponent")
+EXP = Op("exp", math.exp, (
+    lambda out, a: out,                          # d(e^a)/da = e^a
+), domain="exp overflows float64 above 709.78")
+LOG = Op("log", math.log, (
+    lambda out, a: 1.0 / a,                      # d(ln a)/da = 1/a
+), domain="log needs a positive input")
+SQRT = Op("sqrt", math.sqrt, (
+    lambda out, a: 0.5 / out,                    # d(sqrt a)/da = 1/(2 sqrt a)
+), domain="sqrt needs a non-negative input, and its derivative is infinite at 0")
+TANH = Op("tanh", math.tanh, (
+    lambda out, a: 1.0 - out * out,              # d(tanh a)/da = 1 - tanh^2 a
+))
+SIGMOID = Op("sigmoid", _sigmoid, (
+    lambda out, a: out * (1.0 - out),            # d(s(a))/da = s(a)(1 - s(a))
+))
+RELU = Op("relu", lambda a: a if a > 0 else 0.0, (
+    lambda out, a: 1.0 if a > 0 else 0.0,        # 1 for a > 0, else 0 (0 at the kink, as torch)
+))
+LEAKY_RELU = Op("leaky_relu", lambda a, slope: a if a > 0 else slope * a, (
+    lambda out, a, slope: 1.0 if a > 0 else slope,  # 1 for a > 0, else the slope
+))
+GELU = Op("gelu", _gelu, (                       # gelu(a) = a Phi(a), Phi the normal CDF
+    lambda out, a: 0.5 * (1.0 + erf(a / SQRT2)) + a * exp(-0.5 * a * a) * INV_SQRT_2PI,
+))                                               #   d/da = Phi(a) + a phi(a)
+SOFTPLUS = Op("softplus", _softplus, (
+    lambda out, a: sigmoid(a),                   # d(ln(1 + e^a))/da = sigmoid(a)
+))
+SIN = Op("sin", math.sin, (
+    lambda out, a: cos(a),                       # d(sin a)/da = cos a
+))
+COS = Op("cos", math.cos, (
+    lambda out, a: -sin(a),                      # d(cos a)/da = -sin a
+))
+ERF = Op("erf", math.erf, (
+    lambda out, a: TWO_OVER_SQRT_PI * exp(-a * a),  # d(erf a)/da = 2/sqrt(pi) e^(-a^2)
+))
+ABS = Op("abs", abs, (
+    lambda out, a: _ge_else(a, 0.0, 1.0, 0.0, -1.0),  # sign(a) (0 at the kink, as torch)
+))
+MAXIMUM = Op("maximum", max, (                   # a tie splits the gradient evenly, as torch
+    lambda out, a, b: _ge_else(a, b, 1.0, 0.5, 0.0),
+    lambda out, a, b: _ge_else(a, b, 0.0, 0.5, 1.0),
+))
+MINIMUM = Op("minimum", min, (
+    lambda out, a, b: _ge_else(a, b, 0.0, 0.5, 1.0),
+    lambda out, a, b: _ge_else(a, b, 1.0, 0.5, 0.0),
+))
+
+
+# ---- the node -----------------------------------------------------------------------------------
+
+
+def _as_float(x: Any, what: str) -> float:
+    if isinstance(x, numbers.Real):  # int, float, bool, numpy scalars
+        return float(x)
+    raise TypeError(
+        f"{what} takes a real number, got {type(x).__name__} ({x!r:.60}); "
+        "wrap numbers as Value(3.0), or use Tensor for arrays"
+    )
+
+
+def _lift(x: Any, op: str) -> Value:
+    return x if isinstance(x, Value) else _leaf(_as_float(x, f"Value {op}"))
+
+
+def _leaf(data: float) -> Value:
+    v = object.__new__(Value)
+    v.data, v.grad, v.label = data, 0.0, ""
+    v._op, v._parents, v._ctx, v._g, v._hooks, v._freed = None, (), (), None, None, False
+    return v
+
+
+def _failed(op: Op, args: tuple, err: Exception, when: str) -> Exception:
+    shown = ", ".join(repr(float(getattr(a, "data", a))) for a in args)
+    why = f"; {op.domain}" if op.domain else ""
+    return type(err)(f"{when} of Value op '{op.name}' at ({shown}): {err}{why}")
+
+
+def _apply(op: Op, parents: tuple[Value, ...], ctx: tuple = ()) -> Value:
+    """Run an op's forward on its parents' floats and, in grad mode, record the op."""
+    args = [p.data for p in parents]
+    try:
+        data = float(op.forward(*args, *ctx))
+    except (ArithmeticError, ValueError) as err:
+        raise _failed(op, (*args, *ctx), err, "forward") from None
+    out = _leaf(data)
+    if MODE.grad_enabled:
+        out._op, out._parents, out._ctx = op, parents, ctx
+        if MODE.anomaly:
+            graph.check_forward(out)
+    return out
+
+
+class Value:
+    """A scalar (float64) node of a computation graph; `backward()` fills in `.grad`."""
+
+    __slots__ = ("data", "grad", "label", "_op", "_parents", "_ctx", "_g", "_hooks", "_freed",
+                 "__weakref__")
+    requires_grad = True  # every Value takes part in backward and keeps its .grad
+    _retains_grad = True
+
+    def __init__(self, data: float, label: str = "") -> None:
+        self.data = _as_float(data, "Value()")
+        self.grad: Any = 0.0
+        self.label = label
+        self._op, self._parents, self._ctx = None, (), ()
+        self._g, self._hooks, self._freed = None, None, False
+
+    # ---- what a learner looks at
+    @property
+    def op(self) -> str:
+        """The name of the op that made this Value ('' for an input)."""
+        return self._op.name if self._op is not None else ""
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The Values this one was computed from, in argument order."""
+        return self._parents
+
+    @property
+    def name(self) -> str:
+        return self.label
+
+    @name.setter
+    def name(self, label: str) -> None:
+        self.label = label
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data:.6g}, grad={_fmt(self.grad)}{label})"
+
+    def __float__(self) -> float:
+        return self.data
+
+    def item(self) -> float:
+        return self.data
+
+    # ---- arithmetic (reflected forms keep the data-flow order: 2 * a has parents (2, a))
+    def __add__(self, other: Any) -> Value:
+        return _apply(ADD, (self, _lift(other, "+")))
+
+    def __radd__(self, other: Any) -> Value:
+        return _apply(ADD, (_lift(other, "+"), self))
+
+    def __sub__(self, other: Any) -> Value:
+        return _apply(SUB, (self, _lift(other, "-")))
+
+    def __rsub__(self, other: Any) -> Value:
+        return _apply(SUB, (_lift(other, "-"), self))
+
+    def __mul__(self, other: Any) -> Value:
+        return _apply(MUL, (self, _lift(other, "*")))
+
+    def __rmul__(self, other: Any) -> Value:
+        return _apply(MUL, (_lift(other, "*"), self))
+
+    def __truediv__(self, other: Any) -> Value:
+        return _apply(DIV, (self, _lift(other, "/")))
+
+    def __rtruediv__(self, other: Any) -> Value:
+        return _apply(DIV, (_lift(other, "/"), self))
+
+    def __neg__(self) -> Value:
+        return _apply(NEG, (self,))
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __pow__(self, other: Any) -> Value:
+        if isinstance(other, Value):
+            return _apply(POW, (self, other))
+        return _apply(POW_CONST, (self,), (_as_float(other, "Value **"),))
+
+    def __rpow__(self, other: Any) -> Value:
+        return _apply(POW, (_lift(other, "**"), self))
+
+    # ---- functions
+    def exp(self) -> Value:
+        return _apply(EXP, (self,))
+
+    def log(self) -> Value:
+        return _apply(LOG, (self,))
+
+    def sqrt(self) -> Value:
+        return _apply(SQRT, (self,))
+
+    def tanh(self) -> Value:
+        return _apply(TANH, (self,))
+
+    def sigmoid(self) -> Value:
+        return _apply(SIGMOID, (self,))
+
+    def relu(self) -> Value:
+        return _apply(RELU, (self,))
+
+    def leaky_relu(self, slope: float = 0.01) -> Value:
+        return _apply(LEAKY_RELU, (self,), (_as_float(slope, "leaky_relu slope"),))
+
+    def gelu(self) -> Value:
+        return _apply(GELU, (self,))
+
+    def softplus(self) -> Value:
+        return _apply(SOFTPLUS, (self,))
+
+    def sin(self) -> Value:
+        return _apply(SIN, (self,))
+
+    def cos(self) -> Value:
+        return _apply(COS, (self,))
+
+    def erf(self) -> Value:
+        return _apply(ERF, (self,))
+
+    def abs(self) -> Value:
+        return _apply(ABS, (self,))
+
+    __abs__ = abs
+
+    def maximum(self, other: Any) -> Value:
+        return _apply(MAXIMUM, (self, _lift(other, "maximum")))
+
+    def minimum(self, other: Any) -> Value:
+        return _apply(MINIMUM, (self, _lift(other, "minimum")))
+
+    # ---- comparisons look at .data and give plain bools; identity stays the hash
+    def __lt__(self, other: Any) -> bool:
+        return self.data < _data(other)
+
+    def __le__(self, other: Any) -> bool:
+        return self.data <= _data(other)
+
+    def __gt__(self, other: Any) -> bool:
+        return self.data > _data(other)
+
+    def __ge__(self, other: Any) -> bool:
+        return self.data >= _data(other)
+
+    def __eq__(self, other: Any) -> bool:  # type: ignore[override]
+        if isinstance(other, (Value, numbers.Real)):
+            return self.data == _data(other)
+        return NotImplemented
+
+    def __ne__(self, other: Any) -> bool:  # type: ignore[override]
+        if isinstance(other, (Value, numbers.Real)):
+            return self.data != _data(other)
+        return NotImplemented
+
+    __hash__ = object.__hash__
+
+    # ---- autograd
+    def backward(
+        self, grad: Any = 1.0, *, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
+        """Fill in `.grad` of this Value and of every Value it was computed from.
+
+        With `create_graph=True` the gradients are Values themselves, recorded, so they can be
+        differentiated again (second derivatives, Hessians).
+        """
+        graph.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+
+    def register_hook(self, fn: Callable[[Any], Any]) -> graph.RemovableHandle:
+        """Call `fn(grad)` when this Value's gradient is complete; a non-None result replaces it."""
+        return graph.register_hook(self, fn)
+
+    def detach(self) -> Value:
+        """A new input Value with the same number and no history."""
+        return _leaf(self.data)
+
+    # ---- the node protocol (autograd/graph.py)
+    def _vjps(self, g: Any, create_graph: bool) -> list[Any]:
+        if create_graph:  # evaluate the rules on Values, so the pass is recorded
+            out, args = self, (*self._parents, *self._ctx)
+        else:
+            out, args = self.data, (*[p.data for p in self._parents], *self._ctx)
+        try:
+            return [g * d(out, *args) for d in self._op.derivatives]
+        except (ArithmeticError, ValueError) as err:
+            raise _failed(self._op, args, err, "backward") from None
+
+    def _accumulate_grad(self, g: Any) -> None:
+        self.grad = self.grad + g
+
+    def _seed_grad(self, grad: Any, create_graph: bool) -> Any:
+        if grad is None:
+            return 1.0
+        if isinstance(grad, Value):
+            return grad if create_graph else grad.data
+        return _as_float(grad, "backward(grad=...)")
+
+    def _wrap_grad(self, g: Any) -> Any:
+        return g
+
+    def _unwrap_grad(self, g: Any, create_graph: bool) -> Any:
+        if isinstance(g, Value) and not create_graph:
+            return g.data
+        return g
+
+    def _raw(self) -> float:
+        return self.data
+
+    @staticmethod
+    def _is_finite(x: float) -> bool:
+        return math.isfinite(x)
+
+    @staticmethod
+    def _is_nan(x: float) -> bool:
+        return math.isnan(x)
+
+
+def _data(x: Any) -> float:
+    return x.data if isinstance(x, Value) else x
+
+
+def _fmt(g: Any) -> str:
+    return f"{g:.6g}" if isinstance(g, float) else repr(g)
