@@ -241,7 +241,7 @@ class RemovableHandle:
 def register_hook(node: Node, fn: Callable[[Any], Any]) -> RemovableHandle:
     """Call `fn(grad)` when the node's gradient is complete; a non-None result replaces it."""
     if not node.requires_grad:
-        raise RuntimeError("register_hook: cannot register a hook on a node that does not require grad")
+        raise RuntimeError("register_hook: the node does not require grad; no gradient reaches it")
     if node._hooks is None:
         node._hooks = []
     node._hooks.append(fn)
