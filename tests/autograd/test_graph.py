@@ -1,0 +1,159 @@
+"""The shared graph core, specified on Value graphs: order, accumulation, freeing, grad(), hooks."""
+
+import gc
+import weakref
+
+import pytest
+
+from tinygrad_edu import Value, grad
+from tinygrad_edu.autograd import topological_order
+
+
+def test_order_puts_parents_before_children_and_is_the_same_every_run():
+    a, b = Value(1.0, "a"), Value(2.0, "b")
+    c = a * b
+    d = c + a
+    e = d * c
+    orders = [[n.label or n.op for n in topological_order([e])] for _ in range(3)]
+    assert orders[0] == orders[1] == orders[2]
+    order = topological_order([e])
+    position = {id(n): i for i, n in enumerate(order)}
+    for node in order:
+        for parent in node.parents:
+            assert position[id(parent)] < position[id(node)]
+    assert len(order) == 5  # a, b, c, d, e: each node once, though a and c are used twice
+
+
+def test_a_node_used_twice_gets_both_contributions():
+    a = Value(3.0)
+    (a * a).backward()
+    assert a.grad == 6.0  # d(a^2)/da = 2a
+    b = Value(3.0)
+    (b + b).backward()
+    assert b.grad == 2.0
+
+
+def test_shared_subexpression_accumulates_through_both_paths():
+    x = Value(2.0)
+    h = x * 3.0  # used by both branches
+    y = h * h + h  # dy/dh = 2h + 1 = 13, dh/dx = 3
+    y.backward()
+    assert h.grad == 13.0
+    assert x.grad == 39.0
+
+
+def test_backward_through_a_million_node_chain_needs_no_recursion():
+    x = Value(0.5)
+    y = x
+    for _ in range(1_000_000):
+        y = y + 1.0
+    y.backward()
+    assert x.grad == 1.0
+    assert y.data == 1_000_000.5
+
+
+def test_a_second_backward_through_a_freed_graph_is_an_error_not_a_doubled_gradient():
+    x = Value(2.0)
+    y = (x * x).tanh()
+    y.backward()
+    first = x.grad
+    with pytest.raises(RuntimeError, match=r"second time.*'tanh'.*retain_graph=True"):
+        y.backward()
+    assert x.grad == first
+
+
+def test_retain_graph_allows_a_second_pass_and_grads_accumulate():
+    x = Value(2.0)
+    y = x * x
+    y.backward(retain_graph=True)
+    y.backward()
+    assert x.grad == 8.0
+
+
+def test_grad_returns_derivatives_without_touching_dot_grad():
+    x, w = Value(2.0), Value(-1.5)
+    y = x * w + x
+    dx, dw = grad(y, [x, w])
+    assert (dx, dw) == (-0.5, 2.0)
+    assert x.grad == 0.0 and w.grad == 0.0
+
+
+def test_second_derivative_of_x_cubed_at_two_is_twelve():
+    x = Value(2.0)
+    (dy,) = grad(x**3, x, create_graph=True)
+    assert dy.data == 12.0  # 3x^2
+    (d2y,) = grad(dy, x)
+    assert d2y == 12.0  # 6x
+
+
+def test_backward_with_create_graph_leaves_a_differentiable_grad():
+    x = Value(2.0)
+    (x**3).backward(create_graph=True)
+    first = x.grad
+    assert isinstance(first, Value) and first.data == 12.0
+    x.grad = 0.0
+    first.backward()
+    assert x.grad == 12.0
+
+
+def test_hessian_of_two_variable_function_matches_finite_differences():
+    def f(x, y):
+        return (x * y).sin() + x**2 * y.exp()
+
+    def fd_hessian(px, py, h=1e-4):
+        def df(axis, qx, qy):  # central difference of the gradient computed by the engine
+            a, b = Value(qx), Value(qy)
+            return grad(f(a, b), [a, b])[axis]
+
+        rows = []
+        for i in range(2):
+            dx, dy = (h, 0.0) if i == 0 else (0.0, h)
+            rows.append([(df(j, px + dx, py + dy) - df(j, px - dx, py - dy)) / (2 * h) for j in range(2)])
+        return rows
+
+    px, py = 0.7, -0.4
+    x, y = Value(px), Value(py)
+    gx, gy = grad(f(x, y), [x, y], create_graph=True)
+    hess = [list(grad(gx, [x, y], retain_graph=True)), list(grad(gy, [x, y]))]
+    expected = fd_hessian(px, py)
+    for i in range(2):
+        for j in range(2):
+            assert hess[i][j] == pytest.approx(expected[i][j], rel=1e-6, abs=1e-8)
+
+
+def test_grad_reports_an_unused_input_unless_allowed():
+    x, unused = Value(1.0), Value(5.0)
+    y = x * 2.0
+    with pytest.raises(RuntimeError, match="not used"):
+        grad(y, [x, unused], retain_graph=True)
+    assert grad(y, [x, unused], allow_unused=True) == (2.0, None)
+
+
+def test_hook_sees_the_complete_gradient_and_can_replace_it():
+    x = Value(3.0)
+    h = x * 2.0
+    seen = []
+    h.register_hook(lambda g: seen.append(g))
+    handle = h.register_hook(lambda g: g * 10.0)
+    (h * h + h).backward()  # dL/dh = 2h + 1 = 13 arrives as one total
+    assert seen == [13.0]
+    assert x.grad == 13.0 * 10.0 * 2.0
+    handle.remove()
+    x2 = Value(3.0)
+    h2 = x2 * 2.0
+    h2.register_hook(lambda g: None)  # returning None keeps the gradient
+    h2.backward()
+    assert x2.grad == 2.0
+
+
+def test_a_dropped_graph_is_freed_by_reference_counting_alone():
+    gc.disable()
+    try:
+        x = Value(1.0)
+        y = ((x * 2.0).tanh() + x.exp()).relu()
+        y.backward()
+        probe = weakref.ref(y.parents[0])
+        del y
+        assert probe() is None  # no reference cycle kept it alive
+    finally:
+        gc.enable()

@@ -1,0 +1,45 @@
+"""Progress reporting for training loops: a tqdm bar when tqdm is installed, plain lines otherwise."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
+
+__all__ = ["progress"]
+
+T = TypeVar("T")
+
+
+class _Lines:
+    """The fallback: a line every `every` items, with whatever `set_postfix` last said."""
+
+    def __init__(self, items: Iterable[T], desc: str, total: int | None, every: int) -> None:
+        self.items, self.desc, self.total, self.every = items, desc, total, every
+        self.postfix: dict[str, Any] = {}
+
+    def __iter__(self) -> Iterator[T]:
+        i = 0
+        for i, item in enumerate(self.items, 1):
+            yield item
+            if i % self.every == 0 or i == self.total:
+                self._print(i)
+
+    def set_postfix(self, **values: Any) -> None:
+        self.postfix = values
+
+    def _print(self, i: int) -> None:
+        of = f"/{self.total}" if self.total else ""
+        extra = " ".join(f"{k}={v}" for k, v in self.postfix.items())
+        print(f"{self.desc} {i}{of} {extra}".rstrip(), file=sys.stderr, flush=True)
+
+
+def progress(items: Iterable[T], desc: str = "", total: int | None = None, every: int = 10) -> Any:
+    """Wrap an iterable with a progress bar; `.set_postfix(loss=...)` shows live figures."""
+    if total is None and hasattr(items, "__len__"):
+        total = len(items)  # type: ignore[arg-type]
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return _Lines(items, desc, total, every)
+    return tqdm(items, desc=desc, total=total, leave=True, dynamic_ncols=True)
