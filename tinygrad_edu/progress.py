@@ -1,4 +1,4 @@
-"""Progress reporting for training loops: a tqdm bar when tqdm is installed, plain lines otherwise."""
+"""Progress for training loops: a tqdm bar when tqdm is installed, plain lines otherwise."""
 
 from __future__ import annotations
 

@@ -108,7 +108,9 @@ def test_hessian_of_two_variable_function_matches_finite_differences():
         rows = []
         for i in range(2):
             dx, dy = (h, 0.0) if i == 0 else (0.0, h)
-            rows.append([(df(j, px + dx, py + dy) - df(j, px - dx, py - dy)) / (2 * h) for j in range(2)])
+            rows.append(
+                [(df(j, px + dx, py + dy) - df(j, px - dx, py - dy)) / (2 * h) for j in range(2)]
+            )
         return rows
 
     px, py = 0.7, -0.4
