@@ -204,9 +204,9 @@ def _failed(op: Op, args: tuple, err: Exception, when: str) -> Exception:
 
 def _apply(op: Op, parents: tuple[Value, ...], ctx: tuple = ()) -> Value:
     """Run an op's forward on its parents' floats and, in grad mode, record the op."""
-    args = [p.data for p in parents]
+    args = (parents[0].data,) if len(parents) == 1 else (parents[0].data, parents[1].data)
     try:
-        data = float(op.forward(*args, *ctx))
+        data = op.forward(*args, *ctx)  # floats in, a float out
     except (ArithmeticError, ValueError) as err:
         raise _failed(op, (*args, *ctx), err, "forward") from None
     out = _leaf(data)
@@ -393,13 +393,19 @@ class Value:
         return _leaf(self.data)
 
     # ---- the node protocol (autograd/graph.py)
-    def _vjps(self, g: Any, create_graph: bool) -> list[Any]:
+    def _vjps(self, g: Any, create_graph: bool) -> tuple[Any, ...]:
+        # the chain rule: gradient into parent i = g * d(out)/d(parent_i)
+        parents, derivatives = self._parents, self._op.derivatives
         if create_graph:  # evaluate the rules on Values, so the pass is recorded
-            out, args = self, (*self._parents, *self._ctx)
+            out, args = self, (*parents, *self._ctx)
+        elif len(parents) == 2:  # binary ops carry no constants
+            out, args = self.data, (parents[0].data, parents[1].data)
         else:
-            out, args = self.data, (*[p.data for p in self._parents], *self._ctx)
+            out, args = self.data, (parents[0].data, *self._ctx)
         try:
-            return [g * d(out, *args) for d in self._op.derivatives]
+            if len(derivatives) == 2:
+                return g * derivatives[0](out, *args), g * derivatives[1](out, *args)
+            return (g * derivatives[0](out, *args),)
         except (ArithmeticError, ValueError) as err:
             raise _failed(self._op, args, err, "backward") from None
 

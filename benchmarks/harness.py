@@ -1,0 +1,60 @@
+"""Run benchmark contenders interleaved, A B A B, each run in a fresh process; report medians.
+
+Machines here are shared and flip between fast and slow modes within minutes, so contenders
+are never timed in separate blocks: each round runs every contender once, in turn, and the
+ratio of medians is what we report. A worker is any command that prints one JSON object
+(its measurements) as the last line of its output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+
+__all__ = ["interleave", "median_table", "worker_env"]
+
+
+def worker_env(threads: int | None = None) -> dict[str, str]:
+    """The environment for a worker: the same thread count for every contender."""
+    env = dict(os.environ)
+    if threads is not None:
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[var] = str(threads)
+    return env
+
+
+def interleave(
+    contenders: Mapping[str, Sequence[str]], rounds: int, env: Mapping[str, str] | None = None
+) -> dict[str, list[dict]]:
+    """Run each contender's command once per round, in turn; collect each run's JSON result."""
+    results: dict[str, list[dict]] = {name: [] for name in contenders}
+    for r in range(rounds):
+        order = list(contenders) if r % 2 == 0 else list(reversed(list(contenders)))
+        for name in order:
+            out = subprocess.run(
+                [sys.executable, *contenders[name]], capture_output=True, text=True,
+                env=dict(env) if env is not None else None, check=False,
+            )
+            if out.returncode != 0:
+                raise RuntimeError(f"benchmark worker {name!r} failed:\n{out.stderr[-2000:]}")
+            results[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
+            print(f"  round {r + 1}/{rounds} {name}: {results[name][-1]}", file=sys.stderr)
+    return results
+
+
+def median_table(
+    results: Mapping[str, list[dict]], metric: str, baseline: str, unit: str = "ms",
+    scale: float = 1e3,
+) -> str:
+    """A markdown table of each contender's median `metric` and its ratio to `baseline`."""
+    medians = {k: statistics.median(r[metric] for r in runs) for k, runs in results.items()}
+    rows = [f"| contender | median {metric} ({unit}) | runs | ratio to {baseline} |",
+            "|---|---:|---:|---:|"]
+    for name, m in medians.items():
+        runs = len(results[name])
+        rows.append(f"| {name} | {m * scale:.3f} | {runs} | {m / medians[baseline]:.2f} |")
+    return "\n".join(rows)
