@@ -1,0 +1,51 @@
+"""Data for training: toy sets made on the spot, IDX files and MNIST, batching.
+
+    from tinygrad_edu.data import make_moons, TensorDataset, DataLoader
+    X, y = make_moons(200, noise=0.1)
+    for xb, yb in DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True):
+        ...
+
+Names and semantics are PyTorch's (`torch.utils.data`, `torchvision.datasets`) and
+scikit-learn's (`make_moons`, ...), so code moves over by changing imports.
+"""
+
+from . import transforms
+from .datasets import MNIST, FashionMNIST, Resource
+from .download import ChecksumError, DownloadError, download_url, file_digest
+from .idx import IDXError, idx_digest, read_idx, write_idx
+from .loader import DataLoader, Dataset, Subset, TensorDataset, default_collate, random_split
+from .synthetic import (
+    make_blobs,
+    make_circles,
+    make_moons,
+    make_regression,
+    make_spirals,
+    make_xor,
+)
+
+__all__ = [
+    "ChecksumError",
+    "DataLoader",
+    "Dataset",
+    "DownloadError",
+    "FashionMNIST",
+    "IDXError",
+    "MNIST",
+    "Resource",
+    "Subset",
+    "TensorDataset",
+    "default_collate",
+    "download_url",
+    "file_digest",
+    "idx_digest",
+    "make_blobs",
+    "make_circles",
+    "make_moons",
+    "make_regression",
+    "make_spirals",
+    "make_xor",
+    "random_split",
+    "read_idx",
+    "transforms",
+    "write_idx",
+]
