@@ -5,7 +5,7 @@ import weakref
 
 import pytest
 
-from tinygrad_edu import Value, grad
+from tinygrad_edu import GraphFreedError, Value, grad
 from tinygrad_edu.autograd import topological_order
 
 
@@ -57,7 +57,7 @@ def test_a_second_backward_through_a_freed_graph_is_an_error_not_a_doubled_gradi
     y = (x * x).tanh()
     y.backward()
     first = x.grad
-    with pytest.raises(RuntimeError, match=r"second time.*'tanh'.*retain_graph=True"):
+    with pytest.raises(GraphFreedError, match=r"second time.*'tanh'.*retain_graph=True"):
         y.backward()
     assert x.grad == first
 

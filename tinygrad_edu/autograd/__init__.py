@@ -2,6 +2,7 @@
 
 from .graph import (
     AnomalyError,
+    GraphFreedError,
     RemovableHandle,
     backward,
     check_forward,
@@ -21,6 +22,7 @@ from .mode import (
 
 __all__ = [
     "AnomalyError",
+    "GraphFreedError",
     "RemovableHandle",
     "backward",
     "check_forward",

@@ -37,6 +37,7 @@ from .mode import MODE
 
 __all__ = [
     "AnomalyError",
+    "GraphFreedError",
     "RemovableHandle",
     "topological_order",
     "backward",
@@ -51,6 +52,10 @@ Observer = Callable[[Node, Any, Sequence[Any]], None]
 
 class AnomalyError(RuntimeError):
     """Raised inside `detect_anomaly()` at the first op that makes NaN or inf."""
+
+
+class GraphFreedError(RuntimeError):
+    """Raised by a second backward through a graph whose first backward freed it."""
 
 
 def topological_order(roots: Iterable[Node]) -> list[Node]:
@@ -126,7 +131,7 @@ def _run_graph(
             if op is None:
                 continue
             if node._freed:
-                raise RuntimeError(_FREED.format(op=op.name))
+                raise GraphFreedError(_FREED.format(op=op.name))
             parent_grads = node._vjps(g, create_graph)
             if anomaly:
                 _check_backward(node, parent_grads)

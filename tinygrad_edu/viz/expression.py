@@ -1,0 +1,192 @@
+"""Build a Value graph from a formula typed as text, safely.
+
+    root, inputs = build_expression("tanh(a*b + c)", {"a": 2, "b": -3, "c": 10})
+
+The text is parsed with Python's `ast` and only a whitelist is accepted: numbers, the given
+variable names, `+ - * / **`, unary minus, and calls of the functions in FUNCTIONS. Nothing is
+ever passed to `eval`. Anything else (attributes, lambdas, imports, indexing, comparisons,
+strings...) is rejected with an error that points at the offending part of the text.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..value import Value
+
+__all__ = ["ExpressionError", "FUNCTIONS", "CONSTANTS", "build_expression"]
+
+MAX_LENGTH = 2000
+
+# name -> (how many arguments, what it does); all are Value methods
+FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {
+    "tanh": (1, Value.tanh),
+    "exp": (1, Value.exp),
+    "log": (1, Value.log),
+    "sqrt": (1, Value.sqrt),
+    "sigmoid": (1, Value.sigmoid),
+    "relu": (1, Value.relu),
+    "gelu": (1, Value.gelu),
+    "softplus": (1, Value.softplus),
+    "sin": (1, Value.sin),
+    "cos": (1, Value.cos),
+    "erf": (1, Value.erf),
+    "abs": (1, Value.abs),
+    "leaky_relu": (2, Value.leaky_relu),
+    "max": (2, Value.maximum),
+    "min": (2, Value.minimum),
+}
+CONSTANTS = {"pi": math.pi, "e": math.e}
+
+BINARY = {
+    ast.Add: lambda x, y: x + y,
+    ast.Sub: lambda x, y: x - y,
+    ast.Mult: lambda x, y: x * y,
+    ast.Div: lambda x, y: x / y,
+    ast.Pow: lambda x, y: x**y,
+}
+UNARY = {ast.USub: lambda x: -x, ast.UAdd: lambda x: x}
+
+ALLOWED = ("Allowed: numbers, your variables, + - * / ** (and unary -), pi, e, and the "
+           "functions " + ", ".join(FUNCTIONS) + ".")
+_SYMBOL = {"MatMult": "@", "FloorDiv": "//", "Mod": "%", "LShift": "<<", "RShift": ">>",
+           "BitOr": "|", "BitXor": "^", "BitAnd": "&", "Not": "not", "Invert": "~"}
+
+_WHAT = {  # how to call what was found, in the error message
+    ast.Attribute: "attribute access ('.')",
+    ast.Lambda: "lambda",
+    ast.Subscript: "indexing ('[...]')",
+    ast.Compare: "comparison",
+    ast.BoolOp: "and/or",
+    ast.IfExp: "if/else",
+    ast.Call: "this call",
+    ast.List: "a list",
+    ast.Tuple: "a tuple",
+    ast.Dict: "a dict",
+    ast.Set: "a set",
+    ast.JoinedStr: "an f-string",
+    ast.NamedExpr: "assignment (':=')",
+    ast.Starred: "'*' unpacking",
+}
+
+
+class ExpressionError(ValueError):
+    """The formula cannot be used; the message shows where, with a caret under it."""
+
+    def __init__(self, message: str, text: str, col: int = 0, end_col: int | None = None,
+                 hint: str = "") -> None:
+        self.text, self.col = text, col
+        end = max(col + 1, end_col if end_col is not None else col + 1)
+        pointer = " " * col + "^" * (end - col)
+        super().__init__(f"{message}\n  {text}\n  {pointer}" + (f"\n{hint}" if hint else ""))
+
+
+def build_expression(text: str, values: Mapping[str, float]) -> tuple[Value, dict[str, Value]]:
+    """Parse `text` and compute it on Values; return the result and the input Values by name.
+
+    Every variable in `values` becomes an input `Value(x, label=name)`; numbers in the text
+    stay constants. Raises ExpressionError for anything outside the whitelist.
+    """
+    if "\n" in text or "\r" in text:
+        raise ExpressionError("the expression must be one line", text.splitlines()[0] if
+                              text.splitlines() else "", 0)
+    if not text.strip():
+        raise ExpressionError("the expression is empty; write one, e.g. 'tanh(a*b + c)'", text)
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"the expression is longer than {MAX_LENGTH} characters",
+                              text[:60] + "...", 0)
+    for name in values:
+        if not name.isidentifier():
+            raise ExpressionError(f"{name!r} is not a valid variable name", name, 0, len(name))
+        if name in FUNCTIONS or name in CONSTANTS:
+            raise ExpressionError(f"{name!r} is a built-in name and cannot be a variable",
+                                  name, 0, len(name))
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as err:
+        col = (err.offset or 1) - 1
+        end = (err.end_offset - 1) if err.end_offset and err.end_offset > err.offset else None
+        raise ExpressionError(f"syntax error: {err.msg}", text, col, end) from None
+    except (RecursionError, MemoryError):
+        raise ExpressionError("the expression is nested too deeply", text, 0) from None
+    inputs = {name: Value(float(v), label=name) for name, v in values.items()}
+    try:
+        root = _Builder(text, inputs).visit(tree.body)
+    except RecursionError:
+        raise ExpressionError("the expression is nested too deeply", text, 0) from None
+    if not isinstance(root, Value):
+        raise ExpressionError(
+            "the expression has no variables, so there is nothing to differentiate; "
+            "use a name and give it a value, e.g. 'x**2' x=3", text, 0, len(text))
+    return root, inputs
+
+
+class _Builder:
+    def __init__(self, text: str, inputs: dict[str, Value]) -> None:
+        self.text, self.inputs = text, inputs
+
+    def fail(self, node: ast.AST, message: str, hint: str = ALLOWED) -> ExpressionError:
+        col = getattr(node, "col_offset", 0)
+        end = getattr(node, "end_col_offset", None)
+        if isinstance(node, ast.Attribute):  # point at '.name', not at what comes before it
+            col = node.value.end_col_offset or col
+        return ExpressionError(message, self.text, col, end, hint)
+
+    def visit(self, node: ast.AST) -> Any:
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+                return float(node.value)  # floats: 10**10**10 overflows at once, never hangs
+            raise self.fail(node, f"only numbers are allowed as constants, not "
+                                  f"{type(node.value).__name__} {node.value!r}")
+        if isinstance(node, ast.Name):
+            if node.id in self.inputs:
+                return self.inputs[node.id]
+            if node.id in CONSTANTS:
+                return CONSTANTS[node.id]
+            hint = (f"'{node.id}' is a function: call it, e.g. {node.id}(x)"
+                    if node.id in FUNCTIONS else f"give it a value on the command line: "
+                    f"{node.id}=1.0")
+            raise self.fail(node, f"unknown name '{node.id}' ({hint})", "")
+        if isinstance(node, ast.BinOp) and type(node.op) in BINARY:
+            left, right = self.visit(node.left), self.visit(node.right)
+            return self.compute(node, BINARY[type(node.op)], left, right)
+        if isinstance(node, ast.UnaryOp) and type(node.op) in UNARY:
+            return self.compute(node, UNARY[type(node.op)], self.visit(node.operand))
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        if isinstance(node, (ast.BinOp, ast.UnaryOp)):
+            sign = type(node.op).__name__
+            raise self.fail(node, f"operator '{_SYMBOL.get(sign, sign)}' is not allowed")
+        what = _WHAT.get(type(node), type(node).__name__)
+        raise self.fail(node, f"{what} is not allowed")
+
+    def compute(self, node: ast.AST, fn: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except (ArithmeticError, ValueError) as err:  # 1/0, log(-1), overflow: say where
+            raise self.fail(node, f"this part cannot be computed: {err}", "") from None
+
+    def call(self, node: ast.Call) -> Any:
+        if not isinstance(node.func, ast.Name):
+            raise self.fail(node.func, "only the named functions can be called")
+        name = node.func.id
+        if name not in FUNCTIONS:
+            raise self.fail(node.func, f"unknown function '{name}'")
+        if node.keywords:
+            raise self.fail(node.keywords[0].value, f"{name}() takes no keyword arguments", "")
+        arity, fn = FUNCTIONS[name]
+        if len(node.args) != arity:
+            raise self.fail(node, f"{name}() takes {arity} argument{'s' * (arity > 1)}, "
+                                  f"got {len(node.args)}", "")
+        args = [self.visit(a) for a in node.args]
+        if name == "leaky_relu" and isinstance(args[1], Value):
+            raise self.fail(node.args[1], "leaky_relu's slope must be a number", "")
+        args[0] = _as_value(args[0])  # tanh(2): a constant, computed on a Value anyway
+        return self.compute(node, fn, *args)
+
+
+def _as_value(x: Any) -> Value:
+    return x if isinstance(x, Value) else Value(float(x))

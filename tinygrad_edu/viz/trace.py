@@ -1,0 +1,283 @@
+"""The forward and backward passes as lists of steps, each with a one-line explanation.
+
+    a, b, c = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c")
+    L = (a * b + c).tanh()
+    print(trace_forward(L))     # v3 = a * b = 2.0 * -3.0 = -6.0, ...
+    t = trace_backward(L)       # runs L.backward(), recording every chain-rule step
+    print(t)                    # dL/da += dL/dv3 * dv3/da = 0.0099 * -3.0 = -0.02961, ...
+
+The backward trace is recorded by the engine's own backward driver (the `observer` of
+`autograd.graph.backward`), so its steps are exactly the ones backward() runs, in its order.
+Tensor steps show shapes, norms and the first few entries instead of every number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..autograd import graph
+from . import nodes as nd
+
+__all__ = [
+    "ForwardStep",
+    "BackwardStep",
+    "Contribution",
+    "Trace",
+    "trace_forward",
+    "trace_backward",
+]
+
+Node = Any
+INFIX = {"+", "-", "*", "/", "**", "@"}
+
+
+@dataclass
+class ForwardStep:
+    """One op of the forward pass: `name = op(inputs) = value`."""
+
+    index: int
+    node: Node
+    name: str
+    op: str
+    inputs: list[str]
+    value: Any  # the node's number (Value) or array (Tensor)
+    explanation: str
+
+
+@dataclass
+class Contribution:
+    """What one backward step added to one input: `added = upstream * local`."""
+
+    parent: Node
+    name: str
+    local: Any  # d(node)/d(parent) for a Value op; None for tensors (it is a Jacobian there)
+    added: Any  # the gradient this step added to the parent
+    total: Any  # the parent's gradient so far in this pass, after adding
+    explanation: str
+
+
+@dataclass
+class BackwardStep:
+    """One node of the backward pass: its gradient is complete and goes to its inputs."""
+
+    index: int
+    node: Node
+    name: str
+    op: str
+    upstream: Any  # dL/d(node), complete (after hooks)
+    contributions: list[Contribution] = field(default_factory=list)
+
+    @property
+    def explanation(self) -> str:
+        return "\n".join(c.explanation for c in self.contributions)
+
+
+class Trace(list):
+    """A list of steps (ForwardStep or BackwardStep) that prints as a table.
+
+    `totals` maps id(node) -> the gradient the pass accumulated for it (backward only);
+    `names` maps id(node) -> the name used in the explanations.
+    """
+
+    def __init__(self, kind: str, root: Node, steps: Sequence[Any], names: dict[int, str],
+                 totals: dict[int, Any] | None = None) -> None:
+        super().__init__(steps)
+        self.kind, self.root, self.names = kind, root, names
+        self.totals = totals or {}
+
+    def total(self, node: Node) -> Any:
+        """The gradient this backward pass gave `node` (None if none reached it)."""
+        return self.totals.get(id(node))
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """Plain data for notebooks: one dict per row (pandas.DataFrame(trace.to_records()))."""
+        rows: list[dict[str, Any]] = []
+        for s in self:
+            if isinstance(s, ForwardStep):
+                rows.append({"step": s.index, "node": s.name, "op": s.op,
+                             "inputs": ", ".join(s.inputs), "value": _plain(s.value),
+                             "explanation": s.explanation})
+                continue
+            for c in s.contributions or [None]:
+                rows.append({
+                    "step": s.index, "node": s.name, "op": s.op, "upstream": _plain(s.upstream),
+                    "input": c.name if c else "", "local": _plain(c.local) if c else None,
+                    "added": _plain(c.added) if c else None,
+                    "total": _plain(c.total) if c else None,
+                    "explanation": c.explanation if c else "",
+                })
+        return rows
+
+    def _table(self) -> tuple[list[str], list[list[str]]]:
+        if self.kind == "forward":
+            head = ["step", "node", "op", "inputs", "value"]
+            rows = [[str(s.index), s.name, s.op, ", ".join(s.inputs), nd.fmt(s.value)]
+                    for s in self]
+            return head, rows
+        root = self.names.get(id(self.root), "L")
+        head = ["step", "node", "op", f"d{root}/dnode", "input", "local", "added", "total"]
+        rows = []
+        for s in self:
+            first = [str(s.index), s.name, s.op, nd.fmt(s.upstream)]
+            for k, c in enumerate(s.contributions or [None]):
+                lead = first if k == 0 else ["", "", "", ""]
+                if c is None:
+                    rows.append([*lead, "", "", "", ""])
+                else:
+                    local = "" if c.local is None else nd.fmt(c.local)
+                    rows.append([*lead, c.name, local, nd.fmt(c.added), nd.fmt(c.total)])
+        return head, rows
+
+    def __str__(self) -> str:
+        head, rows = self._table()
+        widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(head)]
+        line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+        out = [f"{self.kind} pass, {len(self)} steps", line(head), line(["-" * w for w in widths])]
+        out += [line(r) for r in rows]
+        explanations = [s.explanation for s in self if s.explanation]
+        if explanations:
+            out += ["", *explanations]
+        return "\n".join(out)
+
+    def to_markdown(self) -> str:
+        """The table in Markdown, with each step's explanation in the last column."""
+        head, rows = self._table()
+        expl = []
+        for s in self:
+            lines = s.explanation.split("\n") if s.explanation else [""]
+            if isinstance(s, BackwardStep):
+                lines += [""] * (max(1, len(s.contributions)) - len(lines))
+            expl += lines
+        head = [*head, "explanation"]
+        cell = lambda t: t.replace("|", "\\|")
+        out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        out += ["| " + " | ".join(cell(c) for c in [*r, e]) + " |" for r, e in zip(rows, expl)]
+        return "\n".join(out)
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def __repr__(self) -> str:
+        return f"<Trace {self.kind}: {len(self)} steps>"
+
+
+def _plain(x: Any) -> Any:
+    """Numbers as floats, arrays as their short summary (for records)."""
+    if x is None:
+        return None
+    raw = x._raw() if hasattr(x, "_raw") else x
+    if nd.is_array(raw) and raw.ndim > 0:
+        return nd.fmt(raw)
+    return float(raw)
+
+
+def _call(op: str, args: list[str]) -> str:
+    if op in INFIX and len(args) == 2:
+        return f"{args[0]} {op} {args[1]}"
+    return f"{op}({', '.join(args)})"
+
+
+def trace_forward(root: Node) -> Trace:
+    """The ops that computed `root`, parents before children (arguments left to right).
+
+    The graph records what was computed, not when; this is the order Python evaluates one
+    expression in, and an order the engine could have run any graph in. Nothing is changed.
+    """
+    order = nd.walk([root])
+    names = nd.names(order, root)
+    steps = []
+    for node in order:
+        if node._op is None:
+            continue
+        args = [names[id(p)] for p in node._parents]
+        consts = [nd.fmt(c) if isinstance(c, float) else str(c) for c in nd.constants(node)]
+        op = node._op.name
+        symbolic = _call(op, args + consts)
+        raw = node._raw()
+        if nd.is_array(raw):
+            text = (f"{names[id(node)]} = {symbolic} -> {nd.shape_dtype(raw)} "
+                    f"{nd.fmt(raw, shape=False)}")
+        else:
+            values = [nd.fmt(p._raw()) for p in node._parents]
+            if op == "**":  # -3.0 ** 2.0 would read as -(3.0 ** 2.0)
+                values = [f"({v})" if v.startswith("-") else v for v in values]
+            numeric = _call(op, values + consts)
+            text = f"{names[id(node)]} = {symbolic} = {numeric} = {nd.fmt(raw)}"
+        steps.append(ForwardStep(len(steps) + 1, node, names[id(node)], op, args, raw, text))
+    return Trace("forward", root, steps, names)
+
+
+def trace_backward(root: Node, grad: Any = None, *, retain_graph: bool = False) -> Trace:
+    """Run `root.backward(grad)` and record every chain-rule step, in the order it ran.
+
+    This is a real backward pass: `.grad` fills in (accumulating, as backward() does; zero the
+    grads first for a clean reading) and the graph is freed unless `retain_graph=True`. The
+    running totals are this pass's gradients: on fresh grads they end at `.grad`. (A node's
+    hooks run on its complete gradient: `upstream` is after them, the totals before.)
+    Raises RuntimeError if an earlier backward() already freed the graph.
+    """
+    order = nd.walk([root])
+    names = nd.names(order, root)
+    rname = names[id(root)]
+    totals: dict[int, Any] = {}
+    steps: list[BackwardStep] = []
+
+    def observe(node: Node, g: Any, parent_grads: Sequence[Any]) -> None:
+        name = names.get(id(node), "?")
+        totals.setdefault(id(node), _copy(g))  # only the root has no total yet
+        step = BackwardStep(len(steps) + 1, node, name, node._op.name, _copy(g))
+        for i, (parent, pg) in enumerate(zip(node._parents, parent_grads)):
+            if pg is None:
+                continue
+            pg = _copy(pg)
+            before = totals.get(id(parent))
+            total = pg if before is None else before + pg
+            totals[id(parent)] = total
+            pname = names.get(id(parent), "?")
+            local = _local(node, i)
+            # dL/da += dL/dc * dc/da: the root's gradient, the node's, the local derivative
+            target, up, d_local = f"d{rname}/d{pname}", f"d{rname}/d{name}", f"d{name}/d{pname}"
+            if local is not None:
+                text = (f"{target} += {up} * {d_local} = "
+                        f"{nd.fmt(g)} * {nd.fmt(local)} = {nd.fmt(pg)}")
+            else:
+                text = f"{target} += {up} through {node._op.name} = {nd.fmt(pg)}"
+            if before is not None:
+                text += f"  (so far {nd.fmt(total)})"
+            step.contributions.append(Contribution(parent, pname, local, pg, total, text))
+        steps.append(step)
+
+    try:
+        graph.backward(root, grad, retain_graph=retain_graph, observer=observe)
+    except graph.GraphFreedError as err:
+        raise graph.GraphFreedError(
+            "trace_backward runs a real backward pass, but an earlier backward() already freed "
+            "this graph. Recompute the forward and trace that, or call the earlier backward "
+            f"with retain_graph=True. (backward said: {err})"
+        ) from err
+    if id(root) not in totals:  # a root that is an input: backward only seeded it
+        g = nd.grad_of(root)
+        if g is not None:
+            totals[id(root)] = g
+    return Trace("backward", root, steps, names, totals)
+
+
+def _copy(x: Any) -> Any:
+    return np.array(x, copy=True) if isinstance(x, np.ndarray) else x
+
+
+def _local(node: Node, i: int) -> float | None:
+    """d(node)/d(parent i) as a number, for scalar ops that list their derivatives."""
+    out = node._raw()
+    derivs = getattr(node._op, "derivatives", None)
+    if nd.is_array(out) or derivs is None or i >= len(derivs):
+        return None
+    args = [p._raw() for p in node._parents] + list(node._ctx or ())
+    try:
+        return float(derivs[i](out, *args))
+    except Exception:  # the backward already ran this rule; be quiet if a variant cannot
+        return None
