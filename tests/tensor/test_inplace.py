@@ -1,0 +1,230 @@
+"""In-place ops change the array and bump its version; they never give a wrong gradient."""
+
+import numpy as np
+import pytest
+import torch
+
+import tinygrad_edu as tg
+
+
+def test_in_place_ops_change_the_data_and_return_self():
+    x = tg.tensor([1.0, 2.0, 3.0])
+    assert x.add_(1) is x and x.tolist() == [2.0, 3.0, 4.0]
+    x.sub_(tg.tensor([1.0, 1.0, 1.0]), alpha=2)
+    assert x.tolist() == [0.0, 1.0, 2.0]
+    x.mul_(3).div_(2)
+    assert x.tolist() == [0.0, 1.5, 3.0]
+    x.clamp_(0.5, 2.0)
+    assert x.tolist() == [0.5, 1.5, 2.0]
+    x.fill_(7.0)
+    assert x.tolist() == [7.0, 7.0, 7.0]
+    x.zero_()
+    assert x.tolist() == [0.0, 0.0, 0.0]
+    x.copy_(tg.tensor([4.0, 5.0, 6.0]))
+    assert x.tolist() == [4.0, 5.0, 6.0]
+    x += 1
+    x *= 2
+    x -= 1
+    x /= 3
+    assert x.tolist() == [3.0, pytest.approx(11 / 3), pytest.approx(13 / 3)]
+
+
+def test_setitem_writes_like_numpy():
+    x = tg.zeros(2, 3)
+    x[0] = 1.0
+    x[1, 1:] = tg.tensor([5.0, 6.0])
+    x[x > 5.5] = -1.0
+    assert x.tolist() == [[1.0, 1.0, 1.0], [0.0, 5.0, -1.0]]
+
+
+def test_in_place_keeps_the_dtype_and_refuses_unsafe_casts():
+    i = tg.tensor([1, 2])
+    with pytest.raises(RuntimeError, match="add_"):
+        i.add_(0.5)
+    x = tg.ones(3)
+    x.add_(tg.ones(3, dtype=tg.float64))
+    assert x.dtype == np.float32
+
+
+def test_in_place_with_a_shape_that_does_not_fit_is_refused():
+    x = tg.ones(3)
+    with pytest.raises(RuntimeError, match="add_"):
+        x.add_(tg.ones(2, 3))
+
+
+def test_a_leaf_that_requires_grad_cannot_change_in_place_in_grad_mode():
+    w = tg.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf.*no_grad"):
+        w.add_(1)
+    with tg.no_grad():
+        w.add_(1)  # the optimizer's update
+    assert w.tolist() == [2.0, 2.0, 2.0] and w.requires_grad
+
+
+def test_changing_a_saved_input_makes_backward_raise_naming_the_op():
+    w = tg.ones(3, requires_grad=True)
+    c = tg.ones(3)
+    y = (w * c).sum()  # mul saves c to compute dy/dw
+    c.mul_(2)
+    with pytest.raises(RuntimeError, match="backward of 'mul' needs its input 1"):
+        y.backward()
+
+
+def test_changing_a_saved_output_makes_backward_raise():
+    w = tg.ones(3, requires_grad=True)
+    e = (w * 1).exp()  # exp's derivative reads its output
+    with tg.no_grad():
+        e.add_(1)
+    with pytest.raises(RuntimeError, match="backward of 'exp' needs its output"):
+        e.sum().backward()
+
+
+def test_changing_a_value_no_rule_reads_is_fine():
+    w = tg.ones(3, requires_grad=True)
+    c = tg.ones(3)
+    y = (w + c).sum()  # add's derivative reads neither input
+    c.mul_(2)
+    y.backward()
+    assert w.grad.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_changing_the_weights_after_the_forward_is_caught():
+    w = tg.ones(2, 2, requires_grad=True)
+    x = tg.ones(3, 2, requires_grad=True)
+    loss = (x @ w).sum()
+    with tg.no_grad():
+        w.sub_(0.1)  # an optimizer step before backward
+    with pytest.raises(RuntimeError, match="matmul"):
+        loss.backward()
+
+
+def test_views_share_the_version_with_their_base():
+    w = tg.ones(4, requires_grad=True)
+    base = tg.ones(4)
+    view = base.reshape(2, 2)
+    y = (w.reshape(2, 2) * view).sum()
+    base.add_(1)  # changes the view's data too
+    with pytest.raises(RuntimeError, match="mul"):
+        y.backward()
+
+
+def test_detach_shares_the_version_so_changes_through_it_are_caught():
+    w = tg.ones(3, requires_grad=True)
+    h = w * 2
+    y = (h * h).sum()
+    h.detach().zero_()
+    with pytest.raises(RuntimeError, match="mul"):
+        y.backward()
+
+
+def test_in_place_on_an_interior_tensor_is_recorded_like_pytorch():
+    def run(lib, w):
+        h = w * 2
+        h.add_(1)
+        h.mul_(w)  # reads the value before: the old h is kept for the gradient
+        h.clamp_(-3.0, 3.5)
+        return h.sum()
+
+    a = np.array([0.5, -1.0, 2.0])
+    w = tg.tensor(a, requires_grad=True, dtype=tg.float64)
+    run(tg, w).backward()
+    wt = torch.tensor(a, requires_grad=True)
+    run(torch, wt).backward()
+    np.testing.assert_allclose(w.grad.numpy(), wt.grad.numpy(), rtol=1e-12)
+
+
+def test_setitem_records_gradients_to_both_sides():
+    w = tg.tensor([1.0, 2.0, 3.0], requires_grad=True, dtype=tg.float64)
+    v = tg.tensor([10.0, 20.0], requires_grad=True, dtype=tg.float64)
+    y = w * 1
+    y[1:] = v * v
+    (y * tg.tensor([1.0, 2.0, 3.0], dtype=tg.float64)).sum().backward()
+    assert w.grad.tolist() == [1.0, 0.0, 0.0]
+    assert v.grad.tolist() == [2 * 10.0 * 2, 2 * 20.0 * 3]
+
+
+def test_setitem_into_a_fresh_buffer_builds_a_graph():
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    out = tg.zeros(4)
+    out[0] = a[0] * 3
+    out[2:] = a * a
+    out.sum().backward()
+    assert a.grad.tolist() == [3.0 + 2.0, 4.0]
+
+
+def test_in_place_on_a_tensor_already_used_in_the_graph_is_refused():
+    w = tg.ones(3, requires_grad=True)
+    h = w * 2
+    _ = h * 3  # h is an input of this op, which would otherwise get the wrong history
+    with pytest.raises(RuntimeError, match="already used"):
+        h.add_(1)
+
+
+def test_retained_graph_node_changed_in_place_between_passes_is_caught():
+    w = tg.ones(3, requires_grad=True)
+    c = tg.ones(3)
+    y = (w * c).sum()
+    y.backward(retain_graph=True)
+    c.fill_(5.0)
+    with pytest.raises(RuntimeError, match="in-place"):
+        y.backward()
+
+
+def test_an_in_place_op_under_no_grad_keeps_no_history():
+    x = tg.ones(3, requires_grad=True)
+    h = x * 2
+    with tg.no_grad():
+        h.mul_(10)
+    assert h.tolist() == [20.0, 20.0, 20.0]
+    assert h.grad_fn.name == "mul"  # still the node made by x * 2
+
+
+def test_recorded_setitem_with_repeated_indices_is_refused():
+    w = tg.ones(2, requires_grad=True)
+    y = tg.zeros(3)
+    with pytest.raises(RuntimeError, match="more than once"):
+        y[[0, 0]] = w * 2
+    z = tg.zeros(3)
+    z[[0, 2]] = w * 2  # distinct indices are fine
+    z.sum().backward()
+    assert w.grad.tolist() == [2.0, 2.0]
+
+
+def test_more_in_place_ops_match_torch():
+    def run(lib, w):
+        h = w * 1.5
+        h.masked_fill_(h > 1.0, -1.0)
+        h.neg_()
+        h.tanh_()
+        s = w * 0.5
+        s.sigmoid_()
+        e = w * w
+        e.exp_()
+        return h.sum() + (s * e).sum()
+
+    a = np.array([0.5, -1.0, 2.0, 0.1])
+    w = tg.tensor(a, requires_grad=True, dtype=tg.float64)
+    run(tg, w).backward()
+    wt = torch.tensor(a, requires_grad=True)
+    run(torch, wt).backward()
+    np.testing.assert_allclose(w.grad.numpy(), wt.grad.numpy(), rtol=1e-12)
+    x = tg.tensor([1.0, 2.0, 3.0])
+    x.masked_fill_(tg.tensor([True, False, True]), 0.0)
+    assert x.tolist() == [0.0, 2.0, 0.0]
+
+
+def test_zero_fill_and_copy_on_a_recorded_tensor_cut_the_gradient_without_nan():
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    h = w + tg.tensor([np.inf, -np.inf])  # infinite values that a "* 0" would turn into nan
+    h.zero_()
+    assert h.tolist() == [0.0, 0.0]
+    (h + w).sum().backward()
+    assert w.grad.tolist() == [1.0, 1.0]
+    v = tg.tensor([3.0], requires_grad=True)
+    k = w * 1
+    k.copy_(v * v)  # broadcasts v into k; the gradient goes to v only
+    k.sum().backward()
+    assert v.grad.tolist() == [12.0] and w.grad.tolist() == [1.0, 1.0]
+    f = w * 1
+    f.fill_(7.0)
+    assert f.tolist() == [7.0, 7.0] and f.requires_grad

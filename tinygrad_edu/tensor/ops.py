@@ -1,0 +1,395 @@
+"""The primitive ops of Tensor: a table of forwards and derivative rules, side by side.
+
+Each row is an `Op`: a name, a numpy forward, and one vector-Jacobian product (VJP) rule per
+input. A rule is called as
+
+    rule(g, out, *inputs, *consts)  ->  the gradient for that input
+
+with `g` the gradient of the op's output, `out` the output, and the op's constants (an axis, a
+shape) last. The backward driver (autograd/graph.py, through `Tensor._vjps`) calls the rule of
+each input that needs a gradient, and no other: the input batch of a network never gets its
+`g @ W` computed.
+
+A rule is written once and runs on two kinds of numbers. On an ordinary backward pass `g`, `out`
+and the inputs are numpy arrays: fast. With `backward(create_graph=True)` they are Tensors, so
+the rule's arithmetic is itself recorded and the gradient can be differentiated again (Hessian-
+vector products, gradient penalties). That is why the rules use only operators and the little
+helpers below (`exp`, `where`, `matmul`, ...), which work on both.
+
+Broadcasting is never handled here: a rule may return a gradient of the broadcast output's
+shape, and the driver sums it back to its input's shape with `sum_to`, the one place that does.
+
+Ops made of these (mean, softmax, var, logsumexp, clamp, minimum, pad, max over a dim, ...)
+live in `derived.py` and need no derivative code of their own.
+"""
+
+from __future__ import annotations
+
+import dis
+import inspect
+import itertools
+import math
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, NamedTuple
+
+import numpy as np
+
+__all__ = ["Op", "make_op", "PerInput", "OPS", "sum_to"]
+
+_NP = (np.ndarray, np.generic)
+
+
+class Op(NamedTuple):
+    """One row of the table. Build it with `make_op`, which also fills in `reads`."""
+
+    name: str
+    forward: Callable[..., Any]  # (*input arrays, *consts) -> output array
+    vjps: Iterable[Callable[..., Any]]  # rule i: (g, out, *inputs, *consts) -> grad of input i
+    view: bool = False  # may the output share memory with input 0? (then it shares versions)
+    # which of (out, input 0, input 1, ...) rule i reads, for the in-place check; None = all
+    reads: tuple[frozenset[int] | None, ...] | None = None
+    higher_order: bool = True  # do the rules also run on Tensors (create_graph=True)?
+
+
+class PerInput:
+    """The rules of an op with any number of inputs (cat): `rule_for(i)` is input i's rule.
+
+    `reads` says which of (out, inputs...) every such rule reads (None: all of them).
+    """
+
+    def __init__(
+        self, rule_for: Callable[[int], Callable[..., Any]], reads: frozenset[int] | None = None
+    ) -> None:
+        self.rule_for, self.reads = rule_for, reads
+
+    def __iter__(self) -> Iterator[Callable[..., Any]]:
+        return map(self.rule_for, itertools.count())
+
+
+def _reads(rule: Callable[..., Any]) -> frozenset[int] | None:
+    """Which of (out, inputs...) a rule's code loads: 0 for out, i + 1 for input i.
+
+    Found from the rule's bytecode, so the in-place check (a saved value changed since the
+    forward?) asks only about values the rule really uses, as PyTorch's saved tensors do.
+    None (read everything) when that cannot be told: not a plain function, or *args.
+    """
+    code = getattr(rule, "__code__", None)
+    if code is None or code.co_flags & inspect.CO_VARARGS:
+        return None
+    params = code.co_varnames[: code.co_argcount]
+    used: set[str] = set(code.co_cellvars)  # parameters that inner functions capture
+    for ins in dis.get_instructions(rule):
+        if ins.opname.startswith("LOAD_FAST"):
+            val = ins.argval
+            used.update(val if isinstance(val, tuple) else (val,))
+    return frozenset(i - 1 for i, name in enumerate(params) if i >= 1 and name in used)
+
+
+def make_op(
+    name: str,
+    forward: Callable[..., Any],
+    *vjps: Callable[..., Any],
+    view: bool = False,
+    higher_order: bool = True,
+) -> Op:
+    """An Op with one VJP rule per input, in argument order.
+
+        SQUARE = make_op("square", lambda a: a * a,
+                         lambda g, out, a: 2 * g * a)        # d(a^2)/da = 2a
+    """
+    reads = tuple(_reads(r) for r in vjps)
+    return Op(name, forward, vjps, view, reads, higher_order)
+
+
+# ---- helpers that work on numpy arrays and on Tensors, for the rules ----------------------------
+
+
+def exp(x):
+    return np.exp(x) if isinstance(x, _NP) else x.exp()
+
+
+def log(x):
+    return np.log(x) if isinstance(x, _NP) else x.log()
+
+
+def sin(x):
+    return np.sin(x) if isinstance(x, _NP) else x.sin()
+
+
+def cos(x):
+    return np.cos(x) if isinstance(x, _NP) else x.cos()
+
+
+def erf(x):
+    return _erf(x) if isinstance(x, _NP) else x.erf()
+
+
+def sigmoid(x):
+    return _sigmoid(x) if isinstance(x, _NP) else x.sigmoid()
+
+
+def sign(x):
+    """sign(x), a constant as far as gradients go (its derivative is 0 almost everywhere)."""
+    return np.sign(x) if isinstance(x, _NP) else x.sign()
+
+
+def where(cond, x, y):
+    """`x` where `cond` holds, else `y`; x is an array or a Tensor, y may be a number."""
+    return np.where(cond, x, y) if isinstance(x, _NP) else x.where(cond, y)
+
+
+def matmul(a, b):
+    return np.matmul(a, b) if isinstance(a, _NP) else a.matmul(b)
+
+
+def mT(x):
+    """Swap the last two dims (the transpose of a batch of matrices)."""
+    return x.swapaxes(-1, -2) if isinstance(x, np.ndarray) else x.mT
+
+
+def reshape(x, shape):
+    return x.reshape(shape)
+
+
+def permute(x, axes):
+    return x.transpose(axes) if isinstance(x, np.ndarray) else x.permute(axes)
+
+
+def expand(x, shape):
+    return np.broadcast_to(x, shape) if isinstance(x, _NP) else x.expand(shape)
+
+
+def rsum(x, axes, keepdim):
+    if isinstance(x, _NP):
+        return np.add.reduce(x, axis=axes, keepdims=keepdim)
+    return x.sum(dim=axes, keepdim=keepdim)
+
+
+def count(mask, axes, dtype):
+    """How many entries of a boolean mask are set along `axes` (kept), in `dtype`."""
+    if isinstance(mask, _NP):
+        return np.sum(mask, axis=axes, keepdims=True, dtype=dtype)
+    return mask.sum(dim=axes, keepdim=True, dtype=dtype)
+
+
+def getitem(x, idx):
+    return x[idx]
+
+
+def index_add(g, idx, shape):
+    """Zeros of `shape` with g added at `idx` (repeated indices add up): indexing's VJP."""
+    return _index_add(g, idx, shape) if isinstance(g, _NP) else g._index_add(idx, shape)
+
+
+def astype(x, dtype):
+    return x.astype(dtype) if isinstance(x, _NP) else x.to(dtype)
+
+
+def sum_to(g, shape: tuple[int, ...]):
+    """Sum a gradient of a broadcast result back to an input's `shape`.
+
+    Broadcasting copies an input along new leading dims and along its size-1 dims, so its
+    gradient adds up over exactly those dims. Every op's gradient goes through here.
+    """
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
+    )
+    if axes:
+        g = rsum(g, axes, False)
+    return g if g.shape == shape else g.reshape(shape)
+
+
+# ---- numpy forwards that are more than one call -------------------------------------------------
+
+
+def _sigmoid(x):
+    e = np.exp(-np.abs(x))  # never overflows: e in (0, 1]
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+_erf_scalar = np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf(x):
+    x = np.asarray(x)
+    y = np.asarray(_erf_scalar(x), dtype=np.float64)  # math.erf per element: exact, not fast
+    return y.astype(x.dtype if x.dtype.kind == "f" else np.float32)
+
+
+def _is_basic(idx: tuple) -> bool:
+    return not any(isinstance(i, np.ndarray) for i in idx)
+
+
+def _index_add(g, idx, shape):
+    out = np.zeros(shape, dtype=g.dtype)
+    if _is_basic(idx):  # slices and ints pick each element at most once
+        out[idx] = g
+    else:
+        np.add.at(out, idx, g)
+    return out
+
+
+def _log_softmax(x, dim):
+    if x.size == 0:
+        return x.copy()
+    s = x - np.maximum.reduce(x, axis=dim, keepdims=True)  # the largest logit becomes 0:
+    return s - np.log(np.add.reduce(np.exp(s), axis=dim, keepdims=True))  # exp cannot overflow
+
+
+def _cat(*args):
+    *xs, dim, _ = args
+    return np.concatenate(xs, axis=dim)
+
+
+def _cat_rule(i: int) -> Callable[..., Any]:
+    def rule(g, out, *args):  # args: the inputs, then (dim, bounds)
+        dim, bounds = args[-2], args[-1]
+        return getitem(g, (slice(None),) * dim + (slice(bounds[i], bounds[i + 1]),))
+
+    return rule
+
+
+def _mm_da(g, out, a, b):
+    if b.ndim == 1:
+        if a.ndim == 1:  # dot product: out = sum(a * b)
+            return g * b
+        return reshape(g, (*g.shape, 1)) * b  # (..., m) x (n,): the outer product
+    if a.ndim == 1:  # (n,) @ (..., n, p) -> (..., p)
+        return reshape(matmul(b, reshape(g, (*g.shape, 1))), (*b.shape[:-1],))
+    if _transposed(a):  # a = W^T: give W's gradient in W's own (row-major) layout
+        return np.matmul(b, g.swapaxes(-1, -2)).swapaxes(-1, -2)
+    return matmul(g, mT(b))  # dA = dC B^T
+
+
+def _mm_db(g, out, a, b):
+    if a.ndim == 1:
+        if b.ndim == 1:
+            return g * a
+        return reshape(a, (a.shape[0], 1)) * reshape(g, (*g.shape[:-1], 1, g.shape[-1]))
+    if b.ndim == 1:  # (..., m, n) @ (n,) -> (..., m)
+        return reshape(matmul(mT(a), reshape(g, (*g.shape, 1))), (*a.shape[:-2], a.shape[-1]))
+    if _transposed(b):  # b = W^T, as in x @ W.T: compute (dC^T A)^T, so that dW is row-major
+        return np.matmul(g.swapaxes(-1, -2), a).swapaxes(-1, -2)
+    return matmul(mT(a), g)  # dB = A^T dC
+
+
+def _transposed(x) -> bool:
+    """Is x an array laid out column-major (a transposed matrix)? Then so should its grad be."""
+    return isinstance(x, np.ndarray) and x.ndim == 2 and x.flags.f_contiguous and not (
+        x.flags.c_contiguous
+    )
+
+
+def _pow_da(g, out, a, n):
+    if n == 0:
+        return g * 0
+    return g * (n * a ** (n - 1))  # d(a^n)/da = n a^(n-1)
+
+
+def _pow_db(g, out, a, b):
+    # d(a^b)/db = a^b ln a; PyTorch's convention: 0 where a == 0 and b >= 0
+    return where((a == 0) & (b >= 0), g * 0, g * (out * log(a)))
+
+
+def _keep_axes(g, axes, keepdim, shape):
+    """g from a reduction over `axes`, reshaped to have those axes back as size 1."""
+    if keepdim:
+        return g
+    kept = tuple(1 if (axes is None or i in axes) else n for i, n in enumerate(shape))
+    return reshape(g, kept)
+
+
+def _amax_rule(g, out, a, axes, keepdim):
+    # the gradient is split evenly between tied maxima, as PyTorch's amax
+    shape = a.shape
+    m = a == _keep_axes(out, axes, keepdim, shape)
+    return where(m, _keep_axes(g, axes, keepdim, shape), 0) / count(m, axes, g.dtype)
+
+
+# ---- the table ----------------------------------------------------------------------------------
+
+_ERF_C = 2.0 / math.sqrt(math.pi)
+
+
+class _Table:
+    """The primitive ops, by name (`OPS.mul`, ...)."""
+
+    # elementwise, two inputs (broadcasting; the driver sums each gradient to its input's shape)
+    add = make_op("add", np.add,
+        lambda g, out, a, b: g,                       # d(a+b)/da = 1
+        lambda g, out, a, b: g)                       # d(a+b)/db = 1
+    sub = make_op("sub", np.subtract,
+        lambda g, out, a, b: g,                       # d(a-b)/da = 1
+        lambda g, out, a, b: -g)                      # d(a-b)/db = -1
+    mul = make_op("mul", np.multiply,
+        lambda g, out, a, b: g * b,                   # d(ab)/da = b
+        lambda g, out, a, b: g * a)                   # d(ab)/db = a
+    div = make_op("div", np.true_divide,
+        lambda g, out, a, b: g / b,                   # d(a/b)/da = 1/b
+        lambda g, out, a, b: -g * a / (b * b))        # d(a/b)/db = -a/b^2
+    pow = make_op("pow", np.power,
+        lambda g, out, a, b: g * (b * a ** (b - 1)),  # d(a^b)/da = b a^(b-1)
+        _pow_db)                                      # d(a^b)/db = a^b ln a
+    maximum = make_op("maximum", np.maximum,          # a tie splits the gradient, as PyTorch
+        lambda g, out, a, b: where(a > b, g, where(a == b, g * 0.5, 0)),
+        lambda g, out, a, b: where(b > a, g, where(a == b, g * 0.5, 0)))
+    where = make_op("where", lambda a, b, cond: np.where(cond, a, b),
+        lambda g, out, a, b, cond: where(cond, g, 0),
+        lambda g, out, a, b, cond: where(~cond, g, 0))
+
+    # elementwise, one input
+    pow_const = make_op("pow", np.power, _pow_da)     # a ** n for a number n
+    neg = make_op("neg", np.negative,
+        lambda g, out, a: -g)
+    exp = make_op("exp", np.exp,
+        lambda g, out, a: g * out)                    # d(e^a)/da = e^a
+    log = make_op("log", np.log,
+        lambda g, out, a: g / a)                      # d(ln a)/da = 1/a
+    sqrt = make_op("sqrt", np.sqrt,
+        lambda g, out, a: g / (2 * out))              # d(sqrt a)/da = 1/(2 sqrt a)
+    abs = make_op("abs", np.abs,
+        lambda g, out, a: g * sign(a))                # sign(a), 0 at the kink as PyTorch
+    tanh = make_op("tanh", np.tanh,
+        lambda g, out, a: g * (1 - out * out))        # 1 - tanh^2
+    sigmoid = make_op("sigmoid", _sigmoid,
+        lambda g, out, a: g * (out * (1 - out)))      # s (1 - s)
+    relu = make_op("relu", lambda a: np.maximum(a, 0),
+        lambda g, out, a: g * (out > 0))              # 1 where a > 0, else 0 (also at 0)
+    softplus = make_op("softplus", lambda a: np.logaddexp(0, a),
+        lambda g, out, a: g * sigmoid(a))             # d ln(1 + e^a)/da = sigmoid(a)
+    erf = make_op("erf", _erf,
+        lambda g, out, a: g * (_ERF_C * exp(-(a * a))))  # 2/sqrt(pi) e^(-a^2)
+    sin = make_op("sin", np.sin,
+        lambda g, out, a: g * cos(a))
+    cos = make_op("cos", np.cos,
+        lambda g, out, a: -g * sin(a))
+    astype = make_op("astype", lambda a, dtype, in_dtype: a.astype(dtype),
+        lambda g, out, a, dtype, in_dtype: astype(g, in_dtype))
+
+    # reductions (axes: a sorted tuple of dims, or None for all)
+    sum = make_op("sum", lambda a, axes, keepdim, shape: np.add.reduce(a, axes, keepdims=keepdim),
+        lambda g, out, a, axes, keepdim, shape: expand(_keep_axes(g, axes, keepdim, shape), shape))
+    amax = make_op("amax", lambda a, axes, keepdim: np.maximum.reduce(a, axes, keepdims=keepdim),
+        _amax_rule)
+    log_softmax = make_op("log_softmax", _log_softmax,  # fused for stability and speed
+        lambda g, out, a, dim: g - exp(out) * rsum(g, dim, True))
+
+    # shape and indexing (the gradient is moved back to where each element came from)
+    reshape = make_op("reshape", lambda a, shape, in_shape: a.reshape(shape),
+        lambda g, out, a, shape, in_shape: reshape(g, in_shape), view=True)
+    permute = make_op("permute", lambda a, axes, inverse: a.transpose(axes),
+        lambda g, out, a, axes, inverse: permute(g, inverse), view=True)
+    expand = make_op("expand", lambda a, shape: np.broadcast_to(a, shape),
+        lambda g, out, a, shape: g, view=True)        # sum_to (in the driver) does the work
+    getitem = make_op("getitem", lambda a, idx, in_shape: a[idx],
+        lambda g, out, a, idx, in_shape: index_add(g, idx, in_shape), view=True)
+    index_add = make_op("index_add", _index_add,
+        lambda g, out, a, idx, shape: getitem(g, idx))
+    cat = Op("cat", _cat, PerInput(_cat_rule, reads=frozenset()))
+
+    # linear algebra
+    matmul = make_op("matmul", np.matmul, _mm_da, _mm_db)
+
+
+OPS = _Table()
