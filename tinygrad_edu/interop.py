@@ -1,0 +1,154 @@
+"""Move models to and from PyTorch: the road for users who outgrow this library.
+
+    from tinygrad_edu.interop import to_torch, from_torch
+    torch_model = to_torch(model)         # same architecture, same weights, same outputs
+    model = from_torch(torch_model)
+
+Works for Sequential-style models made of the layers both libraries share (Linear,
+activations, Dropout, Flatten, Identity, BatchNorm1d, Embedding, Sequential, ModuleList). For
+your own Module subclasses, write the same class in PyTorch and move the weights with
+`state_dict_to_torch` / `state_dict_from_torch`: the keys and layouts are already PyTorch's.
+torch is imported only when one of these functions runs.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import nn
+from .tensor import Tensor
+
+__all__ = ["to_torch", "from_torch", "state_dict_to_torch", "state_dict_from_torch"]
+
+
+def _torch() -> Any:
+    try:
+        import torch
+    except ImportError:
+        raise ImportError("interop needs PyTorch: pip install torch") from None
+    return torch
+
+
+# One row per layer type: (our class, torch class name, our layer from torch's, torch's from ours).
+# Weights are copied separately, through the state dicts.
+_Row = tuple[type, str, Callable[[Any], Any], Callable[[Any, Any], Any]]
+
+
+def _torch_dtype(torch: Any, m: nn.Module) -> Any:
+    w = next(iter(m.parameters()), None)
+    if w is None:
+        return None
+    return torch.float64 if w.dtype == np.float64 else torch.float32
+
+
+def _np_dtype(t: Any) -> Any:
+    p = next(iter(t.parameters()), None)
+    return None if p is None else str(p.dtype).replace("torch.", "")
+
+
+_ROWS: list[_Row] = [
+    (nn.Linear, "Linear",
+     lambda t: nn.Linear(t.in_features, t.out_features, t.bias is not None, dtype=_np_dtype(t)),
+     lambda torch, m: torch.nn.Linear(m.in_features, m.out_features, m.bias is not None,
+                                      dtype=_torch_dtype(torch, m))),
+    (nn.ReLU, "ReLU", lambda t: nn.ReLU(), lambda torch, m: torch.nn.ReLU()),
+    (nn.LeakyReLU, "LeakyReLU", lambda t: nn.LeakyReLU(t.negative_slope),
+     lambda torch, m: torch.nn.LeakyReLU(m.negative_slope)),
+    (nn.Sigmoid, "Sigmoid", lambda t: nn.Sigmoid(), lambda torch, m: torch.nn.Sigmoid()),
+    (nn.Tanh, "Tanh", lambda t: nn.Tanh(), lambda torch, m: torch.nn.Tanh()),
+    (nn.GELU, "GELU", lambda t: nn.GELU(t.approximate),
+     lambda torch, m: torch.nn.GELU(m.approximate)),
+    (nn.Softmax, "Softmax", lambda t: nn.Softmax(t.dim), lambda torch, m: torch.nn.Softmax(m.dim)),
+    (nn.LogSoftmax, "LogSoftmax", lambda t: nn.LogSoftmax(t.dim),
+     lambda torch, m: torch.nn.LogSoftmax(m.dim)),
+    (nn.Dropout, "Dropout", lambda t: nn.Dropout(t.p), lambda torch, m: torch.nn.Dropout(m.p)),
+    (nn.Flatten, "Flatten", lambda t: nn.Flatten(t.start_dim, t.end_dim),
+     lambda torch, m: torch.nn.Flatten(m.start_dim, m.end_dim)),
+    (nn.Identity, "Identity", lambda t: nn.Identity(), lambda torch, m: torch.nn.Identity()),
+    (nn.BatchNorm1d, "BatchNorm1d",
+     lambda t: nn.BatchNorm1d(t.num_features, t.eps, t.momentum, t.affine,
+                              t.track_running_stats, dtype=_np_dtype(t),
+                              bias=t.bias is not None or not t.affine),
+     lambda torch, m: torch.nn.BatchNorm1d(m.num_features, m.eps, m.momentum, m.affine,
+                                           m.track_running_stats, dtype=_torch_dtype(torch, m),
+                                           bias=m.bias is not None or not m.affine)),
+    (nn.Embedding, "Embedding",
+     lambda t: nn.Embedding(t.num_embeddings, t.embedding_dim, t.padding_idx,
+                            dtype=_np_dtype(t)),
+     lambda torch, m: torch.nn.Embedding(m.num_embeddings, m.embedding_dim, m.padding_idx,
+                                         dtype=_torch_dtype(torch, m))),
+]
+_SUPPORTED = ", ".join(["Sequential", "ModuleList"] + [r[1] for r in _ROWS])
+
+
+def _unsupported(m: Any, direction: str) -> TypeError:
+    return TypeError(
+        f"{direction}: no {type(m).__name__} counterpart (supported: {_SUPPORTED}). For your own "
+        "Module subclass, write the same class on the other side and copy the weights with "
+        "state_dict_to_torch / state_dict_from_torch."
+    )
+
+
+def _convert_to_torch(torch: Any, m: nn.Module) -> Any:
+    if isinstance(m, (nn.Sequential, nn.ModuleList)):
+        children = OrderedDict((name, _convert_to_torch(torch, c))
+                               for name, c in m.named_children())
+        if isinstance(m, nn.Sequential):
+            return torch.nn.Sequential(children)
+        return torch.nn.ModuleList(children.values())
+    for ours, _, _, make_torch in _ROWS:
+        if type(m) is ours:
+            return make_torch(torch, m)
+    raise _unsupported(m, "to_torch")
+
+
+def _convert_from_torch(torch: Any, t: Any) -> nn.Module:
+    if isinstance(t, (torch.nn.Sequential, torch.nn.ModuleList)):
+        children = OrderedDict((name, _convert_from_torch(torch, c))
+                               for name, c in t.named_children())
+        if isinstance(t, torch.nn.Sequential):
+            return nn.Sequential(children)
+        return nn.ModuleList(children.values())
+    for _, name, make_ours, _ in _ROWS:
+        if type(t) is getattr(torch.nn, name):
+            return make_ours(t)
+    raise _unsupported(t, "from_torch")
+
+
+def state_dict_to_torch(state_dict: dict[str, Any]) -> dict[str, Any]:
+    """Our state dict as torch tensors (copies), ready for `torch_model.load_state_dict`."""
+    torch = _torch()
+    out = {}
+    for k, v in state_dict.items():
+        arr = v._data if isinstance(v, Tensor) else np.asarray(v)
+        out[k] = torch.from_numpy(np.array(arr, copy=True))
+    return out
+
+
+def state_dict_from_torch(state_dict: dict[str, Any]) -> dict[str, np.ndarray]:
+    """A torch state dict as numpy arrays (copies), ready for our `load_state_dict`."""
+    return {k: v.detach().cpu().numpy().copy() for k, v in state_dict.items()}
+
+
+def to_torch(module: nn.Module) -> Any:
+    """A torch.nn module with the same layers, weights, buffers and train/eval mode."""
+    torch = _torch()
+    out = _convert_to_torch(torch, module)
+    out.load_state_dict(state_dict_to_torch(module.state_dict()))
+    for (_, ours), (_, theirs) in zip(module.named_modules(), out.named_modules()):
+        theirs.training = ours.training
+    return out
+
+
+def from_torch(module: Any) -> nn.Module:
+    """One of our modules with the same layers, weights, buffers and train/eval mode."""
+    torch = _torch()
+    out = _convert_from_torch(torch, module)
+    out.load_state_dict(state_dict_from_torch(module.state_dict()))
+    for (_, ours), (_, theirs) in zip(out.named_modules(), module.named_modules()):
+        ours.training = theirs.training
+    return out

@@ -1,0 +1,412 @@
+"""`nn.functional` (import it as `F`): activations, dropout, linear, one_hot and the losses.
+
+    import tinygrad_edu.nn.functional as F
+    loss = F.cross_entropy(model(x), y)
+
+Everything here is built from Tensor ops, so autograd needs no new rules; the one exception is
+`binary_cross_entropy`, whose PyTorch gradient (with its clamp against division by zero) is
+not the derivative of any composition of ops, and gets a row of its own below.
+The activations also take a `Value`, or a list of Values, and apply themselves elementwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..random import generator
+from ..tensor import Tensor, apply, from_numpy
+from ..tensor.ops import make_op
+from ..value import Value
+
+__all__ = [
+    "relu",
+    "leaky_relu",
+    "sigmoid",
+    "tanh",
+    "gelu",
+    "softmax",
+    "log_softmax",
+    "dropout",
+    "linear",
+    "one_hot",
+    "mse_loss",
+    "l1_loss",
+    "huber_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "nll_loss",
+    "cross_entropy",
+]
+
+
+# ---- activations (Tensors, Values, lists of Values) ---------------------------------------------
+
+
+def _elementwise(x: Any, on_value: Callable[[Value], Value], on_tensor: Callable[[Tensor], Any],
+                 name: str) -> Any:
+    if isinstance(x, Tensor):
+        return on_tensor(x)
+    if isinstance(x, Value):
+        return on_value(x)
+    if isinstance(x, (list, tuple)) and all(isinstance(v, Value) for v in x):
+        return [on_value(v) for v in x]
+    raise TypeError(f"{name}: expected a Tensor, a Value or a list of Values, "
+                    f"got {type(x).__name__}")
+
+
+def relu(input: Any, inplace: bool = False) -> Any:
+    """max(x, 0) elementwise."""
+    return _elementwise(input, Value.relu, Tensor.relu, "relu")
+
+
+def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Any:
+    """x for x > 0, negative_slope * x otherwise."""
+    return _elementwise(input, lambda v: v.leaky_relu(negative_slope),
+                        lambda t: t.leaky_relu(negative_slope), "leaky_relu")
+
+
+def sigmoid(input: Any) -> Any:
+    """1 / (1 + exp(-x)), computed without overflow."""
+    return _elementwise(input, Value.sigmoid, Tensor.sigmoid, "sigmoid")
+
+
+def tanh(input: Any) -> Any:
+    return _elementwise(input, Value.tanh, Tensor.tanh, "tanh")
+
+
+def gelu(input: Any, approximate: str = "none") -> Any:
+    """x * Phi(x), Phi the standard normal CDF (approximate='tanh': the tanh formula)."""
+    if approximate != "none" and not isinstance(input, Tensor):
+        raise ValueError(f"gelu: approximate={approximate!r} is offered for Tensors only")
+    return _elementwise(input, Value.gelu, lambda t: t.gelu(approximate), "gelu")
+
+
+def _value_softmax(xs: list[Value], log: bool) -> list[Value]:
+    shift = max(v.data for v in xs)  # a constant: softmax does not change, exp cannot overflow
+    exps = [(v - shift).exp() for v in xs]
+    total = sum(exps[1:], exps[0])
+    if log:
+        log_total = total.log()
+        return [v - shift - log_total for v in xs]
+    return [e / total for e in exps]
+
+
+def softmax(input: Any, dim: int | None = None) -> Any:
+    """exp(x) / sum(exp(x)) along `dim` (stable). A list of Values is one distribution."""
+    if isinstance(input, Tensor):
+        return input.softmax(dim=_dim(dim, input, "softmax"))
+    return _value_softmax(_values(input, "softmax"), log=False)
+
+
+def log_softmax(input: Any, dim: int | None = None) -> Any:
+    """x - logsumexp(x) along `dim` (stable: logits of 1e4 give no inf or nan)."""
+    if isinstance(input, Tensor):
+        return input.log_softmax(dim=_dim(dim, input, "log_softmax"))
+    return _value_softmax(_values(input, "log_softmax"), log=True)
+
+
+def _dim(dim: int | None, x: Tensor, name: str) -> int:
+    if dim is None:  # PyTorch's legacy default, without its warning
+        return 0 if x.ndim in (0, 1, 3) else 1
+    return dim
+
+
+def _values(xs: Any, name: str) -> list[Value]:
+    if isinstance(xs, (list, tuple)) and xs and all(isinstance(v, Value) for v in xs):
+        return list(xs)
+    raise TypeError(f"{name}: expected a Tensor or a non-empty list of Values, "
+                    f"got {type(xs).__name__}")
+
+
+# ---- dropout, linear, one_hot -------------------------------------------------------------------
+
+
+def _check_p(p: float, name: str) -> float:
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
+        raise ValueError(f"{name}: dropout probability must be in [0, 1), got {p!r}"
+                         + (" (p=1 would zero everything)" if p == 1 else ""))
+    return float(p)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1/(1-p) ("inverted"
+    dropout: the expected value is unchanged, so evaluation needs no rescaling).
+    Identity when not training or p == 0."""
+    p = _check_p(p, "dropout")
+    if not training or p == 0.0:
+        return input
+    arr = input._data
+    keep = generator().random(arr.shape, dtype=np.float32) >= p
+    mask = keep.astype(arr.dtype if arr.dtype.kind == "f" else np.float32)
+    mask *= 1.0 / (1.0 - p)
+    return input * _const(mask)
+
+
+_const = from_numpy  # an ndarray as a constant Tensor, without a copy
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """input @ weight.T + bias, with weight of shape (out_features, in_features)."""
+    if input.shape[-1:] != weight.shape[1:]:
+        raise ValueError(f"linear: input has {input.shape[-1] if input.ndim else 0} features "
+                         f"(shape {input.shape}) but the weight expects {weight.shape[1]} "
+                         f"(weight shape {weight.shape}, i.e. (out_features, in_features))")
+    out = input.matmul(weight.mT)
+    return out if bias is None else out + bias
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Integer class indices -> an int64 tensor with a trailing dim of 0s and a 1 per index."""
+    idx = tensor._data
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: class indices must be an integer tensor, got {idx.dtype}")
+    if num_classes < 0:
+        num_classes = int(idx.max()) + 1 if idx.size else 0
+    if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
+        raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got "
+                         f"{int(idx.min())}..{int(idx.max())}")
+    out = np.zeros((*idx.shape, num_classes), dtype=np.int64)
+    np.put_along_axis(out, idx[..., None].astype(np.intp), 1, axis=-1)
+    return _const(out)
+
+
+# ---- losses -------------------------------------------------------------------------------------
+
+
+def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _same_shape(input: Tensor, target: Any, name: str) -> Tensor:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
+    if not isinstance(target, Tensor):
+        target = Tensor(target, dtype=input.dtype)
+    if target.shape != input.shape:
+        raise ValueError(f"{name}: target shape {target.shape} differs from input shape "
+                         f"{input.shape}; they must match (reshape the target, e.g. "
+                         "y.reshape(-1, 1) for a (N, 1) output)")
+    if target.dtype.kind not in "fb" and input.dtype.kind == "f":
+        target = target.to(input.dtype)
+    return target
+
+
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean squared error: (input - target)^2, averaged (or summed, or per element)."""
+    target = _same_shape(input, target, "mse_loss")
+    d = input - target
+    return _reduce(d * d, reduction, "mse_loss")
+
+
+def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean absolute error |input - target|."""
+    target = _same_shape(input, target, "l1_loss")
+    return _reduce((input - target).abs(), reduction, "l1_loss")
+
+
+def huber_loss(input: Tensor, target: Any, reduction: str = "mean",
+               delta: float = 1.0) -> Tensor:
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta): quadratic near 0, linear far."""
+    if not delta > 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    target = _same_shape(input, target, "huber_loss")
+    d = (input - target).abs()
+    small = d._data < delta
+    loss = (0.5 * d * d).where(small, delta * (d - 0.5 * delta))
+    return _reduce(loss, reduction, "huber_loss")
+
+
+def _bce_forward(x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        log_x = np.maximum(np.log(x), -100.0)  # PyTorch clamps the logs at -100
+        log_1mx = np.maximum(np.log1p(-x), -100.0)
+    return -(t * log_x + (1 - t) * log_1mx)
+
+
+_BCE_EPS = float(np.float32(1e-12))  # PyTorch's constant is a float32 1e-12
+
+
+def _bce_grad(g, out, x, t):
+    """PyTorch's gradient: (x - t) / max(x (1 - x), 1e-12), finite even where x is 0 or 1."""
+    denom = x * (1 - x)
+    if isinstance(denom, Tensor):
+        denom = denom.clamp(min=_BCE_EPS)
+    else:
+        denom = np.maximum(denom, _BCE_EPS)
+    return g * (x - t) / denom
+
+
+def _bce_target_grad(g, out, x, t):
+    """d/dt = log(1 - x) - log(x), with the same clamp at -100 as the forward."""
+    if isinstance(x, Tensor):
+        return g * ((1 - x).log().clamp(min=-100.0) - x.log().clamp(min=-100.0))
+    with np.errstate(divide="ignore"):
+        return g * (np.maximum(np.log1p(-x), -100.0) - np.maximum(np.log(x), -100.0))
+
+
+BINARY_CROSS_ENTROPY = make_op("binary_cross_entropy", _bce_forward, _bce_grad, _bce_target_grad)
+
+
+def binary_cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
+                         reduction: str = "mean") -> Tensor:
+    """-(t log(p) + (1 - t) log(1 - p)) for probabilities p, each log clamped at -100 as in
+    PyTorch. Prefer `binary_cross_entropy_with_logits` on raw scores: it is stable."""
+    target = _same_shape(input, target, "binary_cross_entropy")
+    x = input._data
+    if x.size and not (x.min() >= 0 and x.max() <= 1):  # also catches nan
+        raise ValueError("binary_cross_entropy: input must be probabilities in [0, 1], got "
+                         f"values from {x.min():.4g} to {x.max():.4g}; apply sigmoid first, or "
+                         "use binary_cross_entropy_with_logits on the raw scores")
+    if target.dtype != input.dtype:
+        target = target.to(input.dtype)
+    loss = apply(BINARY_CROSS_ENTROPY, (input, target))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Tensor | None = None,
+                                     reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """Sigmoid + binary cross-entropy in one stable formula on logits x:
+    softplus(x) - t x, i.e. log(1 + e^x) - t x, exact for any x (no exp overflow)."""
+    target = _same_shape(input, target, "binary_cross_entropy_with_logits")
+    if pos_weight is None:
+        loss = input.softplus() - target * input
+    else:  # (1 - t) x + (1 + (pw - 1) t) softplus(-x), with softplus(-x) = softplus(x) - x
+        log_weight = 1 + (pos_weight - 1) * target
+        loss = (1 - target) * input + log_weight * (input.softplus() - input)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+
+
+def _class_targets(input: Tensor, target: Any, name: str, ignore_index: int) -> np.ndarray:
+    """Check class-index targets: integer dtype, shape = input without its class dim, and
+    every index in [0, C) (or the ignore_index)."""
+    t = target._data if isinstance(target, Tensor) else np.asarray(target)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{name}: class-index targets must be an integer tensor (int64), got "
+                        f"{t.dtype}; for class probabilities pass a float target of the "
+                        "input's shape")
+    want = input.shape[:1] + input.shape[2:] if input.ndim >= 2 else ()
+    if t.shape != want:
+        raise ValueError(f"{name}: input of shape {input.shape} (classes in dim "
+                         f"{1 if input.ndim >= 2 else 0}) needs a target of shape {want}, "
+                         f"got {t.shape}")
+    n_classes = input.shape[1] if input.ndim >= 2 else input.shape[0]
+    if t.size and (t.min() < 0 or t.max() >= n_classes):  # rare: look closer
+        valid = t[t != ignore_index] if ignore_index is not None else t
+        if valid.size and (valid.min() < 0 or valid.max() >= n_classes):
+            bad = int(valid.max()) if valid.max() >= n_classes else int(valid.min())
+            raise IndexError(f"{name}: target {bad} is out of bounds for {n_classes} classes "
+                             f"(valid: 0..{n_classes - 1})")
+    return t
+
+
+def _as_rows(x: Tensor) -> Tensor:
+    """(N, C, d1, ...) -> (N*d1*..., C) and (C,) -> (1, C): classes in the last dim of rows."""
+    if x.ndim == 2:
+        return x
+    if x.ndim == 1:
+        return x.reshape(1, -1)
+    dims = (0, *range(2, x.ndim), 1)
+    return x.permute(*dims).reshape(-1, x.shape[1])
+
+
+def _nll_rows(logp: Tensor, t: np.ndarray, weight: Tensor | None, ignore_index: int,
+              reduction: str, name: str) -> Tensor:
+    """-w[t] logp[i, t_i] per row, reduced as PyTorch does (mean divides by the sum of the
+    weights of the rows that are not ignored)."""
+    rows = np.arange(t.shape[0])
+    keep = t != ignore_index
+    everything = bool(keep.all())
+    safe_t = t if everything else np.where(keep, t, 0)
+    picked = logp[rows, safe_t]
+    w = None
+    if weight is not None:
+        w = weight._data[safe_t] if everything else weight._data[safe_t] * keep
+    elif not everything:
+        w = keep.astype(logp.dtype)
+    if w is not None:
+        picked = picked * _const(w.astype(logp.dtype))
+    if reduction == "none":
+        return -picked
+    if reduction == "sum":
+        return -picked.sum()
+    if reduction == "mean":  # one multiply instead of a negation and a division
+        count = t.shape[0] if w is None else float(w.sum())
+        return picked.sum() * (-1.0 / count if count else float("nan"))
+    raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of the target class, from log-probabilities (N, C)."""
+    t = _class_targets(input, target, "nll_loss", ignore_index)
+    loss = _nll_rows(_as_rows(input), t.reshape(-1), weight, ignore_index, reduction, "nll_loss")
+    return loss.reshape(t.shape) if reduction == "none" else loss
+
+
+def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
+                  ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """log_softmax + nll_loss on raw scores (N, C). The target is class indices (int, shape
+    (N,)) or class probabilities (float, shape (N, C)). label_smoothing mixes the target
+    with the uniform distribution; ignore_index rows count for nothing."""
+    name = "cross_entropy"
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}: input must be a Tensor of scores, got {type(input).__name__}")
+    if input.ndim == 0:
+        raise ValueError(f"{name}: input needs a class dim, got a 0-d tensor")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    t_arr = target._data if isinstance(target, Tensor) else np.asarray(target)
+    logp = _as_rows(input).log_softmax(dim=1)
+    n_classes = logp.shape[1]
+    if t_arr.dtype.kind == "f":  # class probabilities
+        if t_arr.shape != input.shape:
+            raise ValueError(f"{name}: probability targets must have the input's shape "
+                             f"{input.shape}, got {t_arr.shape}")
+        probs = _as_rows(target if isinstance(target, Tensor) else _const(t_arr))
+        if label_smoothing:
+            probs = probs * (1 - label_smoothing) + label_smoothing / n_classes
+        if probs.dtype != logp.dtype:
+            probs = probs.to(logp.dtype)
+        terms = logp * probs
+        if weight is not None:
+            terms = terms * weight
+        loss = -terms.sum(dim=1)
+        if reduction == "none":
+            return loss.reshape(input.shape[:1] + input.shape[2:] if input.ndim > 1 else ())
+        return loss.sum() if reduction == "sum" else loss.mean()
+    t = _class_targets(input, target, name, ignore_index)
+    flat = t.reshape(-1)
+    loss = _nll_rows(logp, flat, weight, ignore_index, reduction, name)
+    if label_smoothing:
+        smooth = -(logp * weight).sum(dim=1) if weight is not None else -logp.sum(dim=1)
+        keep = flat != ignore_index
+        if not keep.all():
+            smooth = smooth * _const(keep.astype(logp.dtype))
+        if reduction == "sum":
+            smooth = smooth.sum()
+        elif reduction == "mean":
+            denom = float(weight._data[flat[keep]].sum()) if weight is not None else \
+                float(keep.sum())
+            smooth = smooth.sum() / denom
+        loss = (1 - label_smoothing) * loss + smooth * (label_smoothing / n_classes)
+    if reduction == "none":
+        return loss.reshape(t.shape)
+    return loss
+

@@ -1,0 +1,186 @@
+"""`save` and `load` for state dicts: a plain `.npz` file, no pickle, written atomically.
+
+    tinygrad_edu.save({"model": model.state_dict(), "optim": opt.state_dict()}, "ckpt.npz")
+    ckpt = tinygrad_edu.load("ckpt.npz")
+    model.load_state_dict(ckpt["model"])
+
+The file holds one array per Tensor/ndarray in the object, plus a JSON description of the
+nesting (dicts with str or int keys, lists, tuples, numbers, strings, None). Loading parses only
+that JSON and numpy's array format with `allow_pickle=False`, so an untrusted file can fail to
+load but cannot run code. Saving writes a temporary file next to the target and renames it
+over the target, so a crash mid-save leaves the old file (or none), never half a file.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+
+__all__ = ["save", "load"]
+
+_MANIFEST = "__tinygrad_edu__"
+_FORMAT, _VERSION = "tinygrad_edu.save", 1
+_KINDS = "biuf"  # bool, int, uint, float arrays: what numpy stores without pickle
+
+
+def _is_tensor(x: Any) -> bool:
+    return isinstance(getattr(x, "_data", None), np.ndarray) and hasattr(x, "requires_grad")
+
+
+def _encode(obj: Any, where: str, arrays: dict[str, np.ndarray]) -> Any:
+    """The JSON description of `obj`; arrays go into `arrays` and are referenced by name."""
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, (int, np.integer)) and not isinstance(obj, np.bool_):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        x = float(obj)
+        return x if math.isfinite(x) else {"float": repr(x)}  # 'nan', 'inf', '-inf'
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if _is_tensor(obj) or isinstance(obj, np.ndarray):
+        arr = np.asarray(obj._data if _is_tensor(obj) else obj)
+        if arr.dtype.kind not in _KINDS:
+            raise TypeError(f"save: {where} is an array of dtype {arr.dtype}; only bool, "
+                            "integer and float arrays can be saved (no pickle)")
+        name = f"a{len(arrays)}"
+        arrays[name] = arr
+        return {"tensor" if _is_tensor(obj) else "array": name}
+    if isinstance(obj, dict):
+        items = []
+        for k, v in obj.items():
+            if not isinstance(k, (str, int)) or isinstance(k, bool):
+                raise TypeError(f"save: {where} has a key {k!r} of type {type(k).__name__}; "
+                                "keys must be str or int")
+            items.append([k, _encode(v, f"{where}[{k!r}]", arrays)])
+        return {"dict": items}
+    if isinstance(obj, (list, tuple)):
+        items = [_encode(v, f"{where}[{i}]", arrays) for i, v in enumerate(obj)]
+        return {"tuple" if isinstance(obj, tuple) else "list": items}
+    raise TypeError(
+        f"save: {where} is a {type(obj).__name__}; save() stores state dicts: nested dicts, "
+        "lists and tuples of Tensors, ndarrays, numbers, strings and None. Save "
+        "model.state_dict() rather than the model."
+    )
+
+
+def save(obj: Any, f: str | os.PathLike | BinaryIO) -> None:
+    """Write a state dict (or any nesting of dicts/lists of Tensors, arrays, numbers) to `f`.
+
+    `f` is a path (written atomically; no '.npz' is appended) or a binary file object.
+    """
+    arrays: dict[str, np.ndarray] = {}
+    tree = _encode(obj, "obj", arrays)
+    manifest = json.dumps({"format": _FORMAT, "version": _VERSION, "tree": tree})
+    arrays[_MANIFEST] = np.frombuffer(manifest.encode("utf-8"), dtype=np.uint8)
+    if hasattr(f, "write"):
+        np.savez(f, **arrays)
+        return
+    path = Path(f)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            np.savez(out, **arrays)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+class _Decoder:
+    def __init__(self, arrays: dict[str, np.ndarray], source: str) -> None:
+        self.arrays, self.source, self.used = arrays, source, set()
+
+    def bad(self, why: str) -> ValueError:
+        return ValueError(f"load: {self.source} is not a valid tinygrad_edu file: {why}")
+
+    def decode(self, node: Any) -> Any:
+        if node is None or isinstance(node, (bool, int, float, str)):
+            return node
+        if not isinstance(node, dict) or len(node) != 1:
+            raise self.bad(f"unexpected entry {str(node)[:60]!r}")
+        (kind, body), = node.items()
+        if kind in ("array", "tensor"):
+            if not isinstance(body, str) or body not in self.arrays or body in self.used:
+                raise self.bad(f"it refers to a missing or reused array {body!r}")
+            self.used.add(body)
+            arr = self.arrays[body]
+            if kind == "tensor":
+                from .tensor import Tensor  # only when there are tensors to make
+
+                return Tensor(arr)
+            return arr
+        if kind == "float" and body in ("nan", "inf", "-inf"):
+            return float(body)
+        if kind in ("list", "tuple") and isinstance(body, list):
+            items = [self.decode(v) for v in body]
+            return items if kind == "list" else tuple(items)
+        if kind == "dict" and isinstance(body, list):
+            out = {}
+            for pair in body:
+                ok = isinstance(pair, list) and len(pair) == 2
+                if not ok or not isinstance(pair[0], (str, int)) or isinstance(pair[0], bool):
+                    raise self.bad(f"a malformed dict entry {str(pair)[:60]!r}")
+                out[pair[0]] = self.decode(pair[1])
+            return out
+        raise self.bad(f"unknown entry kind {kind!r}")
+
+
+def load(f: str | os.PathLike | BinaryIO) -> Any:
+    """Read what `save` wrote. Never unpickles: only numbers, strings and plain arrays."""
+    source = repr(os.fspath(f)) if isinstance(f, (str, os.PathLike)) else "the file object"
+    try:
+        npz = np.load(f, allow_pickle=False)
+        if not isinstance(npz, np.lib.npyio.NpzFile):
+            raise ValueError(f"load: {source} is a single .npy array, not a saved state "
+                             "dict; use numpy.load for plain arrays")
+        with npz:
+            names = set(npz.files)
+            if _MANIFEST not in names:
+                raise ValueError(f"load: {source} was not written by tinygrad_edu.save "
+                                 f"(no {_MANIFEST} entry)")
+            arrays = {name: npz[name] for name in names}
+    except (zipfile.BadZipFile, EOFError, OSError, io.UnsupportedOperation) as err:
+        if isinstance(err, FileNotFoundError):
+            raise
+        raise ValueError(f"load: {source} is truncated or not an .npz file ({err})") from None
+    except ValueError as err:
+        if str(err).startswith("load:"):
+            raise
+        raise ValueError(f"load: {source} holds data that needs pickle to read, which "
+                         f"load() refuses, or is corrupt ({err})") from None
+    manifest_bytes = arrays.pop(_MANIFEST)
+    decoder = _Decoder(arrays, source)
+    if manifest_bytes.dtype != np.uint8 or manifest_bytes.ndim != 1:
+        raise decoder.bad("its description is not a byte string")
+    try:
+        manifest = json.loads(manifest_bytes.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise decoder.bad(f"its description is not JSON ({err})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
+        raise decoder.bad("its description has the wrong format tag")
+    if manifest.get("version") != _VERSION:
+        raise decoder.bad(f"version {manifest.get('version')!r}; this library reads "
+                          f"version {_VERSION}")
+    for name, arr in arrays.items():
+        if arr.dtype.kind not in _KINDS:
+            raise decoder.bad(f"member {name!r} has dtype {arr.dtype}")
+    try:
+        obj = decoder.decode(manifest.get("tree"))
+    except RecursionError:
+        raise decoder.bad("it is nested too deeply") from None
+    extra = sorted(set(arrays) - decoder.used)
+    if extra:
+        raise decoder.bad(f"unexpected members {extra[:5]}")
+    return obj
