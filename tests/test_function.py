@@ -310,6 +310,24 @@ def test_needs_input_grad_and_constant_tensors():
     assert a.grad.numpy().tolist() == [1.0, 1.0]
 
 
+def test_a_function_of_three_values_gets_all_three_gradients():
+    class Product3(Function):
+        @staticmethod
+        def forward(ctx, a, b, c):
+            ctx.save_for_backward(a, b, c)
+            return a * b * c
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            a, b, c = ctx.saved_tensors
+            return grad_output * b * c, grad_output * a * c, grad_output * a * b
+
+    a, b, c = Value(1.5), Value(2.0), Value(-3.0)
+    Product3.apply(a, b, c).backward()
+    assert (a.grad, b.grad, c.grad) == (-6.0, -4.5, 3.0)
+    assert gradcheck(Product3.apply, [Value(0.5), Value(-1.25), Value(2.0)])
+
+
 def test_apply_refuses_what_it_cannot_record():
     class Three(Function):
         @staticmethod
@@ -320,8 +338,6 @@ def test_apply_refuses_what_it_cannot_record():
         def backward(ctx, grad_output):
             return grad_output, grad_output, grad_output
 
-    with pytest.raises(NotImplementedError, match="one or two Values, got 3"):
-        Three.apply(Value(1.0), Value(2.0), Value(3.0))
     with pytest.raises(TypeError, match="mix Values and Tensors"):
         Three.apply(Value(1.0), Tensor(np.ones(2)), 1.0)
 

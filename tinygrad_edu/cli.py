@@ -1,4 +1,5 @@
-"""The `tinygrad-edu` command: `demo` trains a model and shows what the library does."""
+"""The `tinygrad-edu` command: `demo` shows what the library does, `graph` draws an expression's
+graph and its backward pass, `train` trains the Fashion-MNIST MLP."""
 
 from __future__ import annotations
 
@@ -30,9 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--steps", type=int, default=100, help="training steps (default 100)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.set_defaults(run=_demo)
+    from .train import add_parser as add_train_parser
     from .viz.command import add_parser as add_graph_parser
 
     add_graph_parser(commands)
+    add_train_parser(commands)
     return parser
 
 

@@ -178,11 +178,6 @@ class _ValueCtx(FunctionCtx):
 def _apply_values(cls: type[Function], args: tuple[Any, ...]) -> Value:
     ctx = _ValueCtx(cls, args)
     ctx._value_positions = tuple(i for i, a in enumerate(args) if isinstance(a, Value))
-    if len(ctx._value_positions) > 2:
-        raise NotImplementedError(
-            f"{cls.__name__}.apply: the Value engine's ops take one or two Values, got "
-            f"{len(ctx._value_positions)}; split the op, or use Tensors"
-        )
     with no_grad():
         result = cls.forward(ctx, *args)
     if isinstance(result, Value):

@@ -400,12 +400,16 @@ class Value:
             out, args = self, (*parents, *self._ctx)
         elif len(parents) == 2:  # binary ops carry no constants
             out, args = self.data, (parents[0].data, parents[1].data)
-        else:
+        elif len(parents) == 1:
             out, args = self.data, (parents[0].data, *self._ctx)
+        else:  # a user-defined Function of three or more Values
+            out, args = self.data, (*[p.data for p in parents], *self._ctx)
         try:
             if len(derivatives) == 2:
                 return g * derivatives[0](out, *args), g * derivatives[1](out, *args)
-            return (g * derivatives[0](out, *args),)
+            if len(derivatives) == 1:
+                return (g * derivatives[0](out, *args),)
+            return tuple(g * d(out, *args) for d in derivatives)
         except (ArithmeticError, ValueError) as err:
             raise _failed(self._op, args, err, "backward") from None
 

@@ -73,7 +73,8 @@ def test_embedding_rows_get_the_gradient_of_their_uses(indices):
     assert check_module_gradients(emb, Tensor(np.array(indices)))
 
 
-def test_embedding_padding_row_gets_no_gradient_and_the_others_are_right():
+def test_embedding_with_a_padding_row_is_right_for_the_other_rows():
+    # the padding row's gradient is zeroed by design (not a derivative), so it is not looked up
     emb = nn.Embedding(5, 3, padding_idx=0)
     assert check_module_gradients(emb, Tensor(np.array([1, 2, 2, 4])))
 

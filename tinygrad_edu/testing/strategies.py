@@ -173,9 +173,9 @@ def arrays(
     """
     shape = shapes() if shape is None else shape
     dtype = np.dtype(dtype)
-    if elements is None:
-        width = 8 * dtype.itemsize if dtype.kind == "f" else 64
-        elements = st.floats(-BOUND, BOUND, allow_nan=False, allow_infinity=False, width=width)
+    if elements is None and dtype.kind == "f":
+        elements = st.floats(-BOUND, BOUND, allow_nan=False, allow_infinity=False,
+                             width=8 * dtype.itemsize)
     strategy = hnp.arrays(dtype, shape, elements=elements, unique=distinct)
     if distinct:
         strategy = strategy.filter(lambda a: _gapped(a, margin))
