@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 
@@ -228,3 +230,104 @@ def test_zero_fill_and_copy_on_a_recorded_tensor_cut_the_gradient_without_nan():
     f = w * 1
     f.fill_(7.0)
     assert f.tolist() == [7.0, 7.0] and f.requires_grad
+
+
+# ---- random programs with in-place ops: never a silently wrong gradient ------------------------
+
+OUT_OF_PLACE = [
+    lambda a, b: a + b, lambda a, b: a * b, lambda a, b: a.tanh() * b, lambda a, b: a * 2.0,
+    lambda a, b: a.exp() - b, lambda a, b: a[:], lambda a, b: a.flip(0),
+    lambda a, b: a[::2].sum() * b, lambda a, b: a.detach(),
+    lambda a, b: a.reshape(3, 1).reshape(3), lambda a, b: a.unsqueeze(0)[0],
+]
+
+
+def _inplace_ops(lib):
+    return [
+        lambda x, y: x.add_(y), lambda x, y: x.mul_(y), lambda x, y: x.mul_(3.0),
+        lambda x, y: x.clamp_(-0.5, 0.5), lambda x, y: x.zero_(), lambda x, y: x.relu_(),
+        lambda x, y: x.exp_(), lambda x, y: x.__setitem__(slice(1, None), y[:2]),
+        lambda x, y: x.sub_(y * y), lambda x, y: x.copy_(y), lambda x, y: x.div_(y * y + 1),
+        lambda x, y: x.masked_fill_(y > 0, 0.5), lambda x, y: x.fill_(2.0),
+        lambda x, y: x.__setitem__(x > 0, 1.0),
+    ]
+
+
+def _run_program(lib, leaves, program):
+    pool = list(leaves)
+    ops = _inplace_ops(lib)
+    for kind, i, j, k in program:
+        a, b = pool[i % len(pool)], pool[j % len(pool)]
+        if kind == 0:
+            pool.append(OUT_OF_PLACE[k % len(OUT_OF_PLACE)](a, b))
+        elif kind == 1:
+            ops[k % len(ops)](a, b)
+        else:
+            with lib.no_grad():
+                ops[k % len(ops)](a, b)
+    total = pool[0] * 0.5
+    for n, y in enumerate(pool[1:], start=2):
+        total = total + y * (1.0 / n)
+    return total.sum()
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    data=st.lists(st.floats(-1.5, 1.5, allow_nan=False, allow_subnormal=False),
+                  min_size=9, max_size=9),
+    program=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 99), st.integers(0, 99),
+                               st.integers(0, 99)), min_size=1, max_size=8),
+)
+def test_random_in_place_programs_raise_or_match_torch(data, program):
+    """Whenever both engines accept a program, values and gradients agree; we may refuse more
+    (a RuntimeError that names the op), but never compute a different gradient."""
+    arrays = [np.array(data[3 * n: 3 * n + 3]) for n in range(3)]
+
+    def leaves(lib, make):
+        w1, w2 = (make(a, True) for a in arrays[:2])
+        h = w1 * 1.0  # a non-leaf, so that in-place ops on it are allowed
+        return (w1, w2), [h, w2 * 1.0, make(arrays[2], False)]
+
+    def ours(a, rg):
+        return tg.tensor(a, requires_grad=rg, dtype=tg.float64)
+
+    def theirs(a, rg):
+        return torch.tensor(a, requires_grad=rg)
+
+    results = []
+    for lib, make in ((tg, ours), (torch, theirs)):
+        inputs, pool = leaves(lib, make)
+        try:
+            loss = _run_program(lib, pool, program)
+            loss.backward()
+        except RuntimeError:
+            results.append(None)
+            continue
+        grads = [np.zeros(3) if w.grad is None else w.grad.detach().numpy() for w in inputs]
+        results.append((loss.detach().numpy(), grads))
+    ours_result, torch_result = results
+    if ours_result is None or torch_result is None:
+        return
+    np.testing.assert_allclose(ours_result[0], torch_result[0], rtol=1e-10, atol=1e-12)
+    for g, gt in zip(ours_result[1], torch_result[1]):
+        np.testing.assert_allclose(g, gt, rtol=1e-10, atol=1e-12)
+
+
+def test_in_place_on_a_tensor_with_views_is_refused_while_recording():
+    c = tg.zeros(3)
+    v = c[:]  # a view made without recording: it would not see c's new history
+    w = tg.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="has views"):
+        c.add_(w)
+    with pytest.raises(RuntimeError, match="view of another"):
+        (w * 1)[:2].mul_(2)
+    c.add_(1)  # nothing to record: a plain numpy update, seen through the view
+    assert v.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_adding_a_tensor_to_itself_in_place_uses_the_old_value_twice():
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    h = w * 1
+    h.add_(h)
+    h.sum().backward()
+    assert h.tolist() == [2.0, 4.0] and w.grad.tolist() == [2.0, 2.0]

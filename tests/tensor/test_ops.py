@@ -153,3 +153,15 @@ def test_reads_is_conservative_when_the_code_cannot_tell():
     from functools import partial
 
     assert make_op("p", np.negative, partial(lambda k, g, out, a: g * k, 2)).reads == (None,)
+
+
+def test_erf_is_exact_in_float64_and_within_float32_resolution_in_float32():
+    import math
+
+    x = np.linspace(-6.0, 6.0, 2001)
+    exact = np.array([math.erf(v) for v in x])
+    np.testing.assert_array_equal(tg.tensor(x, dtype=tg.float64).erf().numpy(), exact)
+    got32 = tg.tensor(x, dtype=tg.float32).erf().numpy()
+    assert got32.dtype == np.float32
+    assert np.abs(got32 - exact).max() < 2e-7
+    assert tg.tensor(0.0).erf().item() == 0.0

@@ -311,3 +311,34 @@ def run_program(inputs, program):
 def test_random_expression_graphs_match_torch(shapes, data, program):
     arrays_ = [data.draw(arrays(s)) for s in shapes.input_shapes]
     compare(lambda *xs: run_program(xs, program), arrays_)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=2, min_side=1, max_side=3),
+    data=st.data(),
+    program=st.lists(step, min_size=1, max_size=8),
+)
+def test_random_graphs_hessian_vector_products_match_torch(shapes, data, program):
+    arrays_ = [data.draw(arrays(s)) for s in shapes.input_shapes]
+    vs = [np.cos(np.arange(a.size, dtype=np.float64)).reshape(a.shape) for a in arrays_]
+    ours, theirs = both(arrays_)
+    (gs) = tg.grad(run_program(ours, program), ours, create_graph=True, allow_unused=True)
+    gts = torch.autograd.grad(run_program(theirs, program), theirs, create_graph=True,
+                              allow_unused=True)
+    for g, gt in zip(gs, gts):
+        if gt is None or g is None:
+            continue
+        np.testing.assert_allclose(g.detach().numpy(), gt.detach().numpy(force=True), **TOL)
+    hv = sum(((g * tg.tensor(v)).sum() for g, v in zip(gs, vs) if g is not None and
+              g.requires_grad), tg.tensor(0.0, dtype=tg.float64))
+    hvt = sum(((g * torch.tensor(v)).sum() for g, v in zip(gts, vs) if g is not None and
+               g.requires_grad), torch.tensor(0.0, dtype=torch.float64))
+    if not hv.requires_grad or not hvt.requires_grad:
+        return  # a piecewise-linear program: no second derivative to compare
+    second = tg.grad(hv, ours, allow_unused=True)
+    second_t = torch.autograd.grad(hvt, theirs, allow_unused=True)
+    for a, h, ht in zip(arrays_, second, second_t):
+        expected = np.zeros(a.shape) if ht is None else ht.detach().numpy(force=True)
+        got = np.zeros(a.shape) if h is None else h.numpy()
+        np.testing.assert_allclose(got, expected, **TOL)

@@ -191,6 +191,12 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore settings and state saved by `state_dict()` (groups must match in size)."""
         name = type(self).__name__
+        if not (isinstance(state_dict, dict) and isinstance(state_dict.get("state"), dict)
+                and isinstance(state_dict.get("param_groups"), list)):
+            keys = sorted(map(str, state_dict)) if isinstance(state_dict, dict) else []
+            raise ValueError(f"{name}.load_state_dict: expected a dict with 'state' and "
+                             f"'param_groups' (from optimizer.state_dict()), got "
+                             f"{type(state_dict).__name__} with keys {keys[:5]}")
         groups = state_dict["param_groups"]
         saved_state = {int(k): v for k, v in state_dict["state"].items()}
         if len(groups) != len(self.param_groups):

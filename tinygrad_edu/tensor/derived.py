@@ -400,9 +400,10 @@ def index_select(x: Tensor, dim: int, index: Any) -> Tensor:
 
 
 def flip(x: Tensor, dims: Any) -> Tensor:
-    """Reverse the order along `dims`."""
+    """Reverse the order along `dims`: a copy, as in PyTorch (numpy's flip is a view)."""
     axes = _t._norm_axes(dims, None, x.ndim, "flip") or ()
-    return x[tuple(slice(None, None, -1) if a in axes else slice(None) for a in range(x.ndim))]
+    rev = x[tuple(slice(None, None, -1) if a in axes else slice(None) for a in range(x.ndim))]
+    return rev.clone()
 
 
 def tril(x: Tensor, diagonal: int = 0) -> Tensor:

@@ -22,7 +22,11 @@ rule protocol and for what changes under `create_graph=True` (the rules run on T
 
 **In-place ops** (`add_`, `t[idx] = v`, ...) change the array itself. Each array carries a
 version stamp; a backward that needs a value changed since its forward raises a RuntimeError
-naming the op, instead of computing a silently wrong gradient (as PyTorch does).
+naming the op, instead of computing a silently wrong gradient (as PyTorch does). Recorded
+in-place ops (grad mode on, something requires grad) keep the old value for the gradient, as
+PyTorch's do; they are refused, with an error saying why, on a leaf that requires grad, on a
+tensor that recorded ops already used, and on a view of another tensor (PyTorch handles the
+last two by rewriting the graph, which this engine does not).
 """
 
 from __future__ import annotations
@@ -74,6 +78,7 @@ def _new(data: np.ndarray) -> Tensor:
     t._stamp = 0
     t._used = False
     t._fresh = None
+    t._base = None
     return t
 
 
@@ -133,7 +138,10 @@ def apply(op: Op, parents: tuple[Tensor, ...], consts: tuple = ()) -> Tensor:
         data = np.asarray(data)
     out = _new(data)
     if op.view and np.may_share_memory(data, parents[0]._data):
-        out._version = parents[0]._version  # a view: an in-place change to one changes both
+        base = parents[0]  # a view: an in-place change to one changes both
+        out._version = base._version
+        out._base = base if base._base is None else base._base
+        base._used = True  # recording an in-place op on base would leave the view behind
     if MODE.grad_enabled:
         for p in parents:
             if p._requires_grad:
@@ -287,7 +295,8 @@ class Tensor:
 
     __slots__ = (
         "_data", "_requires_grad", "grad", "label", "_op", "_parents", "_ctx", "_g", "_hooks",
-        "_retains_grad", "_freed", "_version", "_stamp", "_used", "_fresh", "__weakref__",
+        "_retains_grad", "_freed", "_version", "_stamp", "_used", "_fresh", "_base",
+        "__weakref__",
     )
     __array_ufunc__ = None  # ndarray + Tensor calls Tensor.__radd__, so the graph is kept
     __hash__ = object.__hash__  # == is elementwise; identity is the hash (graph sets rely on it)
@@ -300,6 +309,7 @@ class Tensor:
         self._op, self._parents, self._ctx = None, (), ()
         self._g, self._hooks, self._retains_grad, self._freed = None, None, False, False
         self._version, self._stamp, self._used, self._fresh = [0], 0, False, None
+        self._base: Tensor | None = None
         if requires_grad:
             self.requires_grad = True
 
@@ -535,8 +545,8 @@ class Tensor:
         return self
 
     def contiguous(self) -> Tensor:
-        """Itself: numpy handles any memory layout, so no copy is needed."""
-        return self
+        """Itself if its memory is row-major already, else a row-major copy (as PyTorch)."""
+        return self if self._data.flags.c_contiguous else self.clone()
 
     def to(self, *args: Any, dtype: Any = None, device: Any = None, **_: Any) -> Tensor:
         """This tensor in another dtype (itself if it already is); the gradient flows back.
@@ -1076,44 +1086,45 @@ class Tensor:
     # ---- in-place ops: `plain` changes the array when nothing is recorded (see _inplace)
     def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
         other = other if alpha == 1 else other * alpha
-        return _inplace(self, "add_", lambda x: x + other, _ufunc(np.add, other), other)
+        return _inplace(self, "add_", lambda x, o: x + o, _ufunc(np.add, other), other)
 
     def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
         other = other if alpha == 1 else other * alpha
-        return _inplace(self, "sub_", lambda x: x - other, _ufunc(np.subtract, other), other)
+        return _inplace(self, "sub_", lambda x, o: x - o, _ufunc(np.subtract, other), other)
 
     def mul_(self, other: Any) -> Tensor:
-        return _inplace(self, "mul_", lambda x: x * other, _ufunc(np.multiply, other), other)
+        return _inplace(self, "mul_", lambda x, o: x * o, _ufunc(np.multiply, other), other)
 
     def div_(self, other: Any) -> Tensor:
-        return _inplace(self, "div_", lambda x: x / other, _ufunc(np.true_divide, other), other)
+        return _inplace(self, "div_", lambda x, o: x / o, _ufunc(np.true_divide, other), other)
 
     def pow_(self, exponent: Any) -> Tensor:
-        return _inplace(self, "pow_", lambda x: x**exponent, _ufunc(np.power, exponent), exponent)
+        return _inplace(self, "pow_", lambda x, o: x**o, _ufunc(np.power, exponent), exponent)
 
     def zero_(self) -> Tensor:
-        return _inplace(self, "zero_", lambda x: _replaced(x, 0), lambda d: d.fill(0), None)
+        return _inplace(self, "zero_", lambda x, o: _replaced(x, 0), lambda d: d.fill(0), None)
 
     def fill_(self, value: Any) -> Tensor:
         v = value._data if isinstance(value, Tensor) else value
-        return _inplace(self, "fill_", lambda x: _replaced(x, value), lambda d: d.fill(v), value)
+        return _inplace(self, "fill_", lambda x, o: _replaced(x, o), lambda d: d.fill(v), value)
 
     def copy_(self, src: Any) -> Tensor:
         s = src._data if isinstance(src, Tensor) else np.asarray(src)
         return _inplace(
-            self, "copy_", lambda x: _replaced(x, src),
+            self, "copy_", lambda x, o: _replaced(x, o),
             lambda d: np.copyto(d, s, casting="same_kind"),
             src,
         )
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
         return _inplace(
-            self, "clamp_", lambda x: x.clamp(min, max), lambda d: np.clip(d, min, max, out=d),
+            self, "clamp_", lambda x, o: x.clamp(min, max), lambda d: np.clip(d, min, max, out=d),
             None,
         )
 
     def relu_(self) -> Tensor:
-        return _inplace(self, "relu_", lambda x: x.relu(), lambda d: np.maximum(d, 0, out=d), None)
+        return _inplace(self, "relu_", lambda x, o: x.relu(), lambda d: np.maximum(d, 0, out=d),
+                        None)
 
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
         m = derived._mask(mask)
@@ -1122,33 +1133,35 @@ class Tensor:
         def plain(d: np.ndarray) -> None:
             d[np.broadcast_to(m, d.shape)] = v
 
-        return _inplace(self, "masked_fill_", lambda x: x.masked_fill(m, value), plain, value)
+        return _inplace(self, "masked_fill_", lambda x, o: x.masked_fill(m, o), plain, value)
 
     def sigmoid_(self) -> Tensor:
-        return _inplace(self, "sigmoid_", lambda x: x.sigmoid(),
+        return _inplace(self, "sigmoid_", lambda x, o: x.sigmoid(),
                         lambda d: np.copyto(d, OPS.sigmoid.forward(d)), None)
 
     def tanh_(self) -> Tensor:
-        return _inplace(self, "tanh_", lambda x: x.tanh(), lambda d: np.tanh(d, out=d), None)
+        return _inplace(self, "tanh_", lambda x, o: x.tanh(), lambda d: np.tanh(d, out=d), None)
 
     def exp_(self) -> Tensor:
-        return _inplace(self, "exp_", lambda x: x.exp(), lambda d: np.exp(d, out=d), None)
+        return _inplace(self, "exp_", lambda x, o: x.exp(), lambda d: np.exp(d, out=d), None)
 
     def neg_(self) -> Tensor:
-        return _inplace(self, "neg_", lambda x: -x, lambda d: np.negative(d, out=d), None)
+        return _inplace(self, "neg_", lambda x, o: -x, lambda d: np.negative(d, out=d), None)
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
         """Fill with uniform samples from [a, b), drawn from the library's seeded generator."""
         sample = generator().uniform(a, b, size=self.shape).astype(self.dtype)
         return _inplace(
-            self, "uniform_", lambda x: _replaced(x, sample), lambda d: np.copyto(d, sample), None
+            self, "uniform_", lambda x, o: _replaced(x, sample), lambda d: np.copyto(d, sample),
+            None,
         )
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
         """Fill with normal samples, drawn from the library's seeded generator."""
         sample = generator().normal(mean, std, size=self.shape).astype(self.dtype)
         return _inplace(
-            self, "normal_", lambda x: _replaced(x, sample), lambda d: np.copyto(d, sample), None
+            self, "normal_", lambda x, o: _replaced(x, sample), lambda d: np.copyto(d, sample),
+            None,
         )
 
     def __iadd__(self, other: Any) -> Tensor:
@@ -1170,7 +1183,7 @@ class Tensor:
         def plain(d: np.ndarray) -> None:
             d[index] = v
 
-        _inplace(self, "setitem", lambda x: derived.index_put(x, index, value), plain, value)
+        _inplace(self, "setitem", lambda x, o: derived.index_put(x, index, o), plain, value)
 
     # ---- derived ops (derived.py): compositions of the primitives, no derivative code
     mean = derived.mean
@@ -1310,11 +1323,11 @@ def _ufunc(fn: Any, other: Any) -> Callable[[np.ndarray], Any]:
 def _inplace(
     self: Tensor,
     name: str,
-    compute: Callable[[Tensor], Tensor],
+    compute: Callable[[Tensor, Any], Tensor],
     plain: Callable[[np.ndarray], Any],
     other: Any,
 ) -> Tensor:
-    """Change `self`'s array to `compute(self)` and, if that needs recording, its history too.
+    """Change `self`'s array to `compute(self, other)` and, if that needs recording, its history.
 
     Not recorded (grad mode off, or nothing requires grad): `plain` overwrites the array and
     its version is bumped, so a pending backward that saved the old value notices. Recorded:
@@ -1337,16 +1350,23 @@ def _inplace(
             "mode is on (its .grad would no longer match its value). Wrap the update in "
             "`with tinygrad_edu.no_grad():`, or use the out-of-place form."
         )
+    if self._base is not None:
+        raise RuntimeError(
+            f"{name}: this tensor is a view of another one (made by reshape, transpose, indexing "
+            "or expand), so changing it in place would change the other tensor behind its "
+            "gradient's back. Change the base tensor instead, or clone() the view first."
+        )
     if self._used:
         raise RuntimeError(
-            f"{name}: this tensor was already used by other recorded ops, so changing it in "
-            "place would send their gradients through the wrong history. Use the out-of-place "
-            "form (y = y + 1 instead of y += 1), or clone() it before using it."
+            f"{name}: this tensor was already used by other recorded ops, or has views (from "
+            "reshape, transpose, indexing), so changing it in place would send their gradients "
+            "through the wrong history. Use the out-of-place form (y = y + 1 instead of "
+            "y += 1), or clone() it before using it."
         )
     old = _new(self._data.copy())  # the value before, with self's history
     old._requires_grad, old._op, old._parents = self._requires_grad, self._op, self._parents
     old._ctx, old._stamp = self._ctx, self._stamp
-    new = compute(old)
+    new = compute(old, old if other is self else other)  # x.add_(x) adds the old x
     _write(self, name, new._data)
     if new._requires_grad:
         self._requires_grad, self._op, self._parents = True, new._op, new._parents
