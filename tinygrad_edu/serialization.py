@@ -137,9 +137,67 @@ class _Decoder:
         raise self.bad(f"unknown entry kind {kind!r}")
 
 
+_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY")  # a zip (.npz) or a .npy file
+
+
+def _head(f: str | os.PathLike | BinaryIO) -> bytes | None:
+    """The first bytes of the file (the read position is kept), or None if it cannot seek."""
+    if isinstance(f, (str, os.PathLike)):
+        with open(f, "rb") as fh:
+            return fh.read(6)
+    try:
+        pos = f.tell()
+        head = f.read(6)
+        f.seek(pos)
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return None
+    return head
+
+
+_DEFLATE_MAX_RATIO = 1100  # deflate cannot expand data more than ~1032 times
+
+
+def _check_members(zf: zipfile.ZipFile, source: str) -> None:
+    """Refuse members that are not plain .npy arrays of numbers, or whose header claims more
+    data than the member holds (numpy would allocate the claimed size before reading)."""
+    for info in zf.infolist():
+        where = f"load: {source} is not a valid tinygrad_edu file: member {info.filename!r}"
+        stored = info.compress_type == zipfile.ZIP_STORED
+        if (stored and info.file_size != info.compress_size) or (
+                info.file_size > _DEFLATE_MAX_RATIO * info.compress_size + 4096):
+            raise ValueError(f"{where} claims {info.file_size} bytes but holds "
+                             f"{info.compress_size}")
+        with zf.open(info) as member:
+            try:
+                version = np.lib.format.read_magic(member)
+                if version not in ((1, 0), (2, 0)):
+                    raise ValueError(f".npy format version {version}")
+                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                               else np.lib.format.read_array_header_2_0)
+                shape, _, dtype = read_header(member)
+            except ValueError as err:
+                raise ValueError(f"{where} is not a plain numpy array ({err})") from None
+            if dtype.hasobject:
+                raise ValueError(f"{where} holds Python objects (dtype {dtype}): it needs "
+                                 "pickle to read, which load() refuses")
+            if dtype.kind not in _KINDS or dtype.fields is not None:
+                raise ValueError(f"{where} has dtype {dtype}; only bool, integer and float "
+                                 "arrays are read")
+            claimed = math.prod(shape) * dtype.itemsize
+            held = info.file_size - member.tell()
+            if claimed != held:
+                raise ValueError(f"{where} has a header claiming shape {shape} of {dtype} "
+                                 f"({claimed} bytes), but holds {held} bytes of data")
+
+
 def load(f: str | os.PathLike | BinaryIO) -> Any:
     """Read what `save` wrote. Never unpickles: only numbers, strings and plain arrays."""
     source = repr(os.fspath(f)) if isinstance(f, (str, os.PathLike)) else "the file object"
+    head = _head(f)
+    if head is not None and not head.startswith(_MAGICS):
+        what = "it is empty" if not head else f"it starts with {head!r}"
+        raise ValueError(f"load: {source} is not an .npz file ({what}); load() reads files "
+                         "written by tinygrad_edu.save")
     try:
         npz = np.load(f, allow_pickle=False)
         if not isinstance(npz, np.lib.npyio.NpzFile):
@@ -150,8 +208,10 @@ def load(f: str | os.PathLike | BinaryIO) -> Any:
             if _MANIFEST not in names:
                 raise ValueError(f"load: {source} was not written by tinygrad_edu.save "
                                  f"(no {_MANIFEST} entry)")
+            _check_members(npz.zip, source)  # before numpy allocates what headers claim
             arrays = {name: npz[name] for name in names}
-    except (zipfile.BadZipFile, EOFError, OSError, io.UnsupportedOperation) as err:
+    except (zipfile.BadZipFile, EOFError, OSError, io.UnsupportedOperation,
+            NotImplementedError) as err:  # zipfile: a damaged method field or flag bits
         if isinstance(err, FileNotFoundError):
             raise
         raise ValueError(f"load: {source} is truncated or not an .npz file ({err})") from None

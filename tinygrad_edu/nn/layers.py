@@ -200,8 +200,9 @@ class Embedding(Module):
         if idx.dtype.kind not in "iu":
             raise TypeError(f"Embedding: indices must be an integer tensor, got {idx.dtype}")
         if idx.size and (idx.min() < 0 or idx.max() >= self.num_embeddings):
-            raise IndexError(f"Embedding: index {int(idx.max())} or {int(idx.min())} is out of "
-                             f"range for {self.num_embeddings} embeddings")
+            bad = int(idx.max() if idx.max() >= self.num_embeddings else idx.min())
+            raise IndexError(f"Embedding: index {bad} is out of range for {self.num_embeddings} "
+                             f"embeddings (valid: 0..{self.num_embeddings - 1})")
         return self.weight[idx]
 
     def extra_repr(self) -> str:

@@ -102,7 +102,11 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
         elif dt is None and arr.dtype.kind in "iu":
             arr = arr.astype(int64)
     if arr.dtype.kind not in "biuf":
-        raise TypeError(f"Tensor(): unsupported element type {arr.dtype} of {type(data).__name__}")
+        what = {"U": "strings", "S": "bytes", "O": "Python objects", "c": "complex numbers"}.get(
+            arr.dtype.kind, f"elements of dtype {arr.dtype}")
+        raise TypeError(f"Tensor(): cannot make a tensor from {what} (dtype {arr.dtype}, given a "
+                        f"{type(data).__name__}); convert them to real numbers first "
+                        "(e.g. class indices)")
     return arr
 
 

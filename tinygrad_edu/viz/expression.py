@@ -133,7 +133,12 @@ class _Builder:
         end = getattr(node, "end_col_offset", None)
         if isinstance(node, ast.Attribute):  # point at '.name', not at what comes before it
             col = node.value.end_col_offset or col
+        col, end = self.chars(col), None if end is None else self.chars(end)
         return ExpressionError(message, self.text, col, end, hint)
+
+    def chars(self, byte_col: int) -> int:
+        """ast counts columns in UTF-8 bytes; the caret needs characters ('α' is 2 bytes)."""
+        return len(self.text.encode("utf-8")[:byte_col].decode("utf-8", "ignore"))
 
     def visit(self, node: ast.AST) -> Any:
         if isinstance(node, ast.Constant):
