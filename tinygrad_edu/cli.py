@@ -12,7 +12,7 @@ __all__ = ["main"]
 def _demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    run_demo(steps=args.steps, seed=args.seed)
+    run_demo(steps=args.steps, seed=args.seed, out=args.out)
     return 0
 
 
@@ -26,9 +26,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = commands.add_parser(
-        "demo", help="train a small MLP built from scalar Values on two-moons data"
+        "demo", help="the tour: a neuron's graph and step-through, a scalar and a Tensor MLP"
     )
-    demo.add_argument("--steps", type=int, default=100, help="training steps (default 100)")
+    demo.add_argument("--steps", type=int, default=50,
+                      help="training steps of the scalar MLP (default 50)")
+    demo.add_argument("--out", default="demo-output",
+                      help="folder for the drawings, the player and the plots (default demo-output)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.set_defaults(run=_demo)
     from .train import add_parser as add_train_parser

@@ -1,14 +1,40 @@
-"""The main job: train an MLP made of scalar Values on two-moons, as a learner would write it."""
+"""The main job, `tinygrad-edu demo`: the library's tour in under a minute.
+
+1. One neuron, built from Values, drawn as a graph and stepped through, forward and backward.
+2. An MLP made of scalar Values learns two-moons with SGD (micrograd's classic demo).
+3. A Tensor MLP (nn.Sequential, Adam) learns two spirals.
+4. Plots: both decision boundaries and both loss curves.
+Everything goes to one output folder; the last lines say what to open.
+"""
 
 from __future__ import annotations
 
-from . import nn
-from .data import make_moons
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import nn, optim
+from .autograd import no_grad
+from .data import make_moons, make_spirals
 from .progress import progress
 from .random import manual_seed
+from .tensor import Tensor
 from .value import Value
 
-__all__ = ["run_demo", "svm_loss"]
+__all__ = ["DemoResult", "run_demo", "svm_loss"]
+
+
+@dataclass
+class DemoResult:
+    """What the demo trained and wrote: accuracies, loss curves, and the files by name."""
+
+    scalar_accuracy: float = 0.0
+    tensor_accuracy: float = 0.0
+    scalar_losses: list[float] = field(default_factory=list)
+    tensor_losses: list[float] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)
 
 
 def svm_loss(model: nn.Module, X, y) -> tuple[Value, float]:
@@ -21,16 +47,30 @@ def svm_loss(model: nn.Module, X, y) -> tuple[Value, float]:
     return data_loss + l2, accuracy
 
 
-def run_demo(steps: int = 100, seed: int = 0) -> float:
-    """Train MLP(2, [16, 16, 1]) with SGD on 100 two-moons points; returns the final accuracy."""
-    manual_seed(seed)
+def one_neuron(out: Path, files: dict[str, Path]) -> None:
+    """sigmoid(x1*w1 + x2*w2 + b) for x = (2, 3), w = (0.5, -0.3), b = 0.1: drawn and stepped."""
+    from .viz import draw_graph, step_through
+
+    x1, x2 = Value(2.0, label="x1"), Value(3.0, label="x2")
+    w1, w2, b = Value(0.5, label="w1"), Value(-0.3, label="w2"), Value(0.1, label="b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    o = n.sigmoid()
+    o.label = "o"
+    files["neuron player"] = step_through(o).save_html(out / "neuron_steps.html")  # runs backward
+    files["neuron graph"] = draw_graph(o).save_svg(out / "neuron.svg")
+    print(f"One neuron: o = sigmoid(2*0.5 + 3*(-0.3) + 0.1) = {o.data:.4f}; "
+          f"do/dw1 = {w1.grad:.4f}, do/dw2 = {w2.grad:.4f}, do/db = {b.grad:.4f}")
+
+
+def train_scalar_mlp(steps: int, result: DemoResult) -> tuple[nn.Module, np.ndarray, np.ndarray]:
+    """MLP(2, [16, 16, 1]) of Values on 100 two-moons points, SGD with a decaying rate."""
     X, labels = make_moons(100, noise=0.1)
     y = [1.0 if c == 1 else -1.0 for c in labels]
     model = nn.MLP(2, [16, 16, 1])
-    print(f"Training {model.__class__.__name__}(2, [16, 16, 1]) of scalar Values "
-          f"({len(model.parameters())} parameters) on 100 two-moons points.")
-    bar = progress(range(steps), desc="demo", every=10)
-    accuracy = 0.0
+    print(f"Scalar engine: MLP(2, [16, 16, 1]) of Values ({len(model.parameters())} parameters) "
+          f"on 100 two-moons points, SGD")
+    bar = progress(range(steps), desc="scalar MLP", every=10)
     for k in bar:
         loss, accuracy = svm_loss(model, X, y)
         model.zero_grad()
@@ -38,7 +78,100 @@ def run_demo(steps: int = 100, seed: int = 0) -> float:
         lr = 1.0 - 0.9 * k / steps  # decays from 1.0 to 0.1
         for p in model.parameters():
             p.data -= lr * p.grad
+        result.scalar_losses.append(loss.data)
         bar.set_postfix(loss=f"{loss.data:.4f}", accuracy=f"{accuracy:.0%}")
-    _, accuracy = svm_loss(model, X, y)
-    print(f"Final training accuracy: {accuracy:.0%}")
-    return accuracy
+    with no_grad():
+        _, result.scalar_accuracy = svm_loss(model, X, y)
+    return model, X, labels
+
+
+def train_tensor_mlp(steps: int, result: DemoResult) -> tuple[nn.Module, np.ndarray, np.ndarray]:
+    """A 2-64-64-2 Tensor MLP on 600 points of two spirals: cross-entropy, Adam, full batch."""
+    X, labels = make_spirals(600, noise=0.1)
+    model = nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(),
+                          nn.Linear(64, 2))
+    optimizer = optim.Adam(model.parameters(), lr=0.01)
+    loss_fn = nn.CrossEntropyLoss()
+    inputs, targets = Tensor(X), Tensor(labels)
+    print("Tensor engine: Sequential(Linear(2, 64), ReLU, Linear(64, 64), ReLU, Linear(64, 2)) "
+          "on 600 points of two spirals, Adam")
+    bar = progress(range(steps), desc="tensor MLP", every=50)
+    for _ in bar:
+        logits = model(inputs)
+        loss = loss_fn(logits, targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        result.tensor_losses.append(loss.item())
+        accuracy = (logits.argmax(dim=1) == targets).float().mean().item()
+        bar.set_postfix(loss=f"{loss.item():.4f}", accuracy=f"{accuracy:.0%}")
+    model.eval()
+    with no_grad():
+        result.tensor_accuracy = (model(inputs).argmax(dim=1) == targets).float().mean().item()
+    return model, X, labels
+
+
+def _grid(X: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    (x0, y0), (x1, y1) = X.min(0) - 0.5, X.max(0) + 0.5
+    xx, yy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+    return xx, yy, np.stack([xx.ravel(), yy.ravel()], 1)
+
+
+def plot(result: DemoResult, scalar: tuple, tensor_run: tuple, out: Path) -> None:
+    """Both decision boundaries and both loss curves, if matplotlib is installed."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        print("(plots skipped: matplotlib is not installed; pip install 'tinygrad-edu[extras]')")
+        return
+    fig = Figure(figsize=(10, 4.2), layout="constrained")
+    axes = fig.subplots(1, 2)
+    with no_grad():
+        for ax, (model, X, labels), name, n in [(axes[0], scalar, "scalar MLP on two-moons", 40),
+                                                (axes[1], tensor_run, "Tensor MLP on spirals", 200)]:
+            xx, yy, points = _grid(X, n)
+            if isinstance(model, nn.MLP):
+                scores = np.array([model([Value(a), Value(b)]).data for a, b in points])
+            else:
+                scores = model(Tensor(points.astype(np.float32))).numpy()
+                scores = scores[:, 1] - scores[:, 0]
+            ax.contourf(xx, yy, (scores > 0).reshape(xx.shape), levels=1, alpha=0.25,
+                        cmap="coolwarm")
+            ax.scatter(X[:, 0], X[:, 1], c=labels, s=12, cmap="coolwarm", edgecolors="k",
+                       linewidths=0.3)
+            ax.set_title(f"{name}: decision boundary")
+    fig.savefig(out / "decision_boundaries.png", dpi=110)
+    result.files["decision boundaries"] = out / "decision_boundaries.png"
+
+    fig = Figure(figsize=(10, 3.5), layout="constrained")
+    axes = fig.subplots(1, 2)
+    for ax, losses, name in [(axes[0], result.scalar_losses, "scalar MLP (SVM loss)"),
+                             (axes[1], result.tensor_losses, "Tensor MLP (cross-entropy)")]:
+        ax.plot(losses)
+        ax.set_yscale("log")
+        ax.set_xlabel("step")
+        ax.set_title(f"{name}: training loss")
+    fig.savefig(out / "loss_curves.png", dpi=110)
+    result.files["loss curves"] = out / "loss_curves.png"
+
+
+def run_demo(steps: int = 50, seed: int = 0, out: str | Path = "demo-output",
+             tensor_steps: int = 300) -> DemoResult:
+    """Run the tour; returns the accuracies and the files written to `out`."""
+    start = time.perf_counter()
+    manual_seed(seed)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    result = DemoResult()
+    one_neuron(out, result.files)
+    scalar = train_scalar_mlp(steps, result)
+    print(f"Scalar MLP training accuracy: {result.scalar_accuracy:.0%}")
+    tensor_run = train_tensor_mlp(tensor_steps, result)
+    print(f"Tensor MLP training accuracy: {result.tensor_accuracy:.0%}")
+    plot(result, scalar, tensor_run, out)
+    print(f"\nDone in {time.perf_counter() - start:.0f} s. Wrote to {out.resolve()}:")
+    for what, path in result.files.items():
+        print(f"  {what:20s} {path}")
+    print(f"Open next: {out / 'neuron_steps.html'} in a browser, and press the right arrow "
+          "to watch the gradient flow back through the neuron, one chain-rule step at a time.")
+    return result
