@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--steps", type=int, default=50,
                       help="training steps of the scalar MLP (default 50)")
     demo.add_argument("--out", default="demo-output",
-                      help="folder for the drawings, the player and the plots (default demo-output)")
+                      help="folder for the drawings, the player and the plots")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.set_defaults(run=_demo)
     from .train import add_parser as add_train_parser

@@ -127,8 +127,9 @@ def plot(result: DemoResult, scalar: tuple, tensor_run: tuple, out: Path) -> Non
     fig = Figure(figsize=(10, 4.2), layout="constrained")
     axes = fig.subplots(1, 2)
     with no_grad():
-        for ax, (model, X, labels), name, n in [(axes[0], scalar, "scalar MLP on two-moons", 40),
-                                                (axes[1], tensor_run, "Tensor MLP on spirals", 200)]:
+        panels = [(axes[0], scalar, "scalar MLP on two-moons", 40),
+                  (axes[1], tensor_run, "Tensor MLP on spirals", 200)]
+        for ax, (model, X, labels), name, n in panels:
             xx, yy, points = _grid(X, n)
             if isinstance(model, nn.MLP):
                 scores = np.array([model([Value(a), Value(b)]).data for a, b in points])
