@@ -1,0 +1,306 @@
+"""`tinygrad-edu train`: the MLP every tutorial shows, trained on Fashion-MNIST (or MNIST).
+
+    tinygrad-edu train --dataset fashion-mnist --epochs 5
+
+Model 784-256-128-10 with ReLU and Dropout(0.2), CrossEntropyLoss, Adam(lr=1e-3), batches of
+64 standardized images. Each epoch shows a progress bar (loss, accuracy, samples/s), then the
+test-set loss and accuracy. At the end, the model's state dict (`model.npz`, read it back with
+`tinygrad_edu.load`), the per-epoch figures (`history.json`) and their plot (`training.png`,
+when matplotlib is installed) go into `--out` (default `runs/<dataset>`).
+
+The loop in `fit` is the one you would write in PyTorch, line for line; only the imports differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import nn, optim
+from .autograd import no_grad
+from .data import MNIST, DataLoader, FashionMNIST, TensorDataset
+from .progress import progress
+from .random import manual_seed
+from .serialization import save
+from .tensor import from_numpy
+
+__all__ = ["DATASETS", "build_model", "load_arrays", "evaluate", "fit", "save_plot",
+           "add_parser", "run"]
+
+DATASETS: dict[str, type[MNIST]] = {"fashion-mnist": FashionMNIST, "mnist": MNIST}
+
+
+def build_model() -> nn.Sequential:
+    """784 -> 256 -> 128 -> 10 with ReLU and Dropout(0.2); Linear layers init as in PyTorch."""
+    return nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(784, 256), nn.ReLU(), nn.Dropout(0.2),
+        nn.Linear(256, 128), nn.ReLU(), nn.Dropout(0.2),
+        nn.Linear(128, 10),
+    )  # fmt: skip
+
+
+def load_arrays(
+    dataset: str = "fashion-mnist", root: str | Path | None = None, download: bool = False
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """`((X_train, y_train), (X_test, y_test))`: float32 (N, 784) standardized, int64 labels.
+
+    Both splits are standardized with the training set's mean and std. Missing training files
+    (a folder with only the t10k-* test files, like the repository's MNIST sample) are a
+    FileNotFoundError that says the training split is not available.
+    """
+    if dataset not in DATASETS:
+        raise ValueError(f"train: unknown dataset {dataset!r}; choose one of {sorted(DATASETS)}")
+    cls = DATASETS[dataset]
+    try:
+        train = cls(root, train=True, download=download)
+    except FileNotFoundError as err:
+        found = str(err).split(". Pass root=")[0]  # the library's hint speaks Python, not CLI
+        raise FileNotFoundError(
+            f"the training split of {cls.name} is not available: {found}. Training needs "
+            "train-images-idx3-ubyte.gz and train-labels-idx1-ubyte.gz; a folder with only the "
+            "t10k-* test files is not enough. Pass --root DIR with all four files "
+            "(or --root DIR --download to fetch them)."
+        ) from None
+    test = cls(root, train=False, download=download)
+    return train.arrays(normalize=True, flatten=True), test.arrays(normalize=True, flatten=True)
+
+
+def evaluate(
+    model: nn.Module, X: np.ndarray, y: np.ndarray, batch_size: int = 1000
+) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy of `model` on `(X, y)`, in eval mode and without a graph.
+
+    Puts the model back in the mode it was in.
+    """
+    was_training = model.training
+    model.eval()
+    loss_fn = nn.CrossEntropyLoss(reduction="sum")
+    total_loss, correct = 0.0, 0
+    with no_grad():
+        for start in range(0, len(X), batch_size):
+            xb = from_numpy(X[start : start + batch_size])
+            yb = from_numpy(y[start : start + batch_size])
+            output = model(xb)
+            total_loss += loss_fn(output, yb).item()
+            correct += (output.argmax(dim=1) == yb).sum().item()
+    model.train(was_training)
+    return total_loss / len(X), correct / len(X)
+
+
+def fit(
+    model: nn.Module,
+    train_data: tuple[np.ndarray, np.ndarray],
+    test_data: tuple[np.ndarray, np.ndarray],
+    epochs: int = 5,
+    batch_size: int = 64,
+    lr: float = 1e-3,
+    seed: int = 0,
+    show_progress: bool = True,
+) -> dict[str, list[float]]:
+    """Train `model` with Adam on `train_data`, evaluating on `test_data` after every epoch.
+
+    Returns the history: per epoch, `train_loss`, `train_acc` (over the epoch, dropout on),
+    `test_loss`, `test_acc`, `epoch_time` (seconds of training, evaluation excluded),
+    `epoch_cpu_time` (CPU seconds of this process in that time, all threads) and
+    `samples_per_s`. Shuffling is seeded by `seed`; seed the weights and dropout with
+    `manual_seed` before building the model.
+    """
+    X, y = train_data
+    loader = DataLoader(TensorDataset(X, y), batch_size=batch_size, shuffle=True, generator=seed)
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = optim.Adam(model.parameters(), lr=lr)
+    history: dict[str, list[float]] = {key: [] for key in (
+        "train_loss", "train_acc", "test_loss", "test_acc", "epoch_time", "epoch_cpu_time",
+        "samples_per_s")}
+
+    for epoch in range(1, epochs + 1):
+        model.train()
+        total_loss, correct, seen = 0.0, 0, 0
+        batches = loader
+        if show_progress:
+            batches = progress(loader, desc=f"epoch {epoch}/{epochs}", total=len(loader))
+        start, cpu_start = time.perf_counter(), time.process_time()
+        for step, (xb, yb) in enumerate(batches, 1):
+            optimizer.zero_grad()
+            output = model(xb)
+            loss = loss_fn(output, yb)
+            loss.backward()
+            optimizer.step()
+
+            n = len(yb)
+            total_loss += loss.item() * n
+            correct += (output.argmax(dim=1) == yb).sum().item()
+            seen += n
+            if show_progress and (step % 20 == 0 or step == len(loader)):
+                elapsed = time.perf_counter() - start
+                batches.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.2%}",
+                                    samples_s=f"{seen / elapsed:,.0f}")
+        epoch_time = time.perf_counter() - start
+        epoch_cpu_time = time.process_time() - cpu_start
+        if show_progress and hasattr(batches, "close"):
+            batches.close()
+
+        test_loss, test_acc = evaluate(model, *test_data)
+        for key, value in (("train_loss", total_loss / seen), ("train_acc", correct / seen),
+                           ("test_loss", test_loss), ("test_acc", test_acc),
+                           ("epoch_time", epoch_time), ("epoch_cpu_time", epoch_cpu_time),
+                           ("samples_per_s", seen / epoch_time)):
+            history[key].append(value)
+        if show_progress:
+            print(f"epoch {epoch}/{epochs}: train loss {total_loss / seen:.4f} "
+                  f"acc {correct / seen:.2%} | test loss {test_loss:.4f} acc {test_acc:.2%} | "
+                  f"{epoch_time:.1f} s, {seen / epoch_time:,.0f} samples/s", flush=True)
+    return history
+
+
+def save_plot(history: dict[str, list[float]], path: str | Path, title: str = "") -> bool:
+    """Loss and accuracy per epoch, train and test, as a PNG. False if matplotlib is missing."""
+    try:
+        from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state
+    except ImportError:
+        return False
+    epochs = np.arange(1, len(history["train_loss"]) + 1)
+    fig = Figure(figsize=(9, 3.5), layout="constrained")
+    loss_ax, acc_ax = fig.subplots(1, 2)
+    for ax, key, label in ((loss_ax, "loss", "cross-entropy loss"), (acc_ax, "acc", "accuracy")):
+        ax.plot(epochs, history[f"train_{key}"], "o-", label="train (epoch mean, dropout on)")
+        ax.plot(epochs, history[f"test_{key}"], "s-", label="test")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.set_xticks(epochs)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.savefig(path, dpi=110)
+    return True
+
+
+# ---- the command ------------------------------------------------------------------------------
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
+def _learning_rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text}")
+    return value
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the `train` command to a CLI's subparsers (from `parser.add_subparsers()`)."""
+    parser = subparsers.add_parser(
+        "train",
+        help="train the 784-256-128-10 MLP on Fashion-MNIST or MNIST",
+        description="Train the MLP every tutorial shows (784-256-128-10, ReLU, Dropout(0.2), "
+                    "Adam) on Fashion-MNIST or MNIST, evaluate it on the test set after each "
+                    "epoch, and save the model (.npz), its history and a loss/accuracy plot.",
+    )
+    parser.add_argument("--dataset", choices=sorted(DATASETS), default="fashion-mnist",
+                        help="which images (default fashion-mnist)")
+    parser.add_argument("--root", default=None, metavar="DIR",
+                        help="folder with the IDX files (default: the dataset's usual places; "
+                             "Fashion-MNIST: /usr/share/datasets/fashion-mnist)")
+    parser.add_argument("--download", action="store_true",
+                        help="download missing files into --root (checksums verified)")
+    parser.add_argument("--epochs", type=_positive_int, default=5, metavar="N",
+                        help="passes over the training set (default 5)")
+    parser.add_argument("--batch-size", type=_positive_int, default=64, metavar="N",
+                        help="images per step (default 64)")
+    parser.add_argument("--lr", type=_learning_rate, default=1e-3,
+                        help="Adam's learning rate (default 1e-3)")
+    parser.add_argument("--seed", type=_seed, default=0,
+                        help="seeds the weights, dropout and shuffling (default 0)")
+    parser.add_argument("--limit", type=_positive_int, default=None, metavar="N",
+                        help="train on the first N training images only (quick runs)")
+    parser.add_argument("--out", default=None, metavar="DIR",
+                        help="where to write the model and plot (default runs/<dataset>)")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bars or per-epoch lines, only the summary")
+    parser.set_defaults(run=run)
+    return parser
+
+
+def _error(message: str) -> int:
+    print(f"tinygrad-edu train: error: {message}", file=sys.stderr)
+    return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run `tinygrad-edu train` with parsed arguments; 0 on success, 2 on a usage/data error."""
+    if args.download and args.root is None:
+        return _error("--download needs --root DIR, the folder to download into")
+    try:
+        train_data, test_data = load_arrays(args.dataset, args.root, args.download)
+    except (OSError, ValueError) as err:  # missing, corrupt or wrongly-checksummed files
+        return _error(str(err))
+    X, y = train_data
+    if args.limit is not None:
+        X, y = X[: args.limit], y[: args.limit]
+    if args.batch_size > len(X):
+        return _error(f"--batch-size {args.batch_size} is larger than the {len(X)} training "
+                      "images; use a smaller batch or a larger --limit")
+    out = Path(args.out if args.out is not None else Path("runs") / args.dataset)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        return _error(f"cannot create the output folder {out}: {err}")
+
+    manual_seed(args.seed)
+    model = build_model()
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"Training {n_params:,}-parameter MLP on {len(X):,} {args.dataset} images "
+          f"({len(test_data[0]):,} test), {args.epochs} epochs, batch {args.batch_size}, "
+          f"Adam lr={args.lr:g}, seed {args.seed}.", flush=True)
+    history = fit(model, (X, y), test_data, epochs=args.epochs, batch_size=args.batch_size,
+                  lr=args.lr, seed=args.seed, show_progress=not args.no_progress)
+
+    model_path, history_path = out / "model.npz", out / "history.json"
+    plot_path = out / "training.png"
+    save(model.state_dict(), model_path)
+    settings = {k: getattr(args, k) for k in ("dataset", "epochs", "batch_size", "lr", "seed",
+                                              "limit")}
+    history_path.write_text(json.dumps({"settings": settings, "history": history}, indent=1))
+    title = f"{args.dataset}, {len(X):,} images, seed {args.seed}"
+    plotted = save_plot(history, plot_path, title)
+
+    print(f"Test accuracy after {args.epochs} epochs: {history['test_acc'][-1]:.2%} "
+          f"(median epoch {float(np.median(history['epoch_time'])):.1f} s)")
+    print(f"Model weights:  {model_path}   (model.load_state_dict(tinygrad_edu.load(path)))")
+    print(f"History:        {history_path}")
+    if plotted:
+        print(f"Plot:           {plot_path}")
+    else:
+        print("Plot:           skipped: matplotlib is not installed "
+              "(pip install 'tinygrad-edu[extras]')")
+    return 0
