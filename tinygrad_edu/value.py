@@ -217,7 +217,7 @@ def _apply(op: Op, parents: tuple[Value, ...], ctx: tuple = ()) -> Value:
     return out
 
 
-class Value:
+class Value(graph.Node):
     """A scalar (float64) node of a computation graph; `backward()` fills in `.grad`."""
 
     __slots__ = ("data", "grad", "label", "_op", "_parents", "_ctx", "_g", "_hooks", "_freed",
@@ -232,25 +232,7 @@ class Value:
         self._op, self._parents, self._ctx = None, (), ()
         self._g, self._hooks, self._freed = None, None, False
 
-    # ---- what a learner looks at
-    @property
-    def op(self) -> str:
-        """The name of the op that made this Value ('' for an input)."""
-        return self._op.name if self._op is not None else ""
-
-    @property
-    def parents(self) -> tuple[Value, ...]:
-        """The Values this one was computed from, in argument order."""
-        return self._parents
-
-    @property
-    def name(self) -> str:
-        return self.label
-
-    @name.setter
-    def name(self, label: str) -> None:
-        self.label = label
-
+    # ---- what a learner looks at: .op, .parents, .name come from graph.Node
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data:.6g}, grad={_fmt(self.grad)}{label})"
@@ -415,6 +397,9 @@ class Value:
 
     def _accumulate_grad(self, g: Any) -> None:
         self.grad = self.grad + g
+
+    def _clear_grad(self, set_to_none: bool) -> None:
+        self.grad = 0.0  # a Value's gradient is always a number: cleared means 0.0
 
     def _seed_grad(self, grad: Any, create_graph: bool) -> Any:
         if grad is None:

@@ -3,6 +3,7 @@
 from .graph import (
     AnomalyError,
     GraphFreedError,
+    Node,
     RemovableHandle,
     backward,
     check_forward,
@@ -23,6 +24,7 @@ from .mode import (
 __all__ = [
     "AnomalyError",
     "GraphFreedError",
+    "Node",
     "RemovableHandle",
     "backward",
     "check_forward",

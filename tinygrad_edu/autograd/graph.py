@@ -21,6 +21,7 @@ and these methods, where each engine plugs in its own arithmetic:
     _seed_grad(grad, create_graph)  the starting gradient for a root (None means "ones")
     _wrap_grad(g) / _unwrap_grad(u, create_graph)  convert between the pass's raw gradient
                                 and what hooks see (a Tensor's pass runs on bare arrays)
+    _clear_grad(set_to_none)    what zero_grad() does to `.grad` (a Value's becomes 0.0)
     _raw()                      the node's number or array, for messages and checks
     _is_finite(x), _is_nan(x)   for anomaly checks
 
@@ -36,6 +37,7 @@ from typing import Any
 from .mode import MODE
 
 __all__ = [
+    "Node",
     "AnomalyError",
     "GraphFreedError",
     "RemovableHandle",
@@ -46,8 +48,35 @@ __all__ = [
     "check_forward",
 ]
 
-Node = Any  # anything that follows the node protocol above
-Observer = Callable[[Node, Any, Sequence[Any]], None]
+Observer = Callable[[Any, Any, Sequence[Any]], None]
+
+
+class Node:
+    """The base of Value and Tensor: what a learner reads off any node of the graph.
+
+    It holds no data of its own (the engines declare the slots of the protocol above).
+    """
+
+    __slots__ = ()
+
+    @property
+    def op(self) -> str:
+        """The name of the op that made this node ('' for an input)."""
+        return self._op.name if self._op is not None else ""
+
+    @property
+    def parents(self) -> tuple[Any, ...]:
+        """The nodes this one was computed from, in argument order."""
+        return self._parents
+
+    @property
+    def name(self) -> str:
+        """The node's label, as drawings show it."""
+        return self.label
+
+    @name.setter
+    def name(self, label: str) -> None:
+        self.label = label
 
 
 class AnomalyError(RuntimeError):

@@ -274,12 +274,7 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's gradient (Values go back to 0.0; Tensors to None or zeros)."""
         for p in self.parameters():
-            if isinstance(p, Value):
-                p.grad = 0.0
-            elif set_to_none or p.grad is None:
-                p.grad = None
-            else:
-                p.grad._data.fill(0)
+            p._clear_grad(set_to_none)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Freeze (False) or unfreeze (True) every Tensor parameter; Values always train."""

@@ -102,12 +102,7 @@ class Optimizer:
         """Clear the gradients of every parameter (Values back to 0.0)."""
         for group in self.param_groups:
             for p in group["params"]:
-                if isinstance(p, Value):
-                    p.grad = 0.0
-                elif set_to_none or p.grad is None:
-                    p.grad = None
-                else:
-                    p.grad._data.fill(0)
+                p._clear_grad(set_to_none)
 
     # ---- the step
     def _update(self, param: np.ndarray, grad: np.ndarray, state: State,

@@ -290,7 +290,7 @@ def _index(idx: Any) -> tuple:
 # ---- the class ----------------------------------------------------------------------------------
 
 
-class Tensor:
+class Tensor(graph.Node):
     """An n-dimensional array with autograd. `Tensor(data, requires_grad=False, dtype=None)`.
 
     Python floats become float32, ints int64 (as PyTorch); ndarrays keep their dtype. Only
@@ -366,24 +366,6 @@ class Tensor:
     def grad_fn(self) -> Op | None:
         """The op that made this tensor, or None for a leaf (PyTorch's name)."""
         return self._op
-
-    @property
-    def op(self) -> str:
-        """The name of the op that made this tensor ('' for a leaf), as Value.op."""
-        return self._op.name if self._op is not None else ""
-
-    @property
-    def parents(self) -> tuple[Tensor, ...]:
-        """The tensors this one was computed from, in argument order."""
-        return self._parents
-
-    @property
-    def name(self) -> str:
-        return self.label
-
-    @name.setter
-    def name(self, label: str) -> None:
-        self.label = label
 
     def size(self, dim: int | None = None) -> Any:
         """The shape, or the size of one dim."""
@@ -1044,6 +1026,12 @@ class Tensor:
         else:
             self.grad._data = self.grad._data + g
         self._fresh = None
+
+    def _clear_grad(self, set_to_none: bool) -> None:
+        if set_to_none or self.grad is None:
+            self.grad = None
+        else:
+            self.grad._data.fill(0)
 
     def _seed_grad(self, grad: Any, create_graph: bool) -> Any:
         if grad is None:
