@@ -39,7 +39,11 @@ def progress(items: Iterable[T], desc: str = "", total: int | None = None, every
     if total is None and hasattr(items, "__len__"):
         total = len(items)  # type: ignore[arg-type]
     try:
+        import ipywidgets  # noqa: F401  (tqdm.auto's notebook bar needs it)
         from tqdm.auto import tqdm
-    except ImportError:
-        return _Lines(items, desc, total, every)
+    except ImportError:  # a terminal bar, or plain lines without tqdm
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            return _Lines(items, desc, total, every)
     return tqdm(items, desc=desc, total=total, leave=True, dynamic_ncols=True)
