@@ -258,3 +258,13 @@ def test_any_nesting_round_trips(obj):
     save(obj, buf)
     buf.seek(0)
     assert same(obj, load(buf))
+
+
+def test_a_saved_file_gets_the_permissions_open_would_give_it(tmp_path):
+    mask = os.umask(0o022)
+    try:
+        path = tmp_path / "model.npz"
+        tg.save({"w": np.ones(2)}, path)
+        assert path.stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(mask)

@@ -31,6 +31,12 @@ _FORMAT, _VERSION = "tinygrad_edu.save", 1
 _KINDS = "biuf"  # bool, int, uint, float arrays: what numpy stores without pickle
 
 
+
+def _umask() -> int:
+    mask = os.umask(0)  # reading the umask means setting it; put it straight back
+    os.umask(mask)
+    return mask
+
 def _is_tensor(x: Any) -> bool:
     return isinstance(getattr(x, "_data", None), np.ndarray) and hasattr(x, "requires_grad")
 
@@ -87,6 +93,7 @@ def save(obj: Any, f: str | os.PathLike | BinaryIO) -> None:
     path = Path(f)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; give it open()'s mode
         with os.fdopen(fd, "wb") as out:
             np.savez(out, **arrays)
             out.flush()

@@ -251,6 +251,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def _error(message: str) -> int:
     print(f"tinygrad-edu train: error: {message}", file=sys.stderr)
     return 2
@@ -280,8 +284,8 @@ def run(args: argparse.Namespace) -> int:
     model = build_model()
     n_params = sum(p.numel() for p in model.parameters())
     print(f"Training {n_params:,}-parameter MLP on {len(X):,} {args.dataset} images "
-          f"({len(test_data[0]):,} test), {args.epochs} epochs, batch {args.batch_size}, "
-          f"Adam lr={args.lr:g}, seed {args.seed}.", flush=True)
+          f"({len(test_data[0]):,} test), {_plural(args.epochs, 'epoch')}, "
+          f"batch {args.batch_size}, Adam lr={args.lr:g}, seed {args.seed}.", flush=True)
     history = fit(model, (X, y), test_data, epochs=args.epochs, batch_size=args.batch_size,
                   lr=args.lr, seed=args.seed, show_progress=not args.no_progress)
 
@@ -294,8 +298,8 @@ def run(args: argparse.Namespace) -> int:
     title = f"{args.dataset}, {len(X):,} images, seed {args.seed}"
     plotted = save_plot(history, plot_path, title)
 
-    print(f"Test accuracy after {args.epochs} epochs: {history['test_acc'][-1]:.2%} "
-          f"(median epoch {float(np.median(history['epoch_time'])):.1f} s)")
+    print(f"Test accuracy after {_plural(args.epochs, 'epoch')}: "
+          f"{history['test_acc'][-1]:.2%} (median epoch {np.median(history['epoch_time']):.2f} s)")
     print(f"Model weights:  {model_path}   (model.load_state_dict(tinygrad_edu.load(path)))")
     print(f"History:        {history_path}")
     if plotted:
