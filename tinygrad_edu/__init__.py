@@ -7,7 +7,7 @@ names, so what you learn here carries over.
 """
 
 # `tensor` is a package that is also callable: tinygrad_edu.tensor(data), as torch.tensor
-from . import data, nn, optim, tensor, viz
+from . import data, nn, optim, tensor, testing, viz
 from .autograd import (
     AnomalyError,
     GraphFreedError,
@@ -111,6 +111,7 @@ __all__ = [
     "AnomalyError",
     "GraphFreedError",
     "data",
+    "testing",
     "viz",
     "Value",
     "detect_anomaly",
