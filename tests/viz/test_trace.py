@@ -174,3 +174,18 @@ def test_a_leaf_root_has_no_steps_but_its_seed():
     x = Value(3.0, label="x")
     t = trace_backward(x)
     assert len(t) == 0 and t.total(x) == 1.0 == x.grad
+
+
+
+def test_the_root_steps_local_derivative_is_spelled_out_not_named_like_the_total():
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    u = a * b
+    u.label = "u"
+    L = u.tanh()
+    L.label = "L"
+    root_step = trace_backward(L)[0]
+    assert root_step.contributions[0].explanation.startswith("dL/du += dL/dL * dtanh(u)/du = ")
+    P = a * b
+    P.label = "P"
+    assert trace_backward(P)[0].contributions[1].explanation.startswith(
+        "dP/db += dP/dP * d(a * b)/db = 1.0 * 2.0 = 2.0")

@@ -241,6 +241,8 @@ def trace_backward(root: Node, grad: Any = None, *, retain_graph: bool = False) 
             local = _local(node, i)
             # dL/da += dL/dc * dc/da: the root's gradient, the node's, the local derivative
             target, up, d_local = f"d{rname}/d{pname}", f"d{rname}/d{name}", f"d{name}/d{pname}"
+            if node is root:  # dL/dv += dL/dL * dL/dv would name two things alike: spell it out
+                d_local = f"d{_spelled(node, names)}/d{pname}"
             if local is not None:
                 text = (f"{target} += {up} * {d_local} = "
                         f"{nd.fmt(g)} * {nd.fmt(local)} = {nd.fmt(pg)}")
@@ -281,3 +283,12 @@ def _local(node: Node, i: int) -> float | None:
         return float(derivs[i](out, *args))
     except Exception:  # the backward already ran this rule; be quiet if a variant cannot
         return None
+
+
+def _spelled(node: Node, names: dict[int, str]) -> str:
+    """The op applied to its inputs, as a learner would write it: tanh(v4), (a * b)."""
+    args = [names.get(id(p), "?") for p in node._parents]
+    op = node._op.name
+    if len(args) == 2 and not op.isidentifier():
+        return f"({args[0]} {op} {args[1]})"
+    return f"{op}({', '.join(args)})"
