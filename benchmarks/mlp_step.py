@@ -45,48 +45,36 @@ def timed(step, xs, ys, steps: int) -> dict:
     return {"step": float(np.median(times))}
 
 
+def framework_step(lib, to_tensor, batch: int, steps: int) -> dict:
+    """The same code for torch and tinygrad_edu: their APIs match, which is the point."""
+    lib.manual_seed(0)
+    nn = lib.nn
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Dropout(0.2),
+                          nn.Linear(256, 128), nn.ReLU(), nn.Dropout(0.2), nn.Linear(128, 10))
+    opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    xs, ys = batches(batch)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+
+    return timed(step, [to_tensor(x) for x in xs], [to_tensor(y) for y in ys], steps)
+
+
 def torch_worker(batch: int, steps: int, threads: int) -> dict:
     import torch
 
     torch.set_num_threads(threads)
-    torch.manual_seed(0)
-    nn = torch.nn
-    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Dropout(0.2),
-                          nn.Linear(256, 128), nn.ReLU(), nn.Dropout(0.2), nn.Linear(128, 10))
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = nn.CrossEntropyLoss()
-    xs, ys = batches(batch)
-    xs, ys = torch.from_numpy(xs), torch.from_numpy(ys)
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-
-    return timed(step, xs, ys, steps)
+    return framework_step(torch, torch.from_numpy, batch, steps)
 
 
 def ours_worker(batch: int, steps: int, threads: int) -> dict:
-    import tinygrad_edu as tg
-    from tinygrad_edu import nn
+    import tinygrad_edu
 
-    tg.manual_seed(0)
-    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Dropout(0.2),
-                          nn.Linear(256, 128), nn.ReLU(), nn.Dropout(0.2), nn.Linear(128, 10))
-    opt = tg.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = nn.CrossEntropyLoss()
-    xs, ys = batches(batch)
-    xs = [tg.tensor(x) for x in xs]
-    ys = [tg.tensor(y) for y in ys]
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-
-    return timed(step, xs, ys, steps)
+    return framework_step(tinygrad_edu, tinygrad_edu.tensor, batch, steps)
 
 
 def numpy_model(keep_prob: float = 0.8):
