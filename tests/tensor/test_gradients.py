@@ -298,12 +298,17 @@ def test_second_derivative_matches_finite_differences(name):
 def op_rows() -> dict[str, tuple[object, str, object]]:
     """Every Tensor op row: {name: (holder, attribute, op)}. The table `OPS` (name "mul"), and
     rows a module of the Tensor engine defines for itself (name "tensor._COPY")."""
-    from tinygrad_edu.tensor import derived, ops
-    from tinygrad_edu.tensor import tensor as tensor_module
+    import importlib
+    import pkgutil
+
+    import tinygrad_edu.tensor as package
+    from tinygrad_edu.tensor import ops
 
     rows = {name: (ops.OPS, name, getattr(ops.OPS, name)) for name, op in
             vars(type(ops.OPS)).items() if isinstance(op, ops.Op)}
-    for module in (tensor_module, derived, ops):
+    modules = [importlib.import_module(f"{package.__name__}.{m.name}")
+               for m in pkgutil.iter_modules(package.__path__)]  # every family, new ones too
+    for module in modules:
         short = module.__name__.rsplit(".", 1)[1]
         rows.update({f"{short}.{name}": (module, name, op) for name, op in vars(module).items()
                      if isinstance(op, ops.Op)})

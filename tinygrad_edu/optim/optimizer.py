@@ -23,7 +23,7 @@ import numpy as np
 
 from ..autograd.mode import enable_grad
 from ..tensor import Tensor
-from ..tensor.tensor import _bump
+from ..tensor.versions import _bump
 from ..value import Value
 
 __all__ = ["Optimizer"]

@@ -1,11 +1,22 @@
-"""The numpy Tensor engine: the class, its op table, factories and dtypes.
+"""The numpy Tensor engine: the class, its op table, the op families, factories and dtypes.
 
 The package itself is callable: `tinygrad_edu.tensor([1.0, 2.0])` is torch.tensor's twin,
 while `tinygrad_edu.tensor.tensor` stays the module that defines the class.
 
-- `tensor.py`: the `Tensor` class, `apply` (the one way to make a graph node) and in-place ops
+Layered so that imports go one way (core <- families <- methods.py <- this package):
+
 - `ops.py`: the primitive ops, forward and derivative rules side by side (`OPS`, `Op`)
-- `derived.py`: ops composed of primitives (softmax, var, max over a dim, ...)
+- `tensor.py`: the core: the `Tensor` class (storage, properties, conversions, repr, the node
+  protocol, backward, hooks) and `apply`, the one way to make a graph node; imports no family
+- `dims.py`: dim= / axis= / shape arguments; `versions.py`: the in-place version stamps
+- the op families, plain functions taking the Tensor first; those that are not primitives are
+  compositions of primitives, with no derivative code (the chain rule does it all):
+  `arithmetic.py` (+ - * / ** @, mm), `elementwise.py` (exp, relu, clamp, gelu, ...),
+  `comparison.py` (==, <, isnan, any, ...), `reductions.py` (sum, mean, var, max, softmax,
+  prod, cumsum, sort, ...), `shape.py` (reshape, permute, expand, squeeze, cat, stack, pad,
+  ...), `indexing.py` (t[idx], where, gather, masked_fill, ...), `inplace.py` (add_, fill_,
+  t[idx] = v, ... and the version checks that guard them)
+- `methods.py`: the one table binding the family functions as Tensor methods (the API)
 - `creation.py`: zeros, ones, randn, ... ; `dtypes.py`: float32, int64, ...
 - `functions.py`: torch's free functions (`tinygrad_edu.max(x, 1)` is `x.max(1)`)
 """
@@ -50,8 +61,11 @@ from .dtypes import (
     long,
     uint8,
 )
+from .indexing import where
+from .methods import METHODS  # noqa: F401  (binds the op methods onto Tensor)
 from .ops import OPS, Op, PerInput, make_op
-from .tensor import Tensor, ValuesIndices, apply, cat, stack, where
+from .shape import cat, stack
+from .tensor import Tensor, ValuesIndices, apply
 from .tensor import tensor as _tensor_fn
 
 __all__ = [

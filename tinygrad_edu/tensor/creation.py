@@ -10,18 +10,20 @@ Every factory takes `dtype=` (float32 by default, int64 for integer ranges) and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from ..random import generator
+from .dims import _shape_arg
 from .dtypes import as_dtype, default_float, int64
-from .tensor import Tensor, _new, _shape_arg
+from .tensor import Tensor, _new
 
 __all__ = [
     "zeros", "ones", "full", "empty", "arange", "linspace", "eye", "rand", "randn", "randint",
     "zeros_like", "ones_like", "full_like", "empty_like", "rand_like", "randn_like",
-    "randint_like", "from_numpy",
+    "randint_like", "from_numpy", "new_tensor", "new_zeros", "new_ones", "new_full",
 ]
 
 
@@ -151,3 +153,26 @@ def from_numpy(array: np.ndarray) -> Tensor:
         raise TypeError(f"from_numpy: expected an ndarray, got {type(array).__name__}")
     as_dtype(array.dtype)
     return _new(array)
+
+
+# ---- Tensor methods (bound in methods.py): new tensors with x's dtype ----------------------
+
+
+def new_tensor(x: Tensor, data: Any, dtype: Any = None) -> Tensor:
+    """A new tensor from data, with this tensor's dtype unless told otherwise."""
+    return Tensor(data, dtype=x.dtype if dtype is None else dtype)
+
+
+def new_zeros(x: Tensor, *size: Any, dtype: Any = None) -> Tensor:
+    return _new(np.zeros(_shape_arg(size, "new_zeros"), x.dtype if dtype is None else
+                         as_dtype(dtype)))
+
+
+def new_ones(x: Tensor, *size: Any, dtype: Any = None) -> Tensor:
+    return _new(np.ones(_shape_arg(size, "new_ones"), x.dtype if dtype is None else
+                        as_dtype(dtype)))
+
+
+def new_full(x: Tensor, size: Sequence[int], fill_value: Any, dtype: Any = None) -> Tensor:
+    return _new(np.full(tuple(size), fill_value, x.dtype if dtype is None else
+                        as_dtype(dtype)))

@@ -21,7 +21,8 @@ shape, and `Tensor._vjps` sums it back to the input's shape with `sum_to`, the o
 does.
 
 Ops made of these (mean, softmax, var, logsumexp, clamp, minimum, pad, max over a dim, ...)
-live in `derived.py` and need no derivative code of their own.
+live in the family modules (reductions.py, elementwise.py, shape.py, ...) and need no
+derivative code of their own.
 
 A new op is one `make_op` call and one `apply` (tensor.py) call:
 

@@ -1,0 +1,160 @@
+"""Arithmetic: the operators + - * / ** @ and their named forms (add, mul, matmul, mm, ...).
+
+Each function takes the Tensor first and is bound as a Tensor method in methods.py
+(`arithmetic.add` is `Tensor.__add__`). Most are one `apply` of a primitive row of ops.py; the
+rest (outer, mm, bmm, dot) are compositions of primitives, so the chain rule needs no
+derivative code here. Reflected forms keep the data-flow order: `2 - x` has parents (2, x).
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from .ops import OPS
+from .tensor import Tensor, _binary, _compare, _floating, _pair, apply
+
+__all__ = [
+    "add", "radd", "sub", "rsub", "mul", "rmul", "truediv", "rtruediv", "floordiv", "rfloordiv",
+    "mod", "neg", "pos", "pow", "rpow", "matmul", "rmatmul", "add_scaled", "sub_scaled", "power",
+    "dot", "outer", "mm", "bmm",
+]
+
+
+# ---- the operators ------------------------------------------------------------------------------
+
+
+def add(x: Tensor, other: Any) -> Tensor:
+    return _binary(OPS.add, x, other)
+
+
+def radd(x: Tensor, other: Any) -> Tensor:
+    return _binary(OPS.add, other, x)
+
+
+def sub(x: Tensor, other: Any) -> Tensor:
+    return _binary(OPS.sub, x, other)
+
+
+def rsub(x: Tensor, other: Any) -> Tensor:
+    return _binary(OPS.sub, other, x)
+
+
+def mul(x: Tensor, other: Any) -> Tensor:
+    return _binary(OPS.mul, x, other)
+
+
+def rmul(x: Tensor, other: Any) -> Tensor:
+    return _binary(OPS.mul, other, x)
+
+
+def truediv(x: Tensor, other: Any) -> Tensor:
+    a, b = _pair(x, other)
+    return apply(OPS.div, (_floating(a), _floating(b)))
+
+
+def rtruediv(x: Tensor, other: Any) -> Tensor:
+    a, b = _pair(other, x)
+    return apply(OPS.div, (_floating(a), _floating(b)))
+
+
+def floordiv(x: Tensor, other: Any) -> Tensor:
+    return _compare(np.floor_divide, x, other)
+
+
+def rfloordiv(x: Tensor, other: Any) -> Tensor:
+    return _compare(np.floor_divide, other, x)
+
+
+def mod(x: Tensor, other: Any) -> Tensor:
+    return _compare(np.mod, x, other)
+
+
+def neg(x: Tensor) -> Tensor:
+    return apply(OPS.neg, (x,))
+
+
+def pos(x: Tensor) -> Tensor:
+    return x
+
+
+def pow(x: Tensor, other: Any) -> Tensor:
+    if isinstance(other, np.generic):
+        other = other.item()  # a numpy scalar exponent must not make float32 float64
+    if isinstance(other, numbers.Real) and not isinstance(other, (bool, np.bool_)):
+        x = x
+        if isinstance(other, numbers.Integral):
+            if other < 0:
+                x = _floating(x)
+        else:
+            x = _floating(x)
+        return apply(OPS.pow_const, (x,), (other,))
+    return _binary(OPS.pow, x, other)
+
+
+def rpow(x: Tensor, other: Any) -> Tensor:
+    a, b = _pair(other, x)
+    return apply(OPS.pow, (a, b))
+
+
+# ---- products ---------------------------------------------------------------------------------
+
+
+def matmul(x: Tensor, other: Any) -> Tensor:
+    """Matrix product with numpy's rules: 1-D, 2-D and batched (batch dims broadcast)."""
+    if not isinstance(other, Tensor):
+        other = Tensor(other, dtype=x.dtype)
+    if x._data.ndim == 0 or other._data.ndim == 0:
+        raise ValueError(
+            f"matmul: both arguments need at least 1 dim, got shapes {x.shape} and "
+            f"{other.shape}; use * to multiply by a scalar"
+        )
+    return _binary(OPS.matmul, x, other)
+
+
+def rmatmul(x: Tensor, other: Any) -> Tensor:
+    return Tensor(other).matmul(x) if not isinstance(other, Tensor) else other.matmul(x)
+
+
+def dot(x: Tensor, other: Tensor) -> Tensor:
+    """The dot product of two 1-D tensors."""
+    if x.ndim != 1 or other.ndim != 1:
+        raise ValueError(f"dot: needs two 1-D tensors, got shapes {x.shape}, {other.shape}")
+    return x.matmul(other)
+
+
+def outer(x: Tensor, other: Tensor) -> Tensor:
+    """The outer product of two 1-D tensors."""
+    return x.reshape(-1, 1) * other.reshape(1, -1)
+
+
+def mm(x: Tensor, other: Tensor) -> Tensor:
+    """Matrix product of two 2-D tensors."""
+    if x.ndim != 2 or other.ndim != 2:
+        raise ValueError(f"mm: needs two 2-D tensors, got shapes {x.shape} and {other.shape}")
+    return x.matmul(other)
+
+
+def bmm(x: Tensor, other: Tensor) -> Tensor:
+    """Batched matrix product of two 3-D tensors."""
+    if x.ndim != 3 or other.ndim != 3:
+        raise ValueError(f"bmm: needs two 3-D tensors, got shapes {x.shape} and {other.shape}")
+    return x.matmul(other)
+
+
+# ---- named forms with torch's extra arguments --------------------------------------------------
+
+
+def add_scaled(x: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+    return x + (other if alpha == 1 else other * alpha)
+
+
+def sub_scaled(x: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+    return x - (other if alpha == 1 else other * alpha)
+
+
+def power(x: Tensor, exponent: Any) -> Tensor:
+    """`x ** exponent` (torch's `x.pow(exponent)`)."""
+    return x**exponent

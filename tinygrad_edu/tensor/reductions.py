@@ -1,0 +1,284 @@
+"""Reductions over dims: sum, mean, var, std, max/min, logsumexp, softmax, prod, norm, ...
+
+Each function takes the Tensor first and is bound as a Tensor method in methods.py; `dim=`
+(or numpy's `axis=`) and `keepdim=` as PyTorch. `sum`, `amax` and `log_softmax` are primitives
+(rows of ops.py); the rest are compositions of primitives: no derivative code here, the chain
+rule does it all. A few show a standard trick:
+
+- `softmax = exp(log_softmax)`, and `logsumexp` subtracts the (detached) max first, so logits
+  of 1e4 do not overflow;
+- `max(dim)` picks the arg-max with a one-hot `where`, so the gradient goes to that one entry,
+  while `amax` shares it among ties (both as PyTorch);
+- `prod` is a tree of multiplications and `cumsum` a parallel prefix sum of adds and slices,
+  so zeros and second derivatives need no special case.
+
+`sort` and `topk` (values with the indices they came from) live here too.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .dims import _norm_axes, _norm_dim
+from .dtypes import int64
+from .elementwise import minimum
+from .indexing import gather, where
+from .ops import OPS
+from .shape import _slice, cat
+from .tensor import Tensor, ValuesIndices, _floating, _new, apply
+
+__all__ = [
+    "sum", "amax", "amin", "mean", "var", "std", "max", "min", "logsumexp", "log_softmax",
+    "softmax", "prod", "norm", "argmax", "argmin", "cumsum", "topk", "sort",
+]
+
+
+def sum(
+    x, dim: Any = None, keepdim: bool = False, *, axis: Any = None, dtype: Any = None
+) -> Tensor:
+    x = x if dtype is None else x.to(dtype)
+    if x._data.dtype.kind == "b":
+        x = _new(x._data.astype(int64))
+    axes = _norm_axes(dim, axis, x._data.ndim, "sum")
+    return apply(OPS.sum, (x,), (axes, keepdim, x._data.shape))
+
+
+def amax(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
+    """The largest elements over `dim` (a tie shares the gradient evenly)."""
+    axes = _norm_axes(dim, axis, x.ndim, "amax")
+    if x._data.size == 0 and (axes is None or any(x.shape[a] == 0 for a in axes)):
+        raise RuntimeError(f"amax: cannot reduce an empty dim of shape {x.shape}")
+    return apply(OPS.amax, (x,), (axes, keepdim))
+
+
+def amin(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
+    """The smallest elements over `dim` (a tie shares the gradient evenly)."""
+    return -(-x).amax(dim, keepdim, axis=axis)
+
+
+def _count(x: Tensor, axes: tuple[int, ...] | None) -> int:
+    shape = x.shape
+    return math.prod(shape) if axes is None else math.prod(shape[a] for a in axes)
+
+
+def mean(
+    x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None, dtype: Any = None
+) -> Tensor:
+    """The average over `dim` (all elements by default): sum / count."""
+    if dtype is not None:
+        x = x.to(dtype)
+    if x.dtype.kind != "f":
+        raise RuntimeError(
+            f"mean(): needs a floating-point tensor, got {x.dtype}; call .float() first"
+        )
+    axes = _norm_axes(dim, axis, x.ndim, "mean")
+    return x.sum(axes, keepdim) / _count(x, axes)
+
+
+def var(
+    x: Tensor,
+    dim: Any = None,
+    unbiased: bool = True,
+    keepdim: bool = False,
+    *,
+    correction: int | None = None,
+    axis: Any = None,
+) -> Tensor:
+    """Variance over `dim`; divides by n - 1 (`unbiased`, PyTorch's default) or by n."""
+    axes = _norm_axes(dim, axis, x.ndim, "var")
+    c = (1 if unbiased else 0) if correction is None else correction
+    d = x - x.mean(axes, keepdim=True)
+    return (d * d).sum(axes, keepdim) / (_count(x, axes) - c)
+
+
+def std(
+    x: Tensor,
+    dim: Any = None,
+    unbiased: bool = True,
+    keepdim: bool = False,
+    *,
+    correction: int | None = None,
+    axis: Any = None,
+) -> Tensor:
+    """Standard deviation: sqrt(var), with gradient 0 where it is 0 (as PyTorch)."""
+    return _sqrt0(var(x, dim, unbiased, keepdim, correction=correction, axis=axis))
+
+
+def _sqrt0(v: Tensor) -> Tensor:
+    """sqrt whose gradient at 0 is 0 instead of inf, PyTorch's convention for std and norm.
+
+    Both wheres are needed: sqrt must never see the 0, or inf * 0 = nan leaks into backward.
+    """
+    zero = (v == 0)._data
+    if not zero.any():
+        return v.sqrt()
+    return where(zero, 0.0, where(zero, 1.0, v).sqrt())
+
+
+def _pick(x: Tensor, dim: Any, keepdim: bool, largest: bool, what: str) -> Any:
+    if dim is None:
+        return x.amax() if largest else amin(x)
+    d = _norm_dim(dim, x.ndim, what)
+    if x.ndim == 0:
+        return ValuesIndices(x, _new(np.asarray(0)))
+    if x.shape[d] == 0:
+        raise IndexError(f"{what}: dim {d} of shape {x.shape} is empty; there is no {what}")
+    data = x._data
+    idx = np.argmax(data, axis=d, keepdims=True) if largest else np.argmin(
+        data, axis=d, keepdims=True
+    )
+    where = [1] * x.ndim
+    where[d] = x.shape[d]
+    onehot = np.arange(x.shape[d]).reshape(where) == idx  # True at the picked entry only
+    values = x.where(onehot, 0).sum(d, keepdim)
+    indices = idx if keepdim else np.squeeze(idx, axis=d)
+    return ValuesIndices(values, _new(indices))
+
+
+def max(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    """The largest element; with `dim`, a `(values, indices)` pair (as PyTorch).
+
+    `max(other_tensor)` is the elementwise maximum.
+    """
+    if isinstance(dim, Tensor):
+        return x.maximum(dim)
+    return _pick(x, dim, keepdim, True, "max")
+
+
+def min(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    """The smallest element; with `dim`, a `(values, indices)` pair (as PyTorch)."""
+    if isinstance(dim, Tensor):
+        return minimum(x, dim)
+    return _pick(x, dim, keepdim, False, "min")
+
+
+def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """log(sum(exp(x))) over `dim`, stable: the max is taken out before exp."""
+    axes = _norm_axes(dim, None, x.ndim, "logsumexp")
+    kept = tuple(1 if axes is None or i in axes else n for i, n in enumerate(x.shape))
+    empty = any(n == 0 for i, n in enumerate(x.shape) if axes is None or i in axes)
+    m = np.zeros(kept) if empty else np.amax(x._data, axis=axes, keepdims=True)
+    m = _new(np.where(np.isfinite(m), m, 0).astype(x.dtype))  # a constant: no gradient
+    s = (x - m).exp().sum(axes, keepdim).log()
+    return s + (m if keepdim else m.reshape(s.shape))
+
+
+def log_softmax(x: Tensor, dim: int | None = -1) -> Tensor:
+    """log(softmax(x)) computed stably: logits of 1e4 give no inf or nan.
+
+    `dim=None` picks PyTorch's legacy implicit dim (0 for 0-, 1- and 3-d tensors, else 1).
+    """
+    if dim is None:
+        dim = 0 if x.ndim in (0, 1, 3) else 1
+    d = _norm_dim(dim, x.ndim, "log_softmax")
+    return apply(OPS.log_softmax, (_floating(x),), (d if x.ndim else None,))
+
+
+def softmax(x: Tensor, dim: int | None = -1) -> Tensor:
+    """exp(x) / sum(exp(x)) over `dim`, via the stable log_softmax."""
+    return x.log_softmax(dim).exp()
+
+
+def prod(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """The product over `dim` (all elements by default), as a tree of multiplications.
+
+    Built from `*` alone, so zeros in the input need no special case in the gradient.
+    """
+    if dim is None:
+        out = prod(x.reshape(-1), 0)
+        return out.reshape((1,) * x.ndim) if keepdim else out
+    d = _norm_dim(dim, x.ndim, "prod")
+    if x.ndim == 0:
+        return x
+    nd = x.ndim
+    while x.shape[d] > 1:
+        n = x.shape[d]
+        half = n // 2
+        y = x[_slice(nd, d, 0, half)] * x[_slice(nd, d, half, 2 * half)]
+        x = cat([y, x[_slice(nd, d, 2 * half, n)]], d) if n % 2 else y
+    if x.shape[d] == 0:
+        shape = list(x.shape)
+        shape[d] = 1
+        x = _new(np.ones(shape, dtype=x.dtype))
+    return x if keepdim else x.squeeze(d)
+
+
+def norm(x: Tensor, p: float = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The p-norm over `dim` (all elements by default); its gradient at 0 is 0, as PyTorch."""
+    axes = _norm_axes(dim, None, x.ndim, "norm")
+    if p == 2:
+        return _sqrt0((x * x).sum(axes, keepdim))
+    if p == 1:
+        return x.abs().sum(axes, keepdim)
+    return (x.abs() ** p).sum(axes, keepdim) ** (1.0 / p)
+
+
+def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the largest element (over the flattened tensor when dim is None)."""
+    if dim is None:
+        return _new(np.asarray(np.argmax(x._data)))
+    d = _norm_dim(dim, x.ndim, "argmax")
+    return _new(np.asarray(np.argmax(x._data, axis=d, keepdims=keepdim)))
+
+
+def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    if dim is None:
+        return _new(np.asarray(np.argmin(x._data)))
+    d = _norm_dim(dim, x.ndim, "argmin")
+    return _new(np.asarray(np.argmin(x._data, axis=d, keepdims=keepdim)))
+
+
+def cumsum(x: Tensor, dim: int) -> Tensor:
+    """Running sums along `dim`, as log2(n) rounds of "add a copy shifted by 1, 2, 4, ...".
+
+    (A parallel prefix sum: every round is plain adds and slices, so the gradient, itself a
+    running sum from the other end, comes out of the chain rule.)
+    """
+    if x.dtype.kind == "b":
+        x = x.long()
+    d = _norm_dim(dim, x.ndim, "cumsum")
+    if x.ndim == 0:
+        return x * 1
+    n, nd, step = x.shape[d], x.ndim, 1
+    while step < n:
+        shape = list(x.shape)
+        shape[d] = step
+        zeros = _new(np.zeros(shape, dtype=x.dtype))
+        x = x + cat([zeros, x[_slice(nd, d, 0, n - step)]], d)
+        step *= 2
+    return x
+
+
+def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+    """The k largest (or smallest) entries along `dim` and their indices, largest first."""
+    d = _norm_dim(dim, x.ndim, "topk")
+    n = x.shape[d] if x.ndim else 1
+    if not 0 <= k <= n:
+        raise ValueError(f"topk: k={k} is out of range for dim {d} of size {n}")
+    order = _order(x, d, descending=largest)
+    idx = np.take(order, np.arange(k), axis=d) if x.ndim else order
+    return ValuesIndices(gather(x, d, idx) if x.ndim else x, _new(idx))
+
+
+def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = True) -> Any:
+    """The entries sorted along `dim` and where each came from (ties keep their order)."""
+    d = _norm_dim(dim, x.ndim, "sort")
+    if x.ndim == 0:
+        return ValuesIndices(x, _new(np.asarray(0)))
+    idx = _order(x, d, descending)
+    return ValuesIndices(gather(x, d, idx), _new(idx))
+
+
+def _order(x: Tensor, d: int, descending: bool) -> np.ndarray:
+    data = x._data
+    if x.ndim == 0:
+        return np.asarray(0)
+    if descending:  # a stable descending order: sort the reversed axis, then map back
+        n = data.shape[d]
+        rev = np.flip(data, d)
+        order = np.flip(np.argsort(rev, axis=d, kind="stable"), d)
+        return (n - 1) - order
+    return np.argsort(data, axis=d, kind="stable")
