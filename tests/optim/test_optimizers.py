@@ -132,6 +132,12 @@ def test_state_dict_layout_is_pytorchs():
     assert sd["state"][2]["step"] == 1
 
 
+def test_lr_can_be_a_one_element_tensor_as_in_torch():
+    opt = optim.SGD([{"params": [Value(1.0)], "lr": tg.tensor([0.5])}], lr=tg.tensor(0.1))
+    assert opt.defaults["lr"] == pytest.approx(0.1) and opt.param_groups[0]["lr"] == 0.5
+    assert isinstance(opt.param_groups[0]["lr"], float)
+
+
 def test_param_groups_have_their_own_settings():
     ws = [Value(1.0), Value(1.0)]
     opt = optim.SGD([{"params": [ws[0]]}, {"params": [ws[1]], "lr": 0.5}], lr=0.1)
@@ -176,6 +182,14 @@ def test_zero_grad_resets_value_gradients():
     (lambda: optim.RMSprop([Value(1.0)], alpha=-0.5), "invalid alpha"),
     (lambda: optim.SGD(Value(1.0), lr=0.1), "iterable of parameters"),
     (lambda: optim.SGD([1.0], lr=0.1), "parameter 0 is a float"),
+    (lambda: optim.Adamax([Value(1.0)], lr=-0.01), r"Adamax: invalid learning rate lr=-0.01"),
+    (lambda: optim.Adamax([Value(1.0)], betas=(0.9, 1.5)), r"Adamax: invalid betas"),
+    (lambda: optim.NAdam([Value(1.0)], momentum_decay=-1.0),
+     r"NAdam: invalid momentum_decay=-1.0"),
+    (lambda: optim.NAdam([Value(1.0)], weight_decay=-0.1), r"NAdam: invalid weight_decay"),
+    (lambda: optim.RAdam([Value(1.0)], eps=-1.0), r"RAdam: invalid eps=-1.0"),
+    (lambda: optim.RAdam([Value(1.0)], betas=(1.0, 0.9)), r"RAdam: invalid betas=\(1.0, 0.9\)"),
+    (lambda: optim.SGD([Value(1.0)], lr=tg.ones(2)), r"SGD: a Tensor lr must have one element"),
 ])
 def test_bad_settings_are_clear_errors(make, message):
     with pytest.raises((ValueError, TypeError), match=message):

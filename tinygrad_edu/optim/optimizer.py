@@ -42,7 +42,7 @@ class Optimizer:
     _scalar_state: tuple[str, ...] = ("step",)  # state entries that are one number, not arrays
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
-        self.defaults = dict(defaults)
+        self.defaults = _tensor_lr_as_float(dict(defaults), type(self).__name__)
         self._check_settings(self.defaults, type(self).__name__)
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[Any, State] = {}  # Tensor parameter -> its state
@@ -93,7 +93,7 @@ class Optimizer:
         for group in self.param_groups:
             if ids & {id(p) for p in group["params"]}:
                 raise ValueError(f"{name}: some parameters appear in more than one param group")
-        group = {**self.defaults, **param_group, "params": params}
+        group = _tensor_lr_as_float({**self.defaults, **param_group, "params": params}, name)
         self._check_settings(group, name)
         self.param_groups.append(group)
         self._packs.append({})
@@ -227,6 +227,17 @@ class Optimizer:
             for key in sorted(k for k in group if k != "params"):
                 lines.append(f"    {key}: {group[key]}")
         return "\n".join(lines) + "\n)"
+
+
+def _tensor_lr_as_float(settings: dict[str, Any], name: str) -> dict[str, Any]:
+    """PyTorch also takes lr as a one-element Tensor; here it is read once, as a float."""
+    lr = settings.get("lr")
+    if _is_tensor(lr):
+        if lr._data.size != 1:
+            raise ValueError(f"{name}: a Tensor lr must have one element, got shape "
+                             f"{lr._data.shape}")
+        settings["lr"] = float(lr._data.reshape(()))
+    return settings
 
 
 def _gather(values: list[Value], name: str, gi: int) -> tuple[np.ndarray, np.ndarray]:

@@ -181,6 +181,10 @@ class OneCycleLR(LRScheduler):
         while step > self.phases[i][0] and i < len(self.phases) - 1:
             start, i = self.phases[i][0], i + 1
         end, lr0, lr1, m0, m1 = self.phases[i]
+        if end == start:
+            raise ValueError(f"OneCycleLR: phase {i + 1} of the cycle has no steps at step "
+                             f"{step} (pct_start * total_steps = {self.phases[0][0] + 1:g}); "
+                             "choose pct_start so that every phase gets at least one step")
         pct = (step - start) / (end - start)
         lrs = []
         for group in self.optimizer.param_groups:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable
-from numbers import Integral
 
 from ..optimizer import Optimizer
 from .base import LRScheduler, per_group
@@ -86,11 +85,7 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        ms = list(milestones)
-        if any(not isinstance(m, Integral) for m in ms) or ms != sorted(ms):
-            raise ValueError(f"MultiStepLR: milestones must be increasing epoch numbers (ints), "
-                             f"got {ms!r}")
-        self.milestones, self.gamma = Counter(int(m) for m in ms), gamma
+        self.milestones, self.gamma = Counter(milestones), gamma  # in any order, as in PyTorch
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
