@@ -49,14 +49,7 @@ class Adam(Optimizer):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         g = _decayed_grad(param, grad, group, a)
         state["step"] = t = state["step"] + 1
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        np.subtract(g, m, out=b)  # m.lerp_(g, 1 - beta1)
-        b *= 1 - beta1
-        m += b
-        v *= beta2  # v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
-        np.multiply(g, g, out=b)
-        b *= 1 - beta2
-        v += b
+        m, v = _moments(g, state, beta1, beta2, b)
         if group["amsgrad"]:
             vmax = state.get("max_exp_avg_sq")
             if vmax is None:
@@ -70,6 +63,21 @@ class Adam(Optimizer):
         np.divide(m, b, out=b)
         b *= -step_size
         param += b
+
+
+def _moments(g: np.ndarray, state: State, beta1: float, beta2: float,
+             tmp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Adam's running moments, in place: m += (1 - beta1) * (g - m) (PyTorch's lerp) and
+    v = beta2 * v + (1 - beta2) * g * g. Returns (m, v); `tmp` is overwritten."""
+    m, v = state["exp_avg"], state["exp_avg_sq"]
+    np.subtract(g, m, out=tmp)
+    tmp *= 1 - beta1
+    m += tmp
+    v *= beta2
+    np.multiply(g, g, out=tmp)
+    tmp *= 1 - beta2
+    v += tmp
+    return m, v
 
 
 class AdamW(Adam):

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .adam import _moments
 from .optimizer import Optimizer, State, _check_betas, _check_nonneg, _decayed_grad
 
 __all__ = ["NAdam"]
@@ -53,14 +54,7 @@ class NAdam(Optimizer):
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * decay))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * decay))
         state["mu_product"] = prod = state["mu_product"] * mu
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        np.subtract(g, m, out=b)  # m.lerp_(g, 1 - beta1)
-        b *= 1 - beta1
-        m += b
-        v *= beta2
-        np.multiply(g, g, out=b)
-        b *= 1 - beta2
-        v += b
+        m, v = _moments(g, state, beta1, beta2, b)
         np.divide(v, 1 - beta2**t, out=b)  # b = the denominator d
         np.sqrt(b, out=b)
         b += group["eps"]

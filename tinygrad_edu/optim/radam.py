@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .adam import _moments
 from .optimizer import Optimizer, State, _check_betas, _check_nonneg, _decayed_grad
 
 __all__ = ["RAdam"]
@@ -46,14 +47,7 @@ class RAdam(Optimizer):
         lr, (beta1, beta2) = group["lr"], group["betas"]
         g = _decayed_grad(param, grad, group, a)
         state["step"] = t = state["step"] + 1
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        np.subtract(g, m, out=b)  # m.lerp_(g, 1 - beta1)
-        b *= 1 - beta1
-        m += b
-        v *= beta2
-        np.multiply(g, g, out=b)
-        b *= 1 - beta2
-        v += b
+        m, v = _moments(g, state, beta1, beta2, b)
         correction2 = 1 - beta2**t
         rho_inf = 2 / (1 - beta2) - 1
         rho_t = rho_inf - 2 * t * beta2**t / correction2
