@@ -6,7 +6,9 @@ schedules compute the new lr from the group's CURRENT lr (multiply by gamma at a
 
     two schedules on one optimizer compose (each scales what the other left),
     an lr you set by hand is kept and scaled from there,
-    a scheduler made after optimizer.load_state_dict continues from the loaded lr.
+    a scheduler made after optimizer.load_state_dict continues from the loaded lr (but
+    ConstantLR and LinearLR scale the lr when made: as PyTorch advises, make the scheduler
+    first, then load both state dicts).
 
 `initial_lr` (stored in each param group by the first scheduler) is the starting lr that
 formula-based schedules (LambdaLR, the cyclic ones) and `step(epoch)` work from.
@@ -132,8 +134,6 @@ def _plain(v: Any) -> Any:
     """A loaded value (maybe an ndarray or numpy number from a file) as Python data."""
     if hasattr(v, "tolist"):
         return v.tolist()
-    if isinstance(v, tuple):
-        return v
     if isinstance(v, list):
         return [_plain(x) for x in v]
     return v
