@@ -7,6 +7,8 @@ import warnings
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tinygrad_edu import Value, optim
@@ -511,3 +513,55 @@ def test_every_torch_scheduler_exists_here():
     names = set(torch.optim.lr_scheduler.__all__)
     assert names <= set(lr_scheduler.__all__)
     assert set(lr_scheduler.__all__) <= set(dir(optim.lr_scheduler))
+
+
+# ---- property: any valid settings, against torch -------------------------------------------------
+
+factor = st.floats(0.05, 1.0)
+SETTINGS = st.one_of(
+    st.builds(lambda s, g: ("StepLR", dict(step_size=s, gamma=g)), st.integers(1, 10), factor),
+    st.builds(lambda ms, g: ("MultiStepLR", dict(milestones=ms, gamma=g)),
+              st.lists(st.integers(0, 45), max_size=5), factor),
+    st.builds(lambda g: ("ExponentialLR", dict(gamma=g)), st.floats(0.8, 1.0)),
+    st.builds(lambda f, n: ("ConstantLR", dict(factor=f, total_iters=n)), factor,
+              st.integers(0, 45)),
+    st.builds(lambda s, e, n: ("LinearLR", dict(start_factor=s, end_factor=e, total_iters=n)),
+              factor, st.floats(0.0, 1.0), st.integers(1, 45)),
+    st.builds(lambda n, p: ("PolynomialLR", dict(total_iters=n, power=p)), st.integers(1, 45),
+              st.floats(0.5, 3.0)),
+    st.builds(lambda t, lo: ("CosineAnnealingLR", dict(T_max=t, eta_min=lo)),
+              st.integers(1, 20), st.floats(0.0, 0.02)),
+    st.builds(lambda t, m, lo: ("CosineAnnealingWarmRestarts", dict(T_0=t, T_mult=m,
+                                                                     eta_min=lo)),
+              st.integers(1, 10), st.integers(1, 3), st.floats(0.0, 0.02)),
+    st.builds(lambda up, down, mode, g: ("CyclicLR", dict(
+        base_lr=0.01, max_lr=[0.1, 0.05], step_size_up=up, step_size_down=down, mode=mode,
+        gamma=g)), st.integers(1, 10), st.none() | st.integers(1, 10),
+        st.sampled_from(["triangular", "triangular2", "exp_range"]), st.floats(0.9, 1.0)),
+    st.builds(lambda n, pct, how, three, div: ("OneCycleLR", dict(
+        max_lr=[0.2, 0.5], total_steps=n, pct_start=pct, anneal_strategy=how,
+        three_phase=three, div_factor=div)), st.integers(STEPS, 60), st.floats(0.1, 0.45),
+        st.sampled_from(["cos", "linear"]), st.booleans(), st.floats(2.0, 50.0)),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(SETTINGS, st.integers(0, STEPS - 1), st.floats(0.1, 2.0))
+def test_any_valid_settings_match_torch(config, edit_at, scale):
+    """Any schedule with any valid settings, with the lr scaled by hand once: as torch."""
+    name, kw = config
+
+    def seq(lib):
+        opt = make_optimizer(lib)
+        sched = getattr(sched_module(lib), name)(opt, **kw)
+        seen = [snapshot(opt)]
+        for i in range(STEPS):
+            opt.step()
+            sched.step()
+            if i == edit_at:
+                for g in opt.param_groups:
+                    g["lr"] *= scale
+            seen.append(snapshot(opt))
+        return seen
+
+    assert_same(seq(tg), seq(torch))
