@@ -36,6 +36,21 @@ CONFIGS = [
     ("Adagrad", dict(lr=0.1, lr_decay=0.05, initial_accumulator_value=0.5)),
     ("Adagrad", dict(lr=0.1, weight_decay=0.1, eps=1e-6)),
     ("Adagrad", dict(lr=0.05, maximize=True)),
+    ("Adam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("Adam", dict(lr=0.02, weight_decay=0.2, decoupled_weight_decay=True, amsgrad=True)),
+    ("Adamax", dict()),
+    ("Adamax", dict(lr=0.05, betas=(0.5, 0.9), eps=1e-4)),
+    ("Adamax", dict(lr=0.02, weight_decay=0.1, maximize=True)),
+    ("NAdam", dict(lr=0.05)),
+    ("NAdam", dict(lr=0.05, betas=(0.8, 0.95), momentum_decay=0.01)),
+    ("NAdam", dict(lr=0.05, weight_decay=0.1)),
+    ("NAdam", dict(lr=0.05, weight_decay=0.2, decoupled_weight_decay=True)),
+    ("NAdam", dict(lr=0.02, eps=1e-4, maximize=True)),
+    ("RAdam", dict(lr=0.05)),
+    ("RAdam", dict(lr=0.05, betas=(0.7, 0.9))),
+    ("RAdam", dict(lr=0.05, weight_decay=0.1)),
+    ("RAdam", dict(lr=0.05, weight_decay=0.2, decoupled_weight_decay=True)),
+    ("RAdam", dict(lr=0.02, eps=1e-4, maximize=True)),
 ]
 IDS = [f"{name}-{'-'.join(f'{k}={v}' for k, v in kw.items())}" for name, kw in CONFIGS]
 
@@ -84,8 +99,11 @@ def test_value_parameters_follow_torch_for_50_steps(name, kw):
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.parametrize("name, kw", [CONFIGS[2], CONFIGS[10], CONFIGS[17], CONFIGS[20]],
-                         ids=[IDS[2], IDS[10], IDS[17], IDS[20]])
+RESUMED = [2, 10, 17, 20, 24, 27, 29, 31, 34, 36]  # each kind of state (NAdam: mu_product)
+
+
+@pytest.mark.parametrize("name, kw", [CONFIGS[i] for i in RESUMED],
+                         ids=[IDS[i] for i in RESUMED])
 def test_state_dict_resumes_exactly(name, kw):
     """25 steps, save the optimizer's state, restore it into a fresh optimizer, 25 more steps:
     the same as 50 steps in one go."""
@@ -112,6 +130,12 @@ def test_state_dict_layout_is_pytorchs():
     assert sorted(sd["state"]) == [0, 1, 2]
     assert set(sd["state"][0]) == {"step", "exp_avg", "exp_avg_sq"}
     assert sd["state"][2]["step"] == 1
+
+
+def test_lr_can_be_a_one_element_tensor_as_in_torch():
+    opt = optim.SGD([{"params": [Value(1.0)], "lr": tg.tensor([0.5])}], lr=tg.tensor(0.1))
+    assert opt.defaults["lr"] == pytest.approx(0.1) and opt.param_groups[0]["lr"] == 0.5
+    assert isinstance(opt.param_groups[0]["lr"], float)
 
 
 def test_param_groups_have_their_own_settings():
@@ -158,6 +182,14 @@ def test_zero_grad_resets_value_gradients():
     (lambda: optim.RMSprop([Value(1.0)], alpha=-0.5), "invalid alpha"),
     (lambda: optim.SGD(Value(1.0), lr=0.1), "iterable of parameters"),
     (lambda: optim.SGD([1.0], lr=0.1), "parameter 0 is a float"),
+    (lambda: optim.Adamax([Value(1.0)], lr=-0.01), r"Adamax: invalid learning rate lr=-0.01"),
+    (lambda: optim.Adamax([Value(1.0)], betas=(0.9, 1.5)), r"Adamax: invalid betas"),
+    (lambda: optim.NAdam([Value(1.0)], momentum_decay=-1.0),
+     r"NAdam: invalid momentum_decay=-1.0"),
+    (lambda: optim.NAdam([Value(1.0)], weight_decay=-0.1), r"NAdam: invalid weight_decay"),
+    (lambda: optim.RAdam([Value(1.0)], eps=-1.0), r"RAdam: invalid eps=-1.0"),
+    (lambda: optim.RAdam([Value(1.0)], betas=(1.0, 0.9)), r"RAdam: invalid betas=\(1.0, 0.9\)"),
+    (lambda: optim.SGD([Value(1.0)], lr=tg.ones(2)), r"SGD: a Tensor lr must have one element"),
 ])
 def test_bad_settings_are_clear_errors(make, message):
     with pytest.raises((ValueError, TypeError), match=message):
@@ -307,19 +339,29 @@ def test_a_step_between_forward_and_backward_is_caught():
         loss.backward()
 
 
-def test_tensor_optimizer_state_dict_round_trip(tmp_path):
+@pytest.mark.parametrize("name, kw", [
+    ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True)),
+    ("Adamax", dict(lr=0.01, weight_decay=0.1)),
+    ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("RAdam", dict(lr=0.01, betas=(0.5, 0.6))),  # rho_t > 5 from step 2 on
+])
+def test_tensor_optimizer_state_dict_round_trip(tmp_path, name, kw):
     w = nn.Parameter(tg.tensor(W_INIT, dtype=tg.float64))
-    opt = optim.RMSprop([w], lr=0.01, momentum=0.5, centered=True)
-    (w * w).sum().backward()
-    opt.step()
+    opt = getattr(optim, name)([w], **kw)
+    for _ in range(3):
+        opt.zero_grad()
+        (w * w).sum().backward()
+        opt.step()
     tg.save(opt.state_dict(), tmp_path / "opt.npz")
     w2 = nn.Parameter(tg.tensor(w.numpy().copy(), dtype=tg.float64))
-    opt2 = optim.RMSprop([w2], lr=1.0)
+    opt2 = getattr(optim, name)([w2], lr=1.0)
     opt2.load_state_dict(tg.load(tmp_path / "opt.npz"))
-    for o, p in ((opt, w), (opt2, w2)):
-        o.zero_grad()
-        (p * p).sum().backward()
-        o.step()
+    assert opt2.param_groups[0]["lr"] == kw["lr"]
+    for _ in range(3):
+        for o, p in ((opt, w), (opt2, w2)):
+            o.zero_grad()
+            (p * p).sum().backward()
+            o.step()
     np.testing.assert_array_equal(w2.numpy(), w.numpy())
 
 
@@ -402,6 +444,17 @@ SETTINGS = st.one_of(
     st.tuples(st.just("RMSprop"), st.fixed_dictionaries({
         "lr": st.floats(1e-4, 0.01), "alpha": st.floats(0.5, 0.99), "centered": st.just(True),
         "eps": st.floats(1e-10, 1e-3), "weight_decay": st.floats(0.0, 0.5), "momentum": unit,
+        "maximize": st.booleans()})),
+    st.tuples(st.sampled_from(["Adam", "NAdam", "RAdam"]), st.fixed_dictionaries({
+        "lr": st.floats(1e-3, 0.1), "betas": st.tuples(unit, unit),
+        "eps": st.floats(1e-10, 1e-3), "weight_decay": st.floats(0.0, 0.5),
+        "decoupled_weight_decay": st.booleans(), "maximize": st.booleans()})),
+    st.tuples(st.just("NAdam"), st.fixed_dictionaries({
+        "lr": st.floats(1e-3, 0.1), "momentum_decay": st.floats(0.0, 0.1),
+        "weight_decay": st.floats(0.0, 0.5)})),
+    st.tuples(st.just("Adamax"), st.fixed_dictionaries({
+        "lr": st.floats(1e-3, 0.1), "betas": st.tuples(unit, unit),
+        "eps": st.floats(1e-10, 1e-3), "weight_decay": st.floats(0.0, 0.5),
         "maximize": st.booleans()})),
     st.tuples(st.just("Adagrad"), st.fixed_dictionaries({
         "lr": st.floats(1e-3, 0.1), "lr_decay": st.floats(0.0, 0.1),

@@ -1,4 +1,4 @@
-"""Adam and AdamW (PyTorch's rules, including amsgrad and maximize)."""
+"""Adam and AdamW (PyTorch's rules, including amsgrad, maximize and decoupled weight decay)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, State, _check_betas, _check_nonneg, _effective_grad
+from .optimizer import Optimizer, State, _check_betas, _check_nonneg, _decayed_grad
 
 __all__ = ["Adam", "AdamW"]
 
@@ -16,20 +16,19 @@ class Adam(Optimizer):
     """Adaptive moments: a running mean of gradients divided by the root of a running mean of
     their squares, both bias-corrected for the first steps:
 
-        g = grad (+ weight_decay * p)               (AdamW: p *= 1 - lr * weight_decay instead)
+        g = grad (+ weight_decay * p)       (decoupled_weight_decay: p *= 1 - lr * weight_decay)
         m = m + (1 - beta1) * (g - m);   v = beta2 * v + (1 - beta2) * g * g
         v_hat = max(v_hat, v) with amsgrad, else v
         p = p - lr / (1 - beta1**t) * m / (sqrt(v_hat) / sqrt(1 - beta2**t) + eps)
     """
 
-    _decoupled = False
-
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False, *,
-                 maximize: bool = False) -> None:
+                 maximize: bool = False, decoupled_weight_decay: bool = False) -> None:
         defaults = dict(lr=lr, betas=tuple(betas) if isinstance(betas, list) else betas,
-                        eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize)
+                        eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
+                        decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
     def _check_settings(self, group: dict[str, Any], where: str) -> None:
@@ -48,22 +47,9 @@ class Adam(Optimizer):
                 group: dict[str, Any], scratch: list[np.ndarray]) -> None:
         a, b = scratch
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        if self._decoupled:
-            maximize_only = {"maximize": group["maximize"]}
-            if group["weight_decay"]:
-                param *= 1 - lr * group["weight_decay"]
-            g = _effective_grad(param, grad, maximize_only, a)
-        else:
-            g = _effective_grad(param, grad, group, a)
+        g = _decayed_grad(param, grad, group, a)
         state["step"] = t = state["step"] + 1
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        np.subtract(g, m, out=b)  # m.lerp_(g, 1 - beta1)
-        b *= 1 - beta1
-        m += b
-        v *= beta2  # v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
-        np.multiply(g, g, out=b)
-        b *= 1 - beta2
-        v += b
+        m, v = _moments(g, state, beta1, beta2, b)
         if group["amsgrad"]:
             vmax = state.get("max_exp_avg_sq")
             if vmax is None:
@@ -79,14 +65,28 @@ class Adam(Optimizer):
         param += b
 
 
+def _moments(g: np.ndarray, state: State, beta1: float, beta2: float,
+             tmp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Adam's running moments, in place: m += (1 - beta1) * (g - m) (PyTorch's lerp) and
+    v = beta2 * v + (1 - beta2) * g * g. Returns (m, v); `tmp` is overwritten."""
+    m, v = state["exp_avg"], state["exp_avg_sq"]
+    np.subtract(g, m, out=tmp)
+    tmp *= 1 - beta1
+    m += tmp
+    v *= beta2
+    np.multiply(g, g, out=tmp)
+    tmp *= 1 - beta2
+    v += tmp
+    return m, v
+
+
 class AdamW(Adam):
     """Adam with decoupled weight decay: `p *= 1 - lr * weight_decay` before the Adam step,
     instead of adding the decay to the gradient. Default weight_decay 0.01, as in PyTorch."""
-
-    _decoupled = True
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 1e-2, amsgrad: bool = False, *,
                  maximize: bool = False) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         decoupled_weight_decay=True)

@@ -39,9 +39,10 @@ class Optimizer:
     """Base class: holds `param_groups` (dicts of settings + 'params') and per-parameter `state`."""
 
     defaults: dict[str, Any]
+    _scalar_state: tuple[str, ...] = ("step",)  # state entries that are one number, not arrays
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
-        self.defaults = dict(defaults)
+        self.defaults = _tensor_lr_as_float(dict(defaults), type(self).__name__)
         self._check_settings(self.defaults, type(self).__name__)
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[Any, State] = {}  # Tensor parameter -> its state
@@ -92,7 +93,7 @@ class Optimizer:
         for group in self.param_groups:
             if ids & {id(p) for p in group["params"]}:
                 raise ValueError(f"{name}: some parameters appear in more than one param group")
-        group = {**self.defaults, **param_group, "params": params}
+        group = _tensor_lr_as_float({**self.defaults, **param_group, "params": params}, name)
         self._check_settings(group, name)
         self.param_groups.append(group)
         self._packs.append({})
@@ -215,8 +216,8 @@ class Optimizer:
                 if isinstance(p, Value):
                     value_entries.append(entry)
                 elif entry is not None:
-                    new_state[p] = _tensor_state(entry, p._data, name, idx)
-            new_packs.append(_pack_state(value_entries, name, gi))
+                    new_state[p] = _tensor_state(entry, p._data, name, idx, self._scalar_state)
+            new_packs.append(_pack_state(value_entries, name, gi, self._scalar_state))
         self.param_groups, self.state, self._packs = new_groups, new_state, new_packs
 
     def __repr__(self) -> str:
@@ -226,6 +227,17 @@ class Optimizer:
             for key in sorted(k for k in group if k != "params"):
                 lines.append(f"    {key}: {group[key]}")
         return "\n".join(lines) + "\n)"
+
+
+def _tensor_lr_as_float(settings: dict[str, Any], name: str) -> dict[str, Any]:
+    """PyTorch also takes lr as a one-element Tensor; here it is read once, as a float."""
+    lr = settings.get("lr")
+    if _is_tensor(lr):
+        if lr._data.size != 1:
+            raise ValueError(f"{name}: a Tensor lr must have one element, got shape "
+                             f"{lr._data.shape}")
+        settings["lr"] = float(lr._data.reshape(()))
+    return settings
 
 
 def _gather(values: list[Value], name: str, gi: int) -> tuple[np.ndarray, np.ndarray]:
@@ -255,14 +267,15 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def _tensor_state(entry: State, like: np.ndarray, name: str, idx: int) -> State:
-    """A saved per-parameter state, checked against the parameter: 'step' is a number,
-    everything else an array of the parameter's shape (cast to its dtype)."""
+def _tensor_state(entry: State, like: np.ndarray, name: str, idx: int,
+                  scalars: tuple[str, ...]) -> State:
+    """A saved per-parameter state, checked against the parameter: 'step' (and the other
+    `scalars`) are numbers, everything else an array of the parameter's shape (its dtype)."""
     out: State = {}
     for k, v in entry.items():
         if k.startswith("_"):
             continue
-        if k == "step":
+        if k in scalars:
             out[k] = float(_plain(getattr(v, "_data", v)))
             continue
         arr = np.asarray(getattr(v, "_data", v))
@@ -273,7 +286,8 @@ def _tensor_state(entry: State, like: np.ndarray, name: str, idx: int) -> State:
     return out
 
 
-def _pack_state(entries: list[State | None], name: str, gi: int) -> State:
+def _pack_state(entries: list[State | None], name: str, gi: int,
+                scalars: tuple[str, ...]) -> State:
     """Per-Value states (numbers) back into the group's packed arrays."""
     if not entries or all(e is None for e in entries):
         return {}
@@ -289,7 +303,7 @@ def _pack_state(entries: list[State | None], name: str, gi: int) -> State:
         except (KeyError, TypeError, ValueError):
             raise ValueError(f"{name}.load_state_dict: state {k!r} in param group {gi} is not "
                              "one number per Value parameter") from None
-        pack[k] = numbers[0] if k == "step" else np.array(numbers, dtype=np.float64)
+        pack[k] = numbers[0] if k in scalars else np.array(numbers, dtype=np.float64)
     return pack
 
 
@@ -324,3 +338,15 @@ def _effective_grad(param: np.ndarray, grad: np.ndarray, group: dict[str, Any],
     else:
         np.negative(grad, out=out)
     return out
+
+
+def _decayed_grad(param: np.ndarray, grad: np.ndarray, group: dict[str, Any],
+                  out: np.ndarray) -> np.ndarray:
+    """`_effective_grad`, except that with `decoupled_weight_decay` the decay shrinks the
+    parameter itself, `p *= 1 - lr * weight_decay` (AdamW's rule), instead of joining the
+    gradient."""
+    if not group.get("decoupled_weight_decay"):
+        return _effective_grad(param, grad, group, out)
+    if group["weight_decay"]:
+        param *= 1 - group["lr"] * group["weight_decay"]
+    return _effective_grad(param, grad, {"maximize": group.get("maximize", False)}, out)
