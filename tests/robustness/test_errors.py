@@ -17,8 +17,10 @@ import contextlib
 import gzip
 import importlib.util
 import io
+import os
 import re
 import struct
+import sys
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -92,6 +94,20 @@ def _cli(*argv: str) -> None:
 
 
 # ---- the "after" checks and triggers that need set-up ------------------------------------------
+
+
+def _with_graphviz_pure(fn: Callable[..., Any], *args: Any) -> Any:
+    """`fn(*args)` drawing with the graphviz-pure program even where the system `dot` is."""
+    exe = Path(sys.executable).parent / "graphviz-pure"
+    saved = os.environ.get("TINYGRAD_EDU_DOT")
+    os.environ["TINYGRAD_EDU_DOT"] = str(exe)
+    try:
+        return fn(*args)
+    finally:
+        if saved is None:
+            del os.environ["TINYGRAD_EDU_DOT"]
+        else:
+            os.environ["TINYGRAD_EDU_DOT"] = saved
 
 
 def _binary(op: Callable[[Tensor, Tensor], Tensor], a_shape, b_shape) -> Callable[[dict], Any]:
@@ -650,6 +666,14 @@ CASES: list[Case] = [
          lambda s: build_expression("log(x - 1)", {"x": 1.0}), ExpressionError,
          r"this part cannot be computed: .*log.*\n  log\(x - 1\)\n  \^+",
          "Change the values so every part is defined."),
+    Case("expr-huge-number", "viz", "an expression with a number too large for a float",
+         lambda s: build_expression("1e400 * x", {"x": 1.0}), ExpressionError,
+         r"this number is too large for a float",
+         "Write a smaller number (at most about 1.8e308)."),
+    Case("render-format", "viz", "render_dot with a format the layout program cannot write",
+         lambda s: _with_graphviz_pure(tg.viz.render_dot, "digraph { a }", "pdf"), ValueError,
+         r"render_dot: unknown format 'pdf' for graphviz-pure; it writes .*svg.*system Graphviz",
+         "Use one of the formats listed, or install the system Graphviz."),
     # ---- CLI
     Case("cli-bad-expression", "CLI", "`tinygrad-edu graph` with a formula it cannot parse",
          lambda s: _cli("graph", "a +* b", "a=1", "b=2"), ExitStatus,
@@ -662,9 +686,18 @@ CASES: list[Case] = [
          lambda s: _cli("graph", "x**2", "3"), ExitStatus,
          r"exit status 2: graph: expected NAME=VALUE, got '3'", "Write x=3."),
     Case("cli-out-format", "CLI", "`tinygrad-edu graph --out` with an unknown file type",
-         lambda s: _cli("graph", "x**2", "x=3", "--out", "graph.jpg"), ExitStatus,
-         r"exit status 2: graph: --out must end in \.svg.*graph\.jpg",
-         "Use .svg, .png, .pdf or .dot."),
+         lambda s: _cli("graph", "x**2", "x=3", "--out", "graph.gif"), ExitStatus,
+         r"exit status 2: graph: --out must end in \.svg.*\.jpg.*graph\.gif",
+         "Use one of the listed file types."),
+    Case("cli-out-pdf", "CLI", "`tinygrad-edu graph --out g.pdf` with graphviz-pure only",
+         lambda s: _with_graphviz_pure(_cli, "graph", "x**2", "x=3", "--out", "g.pdf"),
+         ExitStatus, r"exit status 2: graph: --out g\.pdf: the installed layout program "
+         r"cannot write pdf.*system Graphviz",
+         "Install the system Graphviz (`dot`), or write .svg, .png or .jpg."),
+    Case("cli-formula-complex", "CLI", "`tinygrad-edu graph` with a formula whose value is not "
+         "real", lambda s: _cli("graph", "(-8)**(1/3) + x", "x=1"), ExitStatus,
+         r"exit status 2: graph: bad expression: this part cannot be computed: .*negative base",
+         "A negative number has no real fractional power: change the formula."),
     Case("cli-train-epochs", "CLI", "`tinygrad-edu train --epochs 0`",
          lambda s: _cli("train", "--epochs", "0"), ExitStatus,
          r"exit status 2: .*--epochs: expected a positive integer, got 0", "Use --epochs >= 1."),
