@@ -639,6 +639,24 @@ CASES: list[Case] = [
                                               "a0": np.ones(2)})), ValueError,
          r"load: '.*extra\.npz' is not a valid tinygrad_edu file: unexpected members \['a0'\]",
          "The file was altered: save it again."),
+    Case("load-max-bytes", "save/load", "load() of a file declaring more array bytes than "
+         "max_bytes", lambda s: tg.load(_save_to("big.npz", {"w": np.zeros(1000)})(s) or
+                                       s["path"], max_bytes=4000), ValueError,
+         r"load: '.*big\.npz': member 'a0\.npy' declares shape \(1000,\) of float64 "
+         r"\(8,000 bytes\).*over the limit max_bytes=4,000.*raise it",
+         "If you trust the file, pass a larger max_bytes (default 1 GiB), or None."),
+    Case("load-long-int", "save/load", "load() of a description holding a 100,000-digit "
+         "integer", lambda s: tg.load(_npz("digits.npz", {"__tinygrad_edu__": np.frombuffer(
+             (b'{"format": "tinygrad_edu.save", "version": 1, "tree": ' + b"7" * 100_000
+              + b"}"), np.uint8)})), ValueError,
+         r"load: '.*digits\.npz' is not a valid tinygrad_edu file: its description cannot be "
+         r"read as JSON \(Exceeds the limit \(4300 digits\)",
+         "The file was altered or not written by save(): save it again."),
+    Case("save-long-int", "save/load", "save() of an integer too long to write as text",
+         _save_to("longint.npz", {"n": 10**5000}), ValueError,
+         r"save: obj\['n'\] is an integer of about 5001 digits, too long to store \(Python "
+         r"writes at most 4300",
+         "Store it as a string, or as an array of smaller numbers.", _no_file_left),
     Case("load-missing", "save/load", "load() of a file that does not exist",
          lambda s: tg.load(FILES / "nowhere.npz"), FileNotFoundError, r"nowhere\.npz",
          "Check the path."),
