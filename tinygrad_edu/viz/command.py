@@ -15,7 +15,7 @@ from typing import Any
 
 from . import nodes as nd
 from .draw import draw_graph
-from .expression import ExpressionError, build_expression
+from .expression import ALLOWED, ExpressionError, build_expression
 from .render import PDF_HINT, RenderError, renderer_formats
 from .stepper import Stepper
 from .trace import trace_backward, trace_forward
@@ -35,15 +35,17 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "graph",
         help="draw a formula's computation graph and step through its backward pass",
-        description=(
-            "Build a formula from Values, run backward, print the gradients and every "
-            "chain-rule step, and write the drawing (--out) and a step-through player (--steps)."
-        ),
-        epilog='example: tinygrad-edu graph "tanh(a*b + c)" a=2 b=-3 c=10 --out graph.svg '
-        "--steps steps.html",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="""Build a formula from Values, run backward, print the gradients and every
+chain-rule step, and write the drawing (--out) and a step-through player (--steps).""",
+        epilog="""examples:
+  tinygrad-edu graph "tanh(a*b + c)" a=2 b=-3 c=10 --out graph.svg --steps steps.html
+  tinygrad-edu graph -- "-x**2" x=3      (a formula starting with "-" goes after --)""",
     )
-    p.add_argument("expression", help='the formula, e.g. "tanh(a*b + c)" (quote it)')
-    p.add_argument("values", nargs="*", metavar="NAME=VALUE", help="a value for each variable")
+    p.add_argument("expression", help='the formula, e.g. "tanh(a*b + c)" (quote it). '
+                   + ALLOWED)
+    p.add_argument("values", nargs="*", metavar="NAME=VALUE",
+                   help="a number for each variable of the formula, e.g. a=2 b=-3.5")
     p.add_argument("--out", metavar="FILE", help=f"write the drawing: {OUT_HELP}")
     p.add_argument("--steps", metavar="FILE", help="write the step-through player (.html)")
     p.add_argument("--rankdir", default="LR", choices=["LR", "TB", "RL", "BT"],
