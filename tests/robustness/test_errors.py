@@ -96,6 +96,14 @@ def _cli(*argv: str) -> None:
 # ---- the "after" checks and triggers that need set-up ------------------------------------------
 
 
+def _from_torch_module_dict() -> Any:
+    import torch
+
+    from tinygrad_edu.interop import from_torch
+
+    return from_torch(torch.nn.ModuleDict({"fc": torch.nn.Linear(2, 2)}))
+
+
 def _with_graphviz_pure(fn: Callable[..., Any], *args: Any) -> Any:
     """`fn(*args)` drawing with the graphviz-pure program even where the system `dot` is."""
     exe = Path(sys.executable).parent / "graphviz-pure"
@@ -660,6 +668,13 @@ CASES: list[Case] = [
     Case("load-missing", "save/load", "load() of a file that does not exist",
          lambda s: tg.load(FILES / "nowhere.npz"), FileNotFoundError, r"nowhere\.npz",
          "Check the path."),
+    # ---- interop
+    Case("interop-unsupported", "interop", "from_torch of a layer this library does not have",
+         lambda s: _from_torch_module_dict(), TypeError,
+         r"from_torch: no ModuleDict counterpart \(supported: Sequential, ModuleList, Linear.*"
+         r"state_dict_from_torch",
+         "Write the model with the layers both have, or move the weights with the state dict "
+         "helpers."),
     # ---- viz
     Case("draw-rankdir", "viz", "draw_graph with an unknown layout direction",
          lambda s: draw_graph(Value(1.0) * 2.0, rankdir="XX"), ValueError,
@@ -716,6 +731,13 @@ CASES: list[Case] = [
          "real", lambda s: _cli("graph", "(-8)**(1/3) + x", "x=1"), ExitStatus,
          r"exit status 2: graph: bad expression: this part cannot be computed: .*negative base",
          "A negative number has no real fractional power: change the formula."),
+    Case("cli-value-huge", "CLI", "`tinygrad-edu graph` with a value too large for a float",
+         lambda s: _cli("graph", "x**2", "x=1e400"), ExitStatus,
+         r"exit status 2: graph: the value of x is too large for a float",
+         "Give a number below about 1.8e308 (or write inf if you mean it)."),
+    Case("cli-demo-steps", "CLI", "`tinygrad-edu demo --steps -1`",
+         lambda s: _cli("demo", "--steps", "-1"), ExitStatus,
+         r"exit status 2: .*--steps: expected a positive integer, got -1", "Use --steps >= 1."),
     Case("cli-train-epochs", "CLI", "`tinygrad-edu train --epochs 0`",
          lambda s: _cli("train", "--epochs", "0"), ExitStatus,
          r"exit status 2: .*--epochs: expected a positive integer, got 0", "Use --epochs >= 1."),

@@ -105,6 +105,8 @@ def test_a_bad_expression_points_at_the_problem_and_writes_nothing(tmp_path, cap
     (["a"], "expected NAME=VALUE"),
     (["a=two"], "must be a number"),
     (["a=1", "a=2"], "given twice"),
+    (["a=1e400"], "a is too large for a float"),
+    (["a=" + "9" * 400], "a is too large for a float"),
 ])
 def test_bad_values_are_usage_errors(values, message, capsys):
     assert graph("a * 2", *values) == 2

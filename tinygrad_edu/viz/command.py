@@ -9,6 +9,7 @@ gradients and the chain-rule table, and writes the drawing and the step-through 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,9 @@ def _values(pairs: list[str]) -> dict[str, float]:
             out[name] = float(number)
         except ValueError:
             raise ValueError(f"the value of {name} must be a number, got {number!r}") from None
+        if math.isinf(out[name]) and "inf" not in number.lower():  # 1e400: not what was meant
+            raise ValueError(f"the value of {name} is too large for a float (the largest is "
+                             f"about {sys.float_info.max:.3g}), got {number[:40]!r}")
     return out
 
 
