@@ -1,11 +1,14 @@
 """The `tinygrad-edu` command and its main job, the demo."""
 
+import argparse
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from tinygrad_edu.cli import main
+import pytest
+
+from tinygrad_edu.cli import build_parser, main
 from tinygrad_edu.demo import run_demo
 
 
@@ -40,3 +43,29 @@ def test_the_demo_trains_both_engines_and_writes_what_it_promises(tmp_path, caps
     assert "sigmoid(2*0.5 + 3*(-0.3) + 0.1) = 0.5498" in printed
     assert f"Scalar MLP training accuracy: {result.scalar_accuracy:.0%}" in printed
     assert "Open next:" in printed and str(files["neuron player"]) in printed
+
+
+def _subcommands():
+    parser = build_parser()
+    [sub] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return sub.choices
+
+
+def test_every_command_describes_itself_and_every_option():
+    commands = _subcommands()
+    assert set(commands) == {"demo", "graph", "train"}
+    for name, parser in commands.items():
+        assert parser.description and len(parser.description) > 60, name
+        helped = [a for a in parser._actions if a.dest != "help"]
+        assert helped, name
+        for action in helped:
+            assert action.help and len(action.help) > 10, (name, action.dest)
+        text = parser.format_help()
+        assert parser.description.split()[0] in text, name
+
+
+def test_the_demo_refuses_a_negative_number_of_steps(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "--steps", "-1"])
+    assert info.value.code == 2
+    assert "--steps: expected a positive integer, got -1" in capsys.readouterr().err

@@ -112,3 +112,133 @@ def test_batchnorm_without_bias_round_trips():
     assert t_model[1].bias is None
     back = from_torch(t_model)
     assert back[1].bias is None and list(back.state_dict()) == list(model.state_dict())
+
+
+# ---- what is shared stays shared: modules used twice, tied weights, nesting -------------------
+
+
+def shared_model():
+    """A ReLU used twice, a Linear applied twice, a weight tied between two Linears, inside a
+    nested Sequential and a ModuleList, and a BatchNorm with running statistics."""
+    tg.manual_seed(0)
+    relu, square = nn.ReLU(), nn.Linear(4, 4)
+    first, last = nn.Linear(4, 4), nn.Linear(4, 4)
+    last.weight = first.weight  # tied
+    inner = nn.Sequential(square, relu, square)
+    model = nn.Sequential(nn.Linear(3, 4), relu, inner, first, nn.BatchNorm1d(4), relu, last,
+                          nn.ModuleList([square, nn.Tanh()]))
+    model.train()
+    model[:7](tg.tensor(rng.normal(size=(6, 3)).astype(np.float32)))  # move the running stats
+    return model
+
+
+def held(m) -> list[tuple[str, object]]:
+    """The parameters, buffers and modules `m` holds itself, a module held twice twice."""
+    if isinstance(m, torch.nn.Module):
+        items = [*m._parameters.items(), *m._buffers.items(), *m._modules.items()]
+    else:
+        items = list(m._members())
+    return [(name, v) for name, v in items if v is not None]
+
+
+def sharing(model) -> set[tuple[str, str]]:
+    """(first path, later path) for every module, parameter or buffer met again on a walk."""
+    first: dict[int, str] = {}
+    pairs = set()
+
+    def walk(m, path):
+        for name, obj in held(m):
+            where = f"{path}.{name}" if path else name
+            if id(obj) in first:
+                pairs.add((first[id(obj)], where))
+            else:
+                first[id(obj)] = where
+                if isinstance(obj, (nn.Module, torch.nn.Module)):
+                    walk(obj, where)
+
+    walk(model, "")
+    return pairs
+
+
+def test_to_torch_keeps_modules_used_twice_and_tied_weights():
+    model = shared_model()
+    t_model = to_torch(model)
+    assert len(t_model) == len(model) == 8 and len(t_model[2]) == 3
+    ours = sharing(model)
+    assert sharing(t_model) == ours
+    assert ("1", "5") in ours and ("3.weight", "6.weight") in ours  # what the test is about
+    assert t_model[6].weight is t_model[3].weight and t_model[2][0] is t_model[7][0]
+    model.eval()
+    t_model.eval()
+    x = rng.normal(size=(5, 3)).astype(np.float32)
+    with tg.no_grad(), torch.no_grad():
+        np.testing.assert_allclose(t_model[:7](torch.tensor(x)).numpy(),
+                                   model[:7](tg.tensor(x)).numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(t_model[4].running_mean.numpy(), model[4].running_mean.numpy())
+    assert t_model[4].num_batches_tracked.item() == 1
+
+
+def test_from_torch_keeps_modules_used_twice_and_tied_weights_with_their_gradients():
+    torch.manual_seed(0)
+    relu, square = torch.nn.ReLU(), torch.nn.Linear(3, 3, dtype=torch.float64)
+    embed = torch.nn.Embedding(5, 3, dtype=torch.float64)
+    head = torch.nn.Linear(3, 5, bias=False, dtype=torch.float64)
+    head.weight = embed.weight  # the usual tying of a language model's input and output
+    t_model = torch.nn.Sequential(embed, square, relu, square, relu, head)
+    model = from_torch(t_model)
+    assert len(model) == 6 and model[3] is model[1] and model[4] is model[2]
+    assert model[5].weight is model[0].weight
+    assert sharing(model) == sharing(t_model) != set()
+    idx = np.array([0, 3, 4, 3])
+    out, t_out = model(tg.tensor(idx)), t_model(torch.tensor(idx))
+    np.testing.assert_allclose(out.numpy(), t_out.detach().numpy(), rtol=1e-12)
+    (out**2).sum().backward()
+    (t_out**2).sum().backward()  # the tied weight collects the gradient of both uses
+    np.testing.assert_allclose(model[0].weight.grad.numpy(), t_model[0].weight.grad.numpy(),
+                               rtol=1e-10)
+    np.testing.assert_allclose(model[1].weight.grad.numpy(), t_model[1].weight.grad.numpy(),
+                               rtol=1e-10)
+
+
+def test_round_trip_keeps_the_sharing_and_the_state():
+    model = shared_model()
+    back = from_torch(to_torch(model))
+    assert sharing(back) == sharing(model) != set()
+    assert repr(back) == repr(model)
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(back.state_dict()[key].numpy(), value.numpy())
+
+
+def test_frozen_parameters_and_modes_survive_both_ways():
+    model = nn.Sequential(nn.Linear(2, 3), nn.Dropout(0.5), nn.Linear(3, 1))
+    model[0].weight.requires_grad = False
+    model[1].eval()
+    t_model = to_torch(model)
+    assert not t_model[0].weight.requires_grad and t_model[0].bias.requires_grad
+    assert t_model.training and not t_model[1].training
+    back = from_torch(t_model)
+    assert not back[0].weight.requires_grad and back[0].bias.requires_grad
+    assert back.training and not back[1].training
+
+
+def test_a_module_dict_has_no_counterpart_and_says_so():
+    with pytest.raises(TypeError, match="no ModuleDict counterpart"):
+        from_torch(torch.nn.ModuleDict({"fc": torch.nn.Linear(2, 2)}))
+
+
+def test_state_dicts_of_shared_modules_have_pytorchs_keys_and_move_both_ways():
+    """PyTorch's state_dict lists a shared module or tied weight under every name it has."""
+    relu, lin = nn.ReLU(), nn.Linear(2, 2)
+    tied = nn.Linear(2, 2)
+    tied.weight = lin.weight
+    model = nn.Sequential(lin, relu, lin, tied)
+    t_model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU())
+    t_model.append(t_model[0])
+    t_model.append(torch.nn.Linear(2, 2))
+    t_model[3].weight = t_model[0].weight
+    assert list(model.state_dict()) == list(t_model.state_dict()) == [
+        "0.weight", "0.bias", "2.weight", "2.bias", "3.weight", "3.bias"]
+    t_model.load_state_dict(state_dict_to_torch(model.state_dict()))
+    np.testing.assert_array_equal(t_model[3].weight.detach().numpy(), lin.weight.numpy())
+    model.load_state_dict(state_dict_from_torch(t_model.state_dict()))
+    assert [n for n, _ in model.named_parameters()] == ["0.weight", "0.bias", "3.bias"]

@@ -28,3 +28,21 @@ def test_the_readme_has_exactly_two_set_up_commands_and_ci_runs_the_second():
     ci = (README.parent / ".ci" / "run").read_text()
     assert lines[1] in ci.splitlines()
     assert os.access(README.parent / ".ci" / "run", os.X_OK)
+
+
+def test_every_relative_link_of_the_readme_exists():
+    links = re.findall(r"\]\(([^)#\s]+)\)", README.read_text())
+    local = [link for link in links if "://" not in link]
+    assert "LICENSE" in local
+    missing = [link for link in local if not (README.parent / link).exists()]
+    assert not missing, missing
+
+
+def test_one_license_file_at_the_root_is_the_one_packaging_ships():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    project = tomllib.loads((README.parent / "pyproject.toml").read_text())["project"]
+    assert project["license-files"] == ["LICENSE"] and project["license"] == "MIT"
+    text = (README.parent / "LICENSE").read_text()
+    assert text.startswith("MIT License") and "Permission is hereby granted" in text
+    assert sorted(p.name for p in README.parent.glob("**/LICENSE*") if ".venv" not in p.parts
+                  and ".git" not in p.parts) == ["LICENSE"]

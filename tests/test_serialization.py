@@ -1,10 +1,15 @@
 """save/load: state dicts round-trip exactly, files are written atomically, and loading an
 untrusted or damaged file raises a clear error and never runs code."""
 
+import inspect
 import io
 import json
 import os
 import pickle
+import signal
+import subprocess
+import sys
+import tracemalloc
 import zipfile
 
 import numpy as np
@@ -14,7 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tinygrad_edu as tg
-from tinygrad_edu import Value, nn, optim
+from tinygrad_edu import Value, nn, optim, serialization
 from tinygrad_edu.serialization import load, save
 
 
@@ -268,3 +273,170 @@ def test_a_saved_file_gets_the_permissions_open_would_give_it(tmp_path):
         assert path.stat().st_mode & 0o777 == 0o644
     finally:
         os.umask(mask)
+
+
+# ---- what a save does to the file system: modes, the umask, crashes ---------------------------
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o604], ids=oct)
+def test_saving_over_a_file_keeps_its_mode(tmp_path, mode):
+    path = tmp_path / "ckpt.npz"
+    tg.save({"w": np.ones(2)}, path)
+    path.chmod(mode)
+    tg.save({"w": np.zeros(2)}, path)
+    assert path.stat().st_mode & 0o7777 == mode
+    assert load(path)["w"].tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o027], ids=oct)
+def test_a_new_file_gets_the_mode_open_gives_under_the_umask(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        tg.save({"w": np.ones(2)}, tmp_path / "new.npz")
+        with open(tmp_path / "by_open", "wb"):
+            pass
+    finally:
+        os.umask(old)
+    assert (tmp_path / "new.npz").stat().st_mode & 0o777 == 0o666 & ~umask
+    assert (tmp_path / "new.npz").stat().st_mode == (tmp_path / "by_open").stat().st_mode
+
+
+def test_save_never_touches_the_process_umask(tmp_path, monkeypatch):
+    """Setting the umask, even briefly, changes the mode of files other threads create."""
+    def forbidden(mask):
+        raise AssertionError(f"save() called os.umask({mask:#o})")
+
+    monkeypatch.setattr(os, "umask", forbidden)
+    tg.save({"w": np.ones(2)}, tmp_path / "a.npz")  # a new file
+    tg.save({"w": np.ones(2)}, tmp_path / "a.npz")  # over an existing one
+
+
+def test_a_symlinked_checkpoint_is_written_through(tmp_path):
+    real = tmp_path / "store" / "real.npz"
+    real.parent.mkdir()
+    tg.save({"v": 1}, real)
+    link = tmp_path / "latest.npz"
+    link.symlink_to(real)
+    tg.save({"v": 2}, link)
+    assert link.is_symlink() and load(real) == {"v": 2}
+
+
+_SLOW_WRITER = """
+import sys, time
+import numpy as np
+import tinygrad_edu as tg
+
+real = np.lib.format.write_array
+def write_then_hang(fp, array, *args, **kwargs):  # the first array is written, then we hang
+    real(fp, array, *args, **kwargs)
+    fp.flush()
+    print("mid-write", flush=True)
+    time.sleep(120)
+
+np.lib.format.write_array = write_then_hang
+tg.save({"version": 2, "w": np.arange(1000.0)}, sys.argv[1])
+"""
+
+
+def test_a_writer_killed_mid_save_leaves_the_old_file_and_its_temp_is_cleaned(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    tg.save({"version": 1, "w": np.ones(3)}, path)
+    (tmp_path / "other.npz").write_bytes(b"not ours")  # unrelated files are left alone
+    child = subprocess.Popen([sys.executable, "-c", _SLOW_WRITER, str(path)],
+                             stdout=subprocess.PIPE, text=True, env={**os.environ,
+                             "PYTHONPATH": os.pathsep.join(sys.path)})
+    try:
+        assert child.stdout.readline().strip() == "mid-write"
+        temps = [p.name for p in tmp_path.iterdir() if p.name.startswith(".ckpt.npz.")]
+        assert len(temps) == 1 and str(child.pid) in temps[0], temps
+    finally:
+        child.send_signal(signal.SIGKILL)  # kill -9: no cleanup handler runs
+        child.wait()
+    assert load(path)["version"] == 1  # the old file, whole
+    # the dead writer's temporary file is gone after the next load (or save) of that path
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.npz", "other.npz"]
+
+
+def test_a_live_writers_temporary_file_is_not_removed(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    tg.save({"v": 1}, path)
+    parent = os.getppid()  # alive: it runs this test
+    temp = tmp_path / f".ckpt.npz.{serialization._host()}-{parent}-0123abcd.tinygrad_edu-tmp"
+    temp.write_bytes(b"in progress")
+    tg.save({"v": 2}, path)
+    assert temp.exists() and load(path) == {"v": 2}
+
+
+# ---- what load reads: a memory bound, PyTorch's signature, messages ------------------------------
+
+
+def _zip_bomb(path, nbytes: int) -> None:
+    """An honest deflated .npz whose one array of zeros declares `nbytes` (a few KB on disk)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        desc = json.dumps({"format": "tinygrad_edu.save", "version": 1,
+                           "tree": {"dict": [["w", {"array": "a0"}]]}}).encode()
+        buf = io.BytesIO()
+        np.lib.format.write_array(buf, np.frombuffer(desc, np.uint8))
+        z.writestr("__tinygrad_edu__.npy", buf.getvalue())
+        with z.open("a0.npy", "w") as member:
+            header = {"descr": "<f8", "fortran_order": False, "shape": (nbytes // 8,)}
+            np.lib.format.write_array_header_1_0(member, header)
+            chunk = bytes(2**20)
+            for start in range(0, nbytes, len(chunk)):
+                member.write(chunk[:nbytes - start])
+
+
+def test_load_refuses_a_file_declaring_more_than_max_bytes_before_inflating(tmp_path):
+    path = tmp_path / "bomb.npz"
+    _zip_bomb(path, 64 * 2**20)
+    assert path.stat().st_size < 2**20 / 4  # 64 MiB of zeros in well under 256 KiB
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError) as info:
+            load(path, max_bytes=16 * 2**20)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    msg = str(info.value)
+    assert msg.startswith("load: ") and "bomb.npz" in msg and "'a0.npy'" in msg
+    assert "67,108,864 bytes" in msg and "max_bytes=16,777,216" in msg and "raise it" in msg
+    assert peak < 4 * 2**20, f"load allocated {peak} bytes before refusing"
+    assert load(path, max_bytes=None)["w"].nbytes == 64 * 2**20  # a trusted file: it loads
+
+
+def test_max_bytes_counts_every_array_of_the_file(tmp_path):
+    path = tmp_path / "two.npz"
+    tg.save({"a": np.zeros(100), "b": np.zeros(100)}, path)  # 800 bytes each
+    assert set(load(path, max_bytes=2000)) == {"a", "b"}
+    with pytest.raises(ValueError, match=r"1,600 bytes of arrays so far, over the limit "
+                                         r"max_bytes=1,500"):
+        load(path, max_bytes=1500)
+    with pytest.raises(ValueError, match="max_bytes must be a non-negative int or None"):
+        load(path, max_bytes=-1)
+    assert inspect.signature(load).parameters["max_bytes"].default == serialization.MAX_BYTES
+
+
+def test_load_takes_pytorchs_arguments(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    tg.save({"w": np.arange(3.0)}, path)
+    for kwargs in ({"map_location": None, "weights_only": True},
+                   {"map_location": "cpu", "weights_only": False}, {"weights_only": None}):
+        assert load(path, **kwargs)["w"].tolist() == [0.0, 1.0, 2.0]
+    assert load(path, "cpu")["w"].tolist() == [0.0, 1.0, 2.0]
+
+
+def test_a_description_with_a_100000_digit_integer_is_a_load_error(tmp_path):
+    desc = ('{"format": "tinygrad_edu.save", "version": 1, "tree": ' + "7" * 100_000 + "}")
+    buf = io.BytesIO()
+    np.savez(buf, __tinygrad_edu__=np.frombuffer(desc.encode(), np.uint8))
+    path = tmp_path / "digits.npz"
+    path.write_bytes(buf.getvalue())
+    with pytest.raises(ValueError, match=r"^load: '.*digits\.npz' is not a valid tinygrad_edu "
+                                         r"file: its description cannot be read.*4300"):
+        load(path)
+
+
+def test_saving_an_integer_too_long_for_json_is_a_save_error(tmp_path):
+    with pytest.raises(ValueError, match=r"^save: obj\['n'\] is an integer of about 5001 digits"):
+        tg.save({"n": 10**5000}, tmp_path / "big.npz")
+    assert os.listdir(tmp_path) == []

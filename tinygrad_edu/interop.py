@@ -5,7 +5,10 @@
     model = from_torch(torch_model)
 
 Works for Sequential-style models made of the layers both libraries share (Linear,
-activations, Dropout, Flatten, Identity, BatchNorm1d, Embedding, Sequential, ModuleList). For
+activations, Dropout, Flatten, Identity, BatchNorm1d, Embedding, Sequential, ModuleList), nested
+as deep as you like. Whatever the model shares stays shared in the copy: a ReLU used twice, a
+Linear applied twice, a weight tied between two layers (one Parameter, whose gradient collects
+both uses); frozen parameters stay frozen and each module keeps its train/eval mode. For
 your own Module subclasses, write the same class in PyTorch and move the weights with
 `state_dict_to_torch` / `state_dict_from_torch`: the keys and layouts are already PyTorch's.
 torch is imported only when one of these functions runs.
@@ -93,30 +96,90 @@ def _unsupported(m: Any, direction: str) -> TypeError:
     )
 
 
-def _convert_to_torch(torch: Any, m: nn.Module) -> Any:
-    if isinstance(m, (nn.Sequential, nn.ModuleList)):
-        children = OrderedDict((name, _convert_to_torch(torch, c))
-                               for name, c in m.named_children())
-        if isinstance(m, nn.Sequential):
-            return torch.nn.Sequential(children)
-        return torch.nn.ModuleList(children.values())
-    for ours, _, _, make_torch in _ROWS:
-        if type(m) is ours:
-            return make_torch(torch, m)
-    raise _unsupported(m, "to_torch")
+class _Copier:
+    """One conversion: each module and each parameter or buffer is converted once and the
+    copy reused wherever the original appears again, so a ReLU used twice in a Sequential, a
+    Linear applied twice and a weight shared by two layers stay shared in the copy."""
+
+    def __init__(self, torch: Any) -> None:
+        self.torch = torch
+        self.modules: dict[int, Any] = {}
+        self.tensors: dict[int, Any] = {}
+        self.originals: list[Any] = []  # kept alive, so that their ids stay theirs
+
+    def to_torch(self, m: nn.Module) -> Any:
+        if id(m) in self.modules:
+            return self.modules[id(m)]
+        torch = self.torch
+        if isinstance(m, (nn.Sequential, nn.ModuleList)):
+            children = OrderedDict((name, self.to_torch(c)) for name, c in _held_modules(m))
+            out = (torch.nn.Sequential(children) if isinstance(m, nn.Sequential)
+                   else torch.nn.ModuleList(children.values()))
+        else:
+            row = next((r for r in _ROWS if type(m) is r[0]), None)
+            if row is None:
+                raise _unsupported(m, "to_torch")
+            out = row[3](torch, m)
+            for name, ours in [*m.named_parameters(recurse=False),
+                               *m.named_buffers(recurse=False)]:
+                setattr(out, name, self.tensor_to_torch(ours, getattr(out, name)))
+        out.training = m.training
+        self.remember(m, out)
+        return out
+
+    def from_torch(self, t: Any) -> nn.Module:
+        if id(t) in self.modules:
+            return self.modules[id(t)]
+        torch = self.torch
+        if isinstance(t, (torch.nn.Sequential, torch.nn.ModuleList)):
+            children = OrderedDict((name, self.from_torch(c)) for name, c in t._modules.items())
+            out = (nn.Sequential(children) if isinstance(t, torch.nn.Sequential)
+                   else nn.ModuleList(children.values()))
+        else:
+            row = next((r for r in _ROWS if type(t) is getattr(torch.nn, r[1])), None)
+            if row is None:
+                raise _unsupported(t, "from_torch")
+            out = row[2](t)
+            for name, theirs in [*t.named_parameters(recurse=False),
+                                 *t.named_buffers(recurse=False)]:
+                setattr(out, name, self.tensor_from_torch(theirs, getattr(out, name)))
+        out.training = t.training
+        self.remember(t, out)
+        return out
+
+    def remember(self, original: Any, copy: Any) -> None:
+        self.modules[id(original)] = copy
+        self.originals.append(original)
+
+    def tensor_to_torch(self, ours: Tensor, fresh: Any) -> Any:
+        """The torch copy of one of our parameters or buffers (`fresh`: the new layer's)."""
+        if id(ours) not in self.tensors:
+            with self.torch.no_grad():
+                fresh.copy_(self.torch.from_numpy(np.array(ours._data, copy=True)))
+            if isinstance(fresh, self.torch.nn.Parameter):
+                fresh.requires_grad_(ours.requires_grad)
+            self.tensors[id(ours)] = fresh
+            self.originals.append(ours)
+        return self.tensors[id(ours)]
+
+    def tensor_from_torch(self, theirs: Any, fresh: Tensor) -> Tensor:
+        """Our copy of one of torch's parameters or buffers (`fresh`: the new layer's)."""
+        if id(theirs) not in self.tensors:
+            from .autograd.mode import no_grad
+
+            with no_grad():
+                fresh.copy_(theirs.detach().cpu().numpy().astype(fresh.dtype, copy=True))
+            if isinstance(fresh, nn.Parameter):
+                fresh.requires_grad = theirs.requires_grad
+            self.tensors[id(theirs)] = fresh
+            self.originals.append(theirs)
+        return self.tensors[id(theirs)]
 
 
-def _convert_from_torch(torch: Any, t: Any) -> nn.Module:
-    if isinstance(t, (torch.nn.Sequential, torch.nn.ModuleList)):
-        children = OrderedDict((name, _convert_from_torch(torch, c))
-                               for name, c in t.named_children())
-        if isinstance(t, torch.nn.Sequential):
-            return nn.Sequential(children)
-        return nn.ModuleList(children.values())
-    for _, name, make_ours, _ in _ROWS:
-        if type(t) is getattr(torch.nn, name):
-            return make_ours(t)
-    raise _unsupported(t, "from_torch")
+def _held_modules(m: nn.Module) -> list[tuple[str, nn.Module]]:
+    """Every module a container holds, in order, repeats included (named_children, as
+    PyTorch's, lists a module held twice once: it is for visiting, not for copying)."""
+    return [(name, v) for name, v in m._members() if isinstance(v, nn.Module)]
 
 
 def state_dict_to_torch(state_dict: dict[str, Any]) -> dict[str, Any]:
@@ -135,20 +198,12 @@ def state_dict_from_torch(state_dict: dict[str, Any]) -> dict[str, np.ndarray]:
 
 
 def to_torch(module: nn.Module) -> Any:
-    """A torch.nn module with the same layers, weights, buffers and train/eval mode."""
-    torch = _torch()
-    out = _convert_to_torch(torch, module)
-    out.load_state_dict(state_dict_to_torch(module.state_dict()))
-    for (_, ours), (_, theirs) in zip(module.named_modules(), out.named_modules()):
-        theirs.training = ours.training
-    return out
+    """A torch.nn module with the same layers, weights, buffers and train/eval mode; what is
+    shared (a module used twice, a tied weight) is shared in the copy too."""
+    return _Copier(_torch()).to_torch(module)
 
 
 def from_torch(module: Any) -> nn.Module:
-    """One of our modules with the same layers, weights, buffers and train/eval mode."""
-    torch = _torch()
-    out = _convert_from_torch(torch, module)
-    out.load_state_dict(state_dict_from_torch(module.state_dict()))
-    for (_, ours), (_, theirs) in zip(out.named_modules(), module.named_modules()):
-        ours.training = theirs.training
-    return out
+    """One of our modules with the same layers, weights, buffers and train/eval mode; what is
+    shared (a module used twice, a tied weight) is shared in the copy too."""
+    return _Copier(_torch()).from_torch(module)

@@ -7,8 +7,17 @@
 The file holds one array per Tensor/ndarray in the object, plus a JSON description of the
 nesting (dicts with str or int keys, lists, tuples, numbers, strings, None). Loading parses only
 that JSON and numpy's array format with `allow_pickle=False`, so an untrusted file can fail to
-load but cannot run code. Saving writes a temporary file next to the target and renames it
-over the target, so a crash mid-save leaves the old file (or none), never half a file.
+load but cannot run code, and it allocates no more than `max_bytes` (1 GiB unless raised), a
+bound checked against the sizes the file declares before any array is read.
+
+Saving to a path writes a temporary file in the target's folder, named
+`.<name>.<host>-<pid>-<random>.tinygrad_edu-tmp`, flushes it to disk and renames it over the
+target. So a crash at any moment leaves the old file (or none), never half a file. A writer
+killed mid-save (kill -9, out of memory) leaves its temporary file behind: the next `save` or
+`load` of the same path on the same host removes the temporary files whose writer process is
+gone. The new file keeps the mode of the file it replaces (a 0600 checkpoint stays 0600); a new
+file gets the mode `open()` would give it, the kernel applying the umask (which is never read or
+changed, so other threads are not affected).
 """
 
 from __future__ import annotations
@@ -17,25 +26,25 @@ import io
 import json
 import math
 import os
-import tempfile
+import re
+import secrets
+import socket
+import stat
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
 
-__all__ = ["save", "load"]
+__all__ = ["save", "load", "MAX_BYTES"]
 
 _MANIFEST = "__tinygrad_edu__"
 _FORMAT, _VERSION = "tinygrad_edu.save", 1
 _KINDS = "biuf"  # bool, int, uint, float arrays: what numpy stores without pickle
+MAX_BYTES = 2**30  # load's default bound on the array bytes a file may declare (1 GiB)
+_TEMP_SUFFIX = ".tinygrad_edu-tmp"
 
-
-
-def _umask() -> int:
-    mask = os.umask(0)  # reading the umask means setting it; put it straight back
-    os.umask(mask)
-    return mask
 
 def _is_tensor(x: Any) -> bool:
     return isinstance(getattr(x, "_data", None), np.ndarray) and hasattr(x, "requires_grad")
@@ -46,6 +55,13 @@ def _encode(obj: Any, where: str, arrays: dict[str, np.ndarray]) -> Any:
     if obj is None or isinstance(obj, (bool, str)):
         return obj
     if isinstance(obj, (int, np.integer)) and not isinstance(obj, np.bool_):
+        try:
+            str(obj)  # JSON writes ints as text; Python refuses very long ones (4300 digits)
+        except ValueError:
+            digits = int(int(obj).bit_length() * math.log10(2)) + 1
+            raise ValueError(f"save: {where} is an integer of about {digits} digits, too long "
+                             f"to store (Python writes at most {sys.get_int_max_str_digits()} "
+                             "digits as text); store it as a string") from None
         return int(obj)
     if isinstance(obj, (float, np.floating)):
         x = float(obj)
@@ -81,7 +97,8 @@ def _encode(obj: Any, where: str, arrays: dict[str, np.ndarray]) -> Any:
 def save(obj: Any, f: str | os.PathLike | BinaryIO) -> None:
     """Write a state dict (or any nesting of dicts/lists of Tensors, arrays, numbers) to `f`.
 
-    `f` is a path (written atomically; no '.npz' is appended) or a binary file object.
+    `f` is a path (written atomically, see the module docstring; no '.npz' is appended; a
+    symlink is written through) or a binary file object.
     """
     arrays: dict[str, np.ndarray] = {}
     tree = _encode(obj, "obj", arrays)
@@ -90,19 +107,77 @@ def save(obj: Any, f: str | os.PathLike | BinaryIO) -> None:
     if hasattr(f, "write"):
         np.savez(f, **arrays)
         return
-    path = Path(f)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    path = Path(os.path.realpath(f))
+    _remove_stale_temps(path)
     try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; give it open()'s mode
+        mode: int | None = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mode = None
+    tmp = path.with_name(f".{path.name}.{_host()}-{os.getpid()}-{secrets.token_hex(4)}"
+                         f"{_TEMP_SUFFIX}")
+    # a new file: 0o666 less the umask, applied by the kernel as for open(); an existing file's
+    # mode is set on the still-empty private temporary file
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    fd = os.open(tmp, flags, 0o666 if mode is None else 0o600)
+    try:
         with os.fdopen(fd, "wb") as out:
+            if mode is not None:
+                os.chmod(out.fileno() if os.chmod in os.supports_fd else tmp, mode)
             np.savez(out, **arrays)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
         raise
+    _sync_folder(path.parent)
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9._]", "_", socket.gethostname()) or "host"
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Delete the temporary files that saves to `path` on this host left when their process
+    died mid-write (a live writer's file, or another host's, is left alone)."""
+    if os.name != "posix":  # no safe "is this process alive?" check; leave them
+        return
+    start = f".{path.name}.{_host()}-"
+    try:
+        names = [n for n in os.listdir(path.parent)
+                 if n.startswith(start) and n.endswith(_TEMP_SUFFIX)]
+    except OSError:
+        return
+    for name in names:
+        pid, _, token = name[len(start):-len(_TEMP_SUFFIX)].partition("-")
+        if pid.isdigit() and len(token) == 8 and not _alive(int(pid)):
+            (path.parent / name).unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # another thread of ours may be saving right now
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable (POSIX); elsewhere the rename is all we can do."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 class _Decoder:
@@ -164,9 +239,11 @@ def _head(f: str | os.PathLike | BinaryIO) -> bytes | None:
 _DEFLATE_MAX_RATIO = 1100  # deflate cannot expand data more than ~1032 times
 
 
-def _check_members(zf: zipfile.ZipFile, source: str) -> None:
-    """Refuse members that are not plain .npy arrays of numbers, or whose header claims more
-    data than the member holds (numpy would allocate the claimed size before reading)."""
+def _check_members(zf: zipfile.ZipFile, source: str, max_bytes: int | None) -> None:
+    """Refuse members that are not plain .npy arrays of numbers, whose header claims more
+    data than the member holds (numpy would allocate the claimed size before reading), or that
+    declare more bytes in all than `max_bytes`. Only the headers are read (inflated)."""
+    total = 0
     for info in zf.infolist():
         where = f"load: {source} is not a valid tinygrad_edu file: member {info.filename!r}"
         stored = info.compress_type == zipfile.ZIP_STORED
@@ -195,11 +272,31 @@ def _check_members(zf: zipfile.ZipFile, source: str) -> None:
             if claimed != held:
                 raise ValueError(f"{where} has a header claiming shape {shape} of {dtype} "
                                  f"({claimed} bytes), but holds {held} bytes of data")
+            total += claimed
+            if max_bytes is not None and total > max_bytes:
+                raise ValueError(
+                    f"load: {source}: member {info.filename!r} declares shape {shape} of "
+                    f"{dtype} ({claimed:,} bytes), {total:,} bytes of arrays so far, over the "
+                    f"limit max_bytes={max_bytes:,}. If you trust the file and have the "
+                    "memory, raise it: load(f, max_bytes=...) (None: no limit)")
 
 
-def load(f: str | os.PathLike | BinaryIO) -> Any:
-    """Read what `save` wrote. Never unpickles: only numbers, strings and plain arrays."""
+def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, weights_only: bool | None
+         = True, *, max_bytes: int | None = MAX_BYTES) -> Any:
+    """Read what `save` wrote. Never unpickles: only numbers, strings and plain arrays.
+
+    PyTorch's signature: `map_location` is accepted and ignored (everything loads on the CPU,
+    the only device), and `weights_only` too: loading never runs code from the file, whatever
+    its value. `max_bytes` bounds the memory: a file declaring more array bytes than that is
+    refused before they are read (None: no limit).
+    """
+    if max_bytes is not None and (isinstance(max_bytes, bool) or not isinstance(max_bytes, int)
+                                  or max_bytes < 0):
+        raise ValueError(f"load: max_bytes must be a non-negative int or None, got "
+                         f"{max_bytes!r}")
     source = repr(os.fspath(f)) if isinstance(f, (str, os.PathLike)) else "the file object"
+    if isinstance(f, (str, os.PathLike)):
+        _remove_stale_temps(Path(os.path.realpath(f)))
     head = _head(f)
     if head is not None and not head.startswith(_MAGICS):
         what = "it is empty" if not head else f"it starts with {head!r}"
@@ -215,7 +312,7 @@ def load(f: str | os.PathLike | BinaryIO) -> Any:
             if _MANIFEST not in names:
                 raise ValueError(f"load: {source} was not written by tinygrad_edu.save "
                                  f"(no {_MANIFEST} entry)")
-            _check_members(npz.zip, source)  # before numpy allocates what headers claim
+            _check_members(npz.zip, source, max_bytes)  # before numpy allocates anything
             arrays = {name: npz[name] for name in names}
     except (zipfile.BadZipFile, EOFError, OSError, io.UnsupportedOperation,
             NotImplementedError) as err:  # zipfile: a damaged method field or flag bits
@@ -233,8 +330,8 @@ def load(f: str | os.PathLike | BinaryIO) -> Any:
         raise decoder.bad("its description is not a byte string")
     try:
         manifest = json.loads(manifest_bytes.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
-        raise decoder.bad(f"its description is not JSON ({err})") from None
+    except (ValueError, RecursionError) as err:  # also: an int longer than Python converts
+        raise decoder.bad(f"its description cannot be read as JSON ({err})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
         raise decoder.bad("its description has the wrong format tag")
     if manifest.get("version") != _VERSION:

@@ -17,8 +17,10 @@ import contextlib
 import gzip
 import importlib.util
 import io
+import os
 import re
 import struct
+import sys
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -92,6 +94,28 @@ def _cli(*argv: str) -> None:
 
 
 # ---- the "after" checks and triggers that need set-up ------------------------------------------
+
+
+def _from_torch_module_dict() -> Any:
+    import torch
+
+    from tinygrad_edu.interop import from_torch
+
+    return from_torch(torch.nn.ModuleDict({"fc": torch.nn.Linear(2, 2)}))
+
+
+def _with_graphviz_pure(fn: Callable[..., Any], *args: Any) -> Any:
+    """`fn(*args)` drawing with the graphviz-pure program even where the system `dot` is."""
+    exe = Path(sys.executable).parent / "graphviz-pure"
+    saved = os.environ.get("TINYGRAD_EDU_DOT")
+    os.environ["TINYGRAD_EDU_DOT"] = str(exe)
+    try:
+        return fn(*args)
+    finally:
+        if saved is None:
+            del os.environ["TINYGRAD_EDU_DOT"]
+        else:
+            os.environ["TINYGRAD_EDU_DOT"] = saved
 
 
 def _binary(op: Callable[[Tensor, Tensor], Tensor], a_shape, b_shape) -> Callable[[dict], Any]:
@@ -623,9 +647,34 @@ CASES: list[Case] = [
                                               "a0": np.ones(2)})), ValueError,
          r"load: '.*extra\.npz' is not a valid tinygrad_edu file: unexpected members \['a0'\]",
          "The file was altered: save it again."),
+    Case("load-max-bytes", "save/load", "load() of a file declaring more array bytes than "
+         "max_bytes", lambda s: tg.load(_save_to("big.npz", {"w": np.zeros(1000)})(s) or
+                                       s["path"], max_bytes=4000), ValueError,
+         r"load: '.*big\.npz': member 'a0\.npy' declares shape \(1000,\) of float64 "
+         r"\(8,000 bytes\).*over the limit max_bytes=4,000.*raise it",
+         "If you trust the file, pass a larger max_bytes (default 1 GiB), or None."),
+    Case("load-long-int", "save/load", "load() of a description holding a 100,000-digit "
+         "integer", lambda s: tg.load(_npz("digits.npz", {"__tinygrad_edu__": np.frombuffer(
+             (b'{"format": "tinygrad_edu.save", "version": 1, "tree": ' + b"7" * 100_000
+              + b"}"), np.uint8)})), ValueError,
+         r"load: '.*digits\.npz' is not a valid tinygrad_edu file: its description cannot be "
+         r"read as JSON \(Exceeds the limit \(4300 digits\)",
+         "The file was altered or not written by save(): save it again."),
+    Case("save-long-int", "save/load", "save() of an integer too long to write as text",
+         _save_to("longint.npz", {"n": 10**5000}), ValueError,
+         r"save: obj\['n'\] is an integer of about 5001 digits, too long to store \(Python "
+         r"writes at most 4300",
+         "Store it as a string, or as an array of smaller numbers.", _no_file_left),
     Case("load-missing", "save/load", "load() of a file that does not exist",
          lambda s: tg.load(FILES / "nowhere.npz"), FileNotFoundError, r"nowhere\.npz",
          "Check the path."),
+    # ---- interop
+    Case("interop-unsupported", "interop", "from_torch of a layer this library does not have",
+         lambda s: _from_torch_module_dict(), TypeError,
+         r"from_torch: no ModuleDict counterpart \(supported: Sequential, ModuleList, Linear.*"
+         r"state_dict_from_torch",
+         "Write the model with the layers both have, or move the weights with the state dict "
+         "helpers."),
     # ---- viz
     Case("draw-rankdir", "viz", "draw_graph with an unknown layout direction",
          lambda s: draw_graph(Value(1.0) * 2.0, rankdir="XX"), ValueError,
@@ -650,6 +699,14 @@ CASES: list[Case] = [
          lambda s: build_expression("log(x - 1)", {"x": 1.0}), ExpressionError,
          r"this part cannot be computed: .*log.*\n  log\(x - 1\)\n  \^+",
          "Change the values so every part is defined."),
+    Case("expr-huge-number", "viz", "an expression with a number too large for a float",
+         lambda s: build_expression("1e400 * x", {"x": 1.0}), ExpressionError,
+         r"this number is too large for a float",
+         "Write a smaller number (at most about 1.8e308)."),
+    Case("render-format", "viz", "render_dot with a format the layout program cannot write",
+         lambda s: _with_graphviz_pure(tg.viz.render_dot, "digraph { a }", "pdf"), ValueError,
+         r"render_dot: unknown format 'pdf' for graphviz-pure; it writes .*svg.*system Graphviz",
+         "Use one of the formats listed, or install the system Graphviz."),
     # ---- CLI
     Case("cli-bad-expression", "CLI", "`tinygrad-edu graph` with a formula it cannot parse",
          lambda s: _cli("graph", "a +* b", "a=1", "b=2"), ExitStatus,
@@ -662,9 +719,25 @@ CASES: list[Case] = [
          lambda s: _cli("graph", "x**2", "3"), ExitStatus,
          r"exit status 2: graph: expected NAME=VALUE, got '3'", "Write x=3."),
     Case("cli-out-format", "CLI", "`tinygrad-edu graph --out` with an unknown file type",
-         lambda s: _cli("graph", "x**2", "x=3", "--out", "graph.jpg"), ExitStatus,
-         r"exit status 2: graph: --out must end in \.svg.*graph\.jpg",
-         "Use .svg, .png, .pdf or .dot."),
+         lambda s: _cli("graph", "x**2", "x=3", "--out", "graph.gif"), ExitStatus,
+         r"exit status 2: graph: --out must end in \.svg.*\.jpg.*graph\.gif",
+         "Use one of the listed file types."),
+    Case("cli-out-pdf", "CLI", "`tinygrad-edu graph --out g.pdf` with graphviz-pure only",
+         lambda s: _with_graphviz_pure(_cli, "graph", "x**2", "x=3", "--out", "g.pdf"),
+         ExitStatus, r"exit status 2: graph: --out g\.pdf: the installed layout program "
+         r"cannot write pdf.*system Graphviz",
+         "Install the system Graphviz (`dot`), or write .svg, .png or .jpg."),
+    Case("cli-formula-complex", "CLI", "`tinygrad-edu graph` with a formula whose value is not "
+         "real", lambda s: _cli("graph", "(-8)**(1/3) + x", "x=1"), ExitStatus,
+         r"exit status 2: graph: bad expression: this part cannot be computed: .*negative base",
+         "A negative number has no real fractional power: change the formula."),
+    Case("cli-value-huge", "CLI", "`tinygrad-edu graph` with a value too large for a float",
+         lambda s: _cli("graph", "x**2", "x=1e400"), ExitStatus,
+         r"exit status 2: graph: the value of x is too large for a float",
+         "Give a number below about 1.8e308 (or write inf if you mean it)."),
+    Case("cli-demo-steps", "CLI", "`tinygrad-edu demo --steps -1`",
+         lambda s: _cli("demo", "--steps", "-1"), ExitStatus,
+         r"exit status 2: .*--steps: expected a positive integer, got -1", "Use --steps >= 1."),
     Case("cli-train-epochs", "CLI", "`tinygrad-edu train --epochs 0`",
          lambda s: _cli("train", "--epochs", "0"), ExitStatus,
          r"exit status 2: .*--epochs: expected a positive integer, got 0", "Use --epochs >= 1."),

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tinygrad_edu import Value
-from tinygrad_edu.viz.expression import MAX_LENGTH, ExpressionError, build_expression
+from tinygrad_edu.viz.expression import FUNCTIONS, MAX_LENGTH, ExpressionError, build_expression
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None,
@@ -90,8 +90,30 @@ words = st.sampled_from(["tanh", "exp", "log", "sqrt", "max", "leaky_relu", "lam
 word_soup = st.lists(words, max_size=12).map(" ".join)
 
 
+literals = (st.integers(-10**450, 10**450).map(str)  # 400 digits: more than a float holds
+            | st.floats(allow_nan=False, allow_infinity=False).map(repr)
+            | st.sampled_from(["0", "0.0", "1e400", "1e-400", "1/3", "2**1024", "-8"]))
+
+
+@st.composite
+def formulas(draw, depth=4):
+    """Well-formed formulas over a, b, x and any numbers, with every operator and function:
+    the ones whose value cannot be computed ((-8)**(1/3), 1/0, log(-1), 1e400...) included."""
+    if depth == 0 or draw(st.integers(0, 2)) == 0:
+        leaf = draw(st.sampled_from(sorted(VALUES) + ["pi", "e"]) | literals)
+        return f"({leaf})"
+    kind = draw(st.sampled_from(["+", "-", "*", "/", "**", "neg", "call"]))
+    if kind == "neg":
+        return f"-{draw(formulas(depth - 1))}"
+    if kind == "call":
+        name = draw(st.sampled_from(sorted(FUNCTIONS)))
+        args = [draw(formulas(depth - 1)) for _ in range(FUNCTIONS[name][0])]
+        return f"{name}({', '.join(args)})"
+    return f"({draw(formulas(depth - 1))} {kind} {draw(formulas(depth - 1))})"
+
+
 @FUZZ
-@given(text=texts | word_soup)
+@given(text=texts | word_soup | formulas())
 def test_random_text_gives_a_graph_or_a_pointed_error(text):
     parse(text)
 
@@ -175,7 +197,7 @@ def test_the_caret_check_can_fail():
 
 @settings(max_examples=max(EXAMPLES // 5, 10), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
-@given(text=texts | word_soup)
+@given(text=texts | word_soup | formulas())
 def test_the_graph_command_answers_with_a_status_not_a_traceback(text):
     from tinygrad_edu.cli import main
 
@@ -190,6 +212,12 @@ def test_the_graph_command_answers_with_a_status_not_a_traceback(text):
     assert status in (0, 1, 2), status
     if status:
         assert err.getvalue().startswith(("graph:", "usage:")), err.getvalue()
+    assert "Traceback" not in err.getvalue()
+
+
+@pytest.mark.parametrize("text", ["(-8)**(1/3) + x", "1" * 400 + " + x", "1e400 * x"])
+def test_cases_the_fuzzer_found_stay_fixed(text):
+    parse(text)
 
 
 @pytest.mark.parametrize("text, col, end", [("α * x.y", 5, 7), ("αβ + q", 5, 6),

@@ -195,6 +195,12 @@ HOSTILE = {
     "manifest nested 100k deep": lambda: {"__tinygrad_edu__.npy": npy(np.frombuffer(
         (b'{"format": "tinygrad_edu.save", "version": 1, "tree": ' + b'{"list": [' * 100_000
          + b"]}" * 100_000 + b"}"), np.uint8))},
+    "manifest with a 100000-digit int": lambda: {"__tinygrad_edu__.npy": npy(np.frombuffer(
+        b'{"format": "tinygrad_edu.save", "version": 1, "tree": ' + b"7" * 100_000 + b"}",
+        np.uint8))},
+    "manifest with a 100000-digit key": lambda: {"__tinygrad_edu__.npy": npy(np.frombuffer(
+        b'{"format": "tinygrad_edu.save", "version": 1, "tree": {"dict": [[' + b"7" * 100_000
+        + b", 1]]}}", np.uint8))},
     "manifest unknown kind": lambda: {"__tinygrad_edu__.npy": manifest({"eval": "1+1"})},
     "header claims 10**12 floats": lambda: {
         "__tinygrad_edu__.npy": manifest({"array": "a0"}),

@@ -5,7 +5,8 @@ import math
 
 import pytest
 
-from tinygrad_edu.viz.command import add_parser
+from tinygrad_edu.viz.command import OUT_FORMATS, OUT_HELP, add_parser
+from tinygrad_edu.viz.render import renderer_formats
 
 
 def graph(*argv: str) -> int:
@@ -21,9 +22,9 @@ def test_prints_gradients_and_steps_and_writes_drawing_and_player(tmp_path, caps
     assert code == 0
     out = capsys.readouterr().out
     dtanh = 1 - math.tanh(4.0) ** 2
-    assert f"dL/da = {dtanh * -3.0!r}" in out
-    assert f"dL/db = {dtanh * 2.0!r}" in out
-    assert f"dL/dc = {dtanh!r}" in out
+    assert f"dL/da = {dtanh * -3.0:.4g}\n" in out  # 4 significant digits, as the drawings
+    assert f"dL/db = {dtanh * 2.0:.4g}\n" in out
+    assert f"dL/dc = {dtanh:.4g}\n" in out
     assert "backward pass, 3 steps" in out and "dL/da += dL/dv2 * dv2/da" in out
     assert "v2 = a * b = 2.0 * -3.0 = -6.0" in out
     assert svg.read_text().rstrip().endswith("</svg>")
@@ -31,11 +32,62 @@ def test_prints_gradients_and_steps_and_writes_drawing_and_player(tmp_path, caps
     assert page.startswith("<!DOCTYPE html>") and page.count('class="tge-frame"') == 8
 
 
-@pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".dot", b"digraph")])
+@pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".dot", b"digraph"),
+                                           (".gv", b"digraph"), (".jpg", b"\xff\xd8\xff"),
+                                           (".jpeg", b"\xff\xd8\xff"), (".svg", b"<?xml")])
 def test_the_drawing_format_follows_the_file_name(tmp_path, suffix, magic):
     out = tmp_path / f"g{suffix}"
     assert graph("x**2", "x=3", "--out", str(out)) == 0
     assert out.read_bytes().startswith(magic)
+
+
+def test_every_offered_format_renders_or_is_refused_before_any_work(tmp_path, capsys):
+    """--help's formats are exactly those that render: pdf only where the layout program
+    writes it (the system Graphviz), else a clear error and nothing computed."""
+    for suffix, fmt in OUT_FORMATS.items():
+        assert suffix in OUT_HELP
+        out = tmp_path / f"g{suffix}"
+        code = graph("x**2", "x=3", "--out", str(out))
+        printed = capsys.readouterr()
+        if fmt == "dot" or fmt in renderer_formats():
+            assert code == 0 and out.stat().st_size > 0, printed.err
+        else:
+            assert code == 2 and "cannot write pdf" in printed.err and "system Graphviz" in \
+                printed.err
+            assert printed.out == "" and not out.exists()
+
+
+def test_pdf_is_written_when_the_layout_program_can(tmp_path, monkeypatch):
+    """With a layout program that writes pdf, --out g.pdf passes -Tpdf to it."""
+    fake = tmp_path / "dot"
+    fake.write_text("#!/bin/sh\n"
+                    'case "$1" in -T\\?) echo \'Format: "?" not recognized. Use one of: dot pdf '
+                    'svg\' >&2; exit 1;; -Tpdf) cat >/dev/null; printf "%%PDF-1.7";; esac\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("TINYGRAD_EDU_DOT", str(fake))
+    assert renderer_formats() == {"dot", "pdf", "svg"}
+    assert graph("x**2", "x=3", "--out", str(tmp_path / "g.pdf")) == 0
+    assert (tmp_path / "g.pdf").read_bytes() == b"%PDF-1.7"
+    assert graph("x**2", "x=3", "--out", str(tmp_path / "g.png")) == 2
+
+
+@pytest.mark.parametrize("formula, message", [
+    ("(-8)**(1/3) + x", "a negative base needs an integer exponent"),
+    ("1" * 400 + " + x", "too large for a float"),
+    ("1e400 * x", "too large for a float"),
+    ("x + 1/0", "the divisor must not be zero"),
+])
+def test_formulas_that_cannot_be_computed_are_usage_errors_not_tracebacks(formula, message,
+                                                                        capsys):
+    assert graph(formula, "x=2") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("graph: bad expression:") and message in err
+    assert "Traceback" not in err
+
+
+def test_a_flat_sum_of_999_terms_is_not_deep_nesting(capsys):
+    assert graph("x" + "+x" * 998, "x=1") == 0
+    assert "dL/dx = 999.0" in capsys.readouterr().out
 
 
 def test_a_bad_expression_points_at_the_problem_and_writes_nothing(tmp_path, capsys):
@@ -53,6 +105,8 @@ def test_a_bad_expression_points_at_the_problem_and_writes_nothing(tmp_path, cap
     (["a"], "expected NAME=VALUE"),
     (["a=two"], "must be a number"),
     (["a=1", "a=2"], "given twice"),
+    (["a=1e400"], "a is too large for a float"),
+    (["a=" + "9" * 400], "a is too large for a float"),
 ])
 def test_bad_values_are_usage_errors(values, message, capsys):
     assert graph("a * 2", *values) == 2

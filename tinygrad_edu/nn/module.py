@@ -129,7 +129,9 @@ class Module:
         if remove_duplicate:
             memo.add(id(self))
         yield prefix, self
-        for name, child in self.named_children():
+        for name, child in self._members():  # all, a module held twice too: memo dedups
+            if not isinstance(child, Module):
+                continue
             yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name,
                                            remove_duplicate)
 
@@ -151,7 +153,8 @@ class Module:
     def _named(self, own: Callable[[Module], Iterator[tuple[str, Any]]], prefix: str,
                recurse: bool, remove_duplicate: bool = True) -> Iterator[tuple[str, Any]]:
         seen: set[int] = set()
-        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        modules = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+                   if recurse else [(prefix, self)])
         for mod_prefix, module in modules:
             for name, value in own(module):
                 if remove_duplicate:
@@ -315,7 +318,7 @@ class Module:
                 if name not in m._non_persistent:
                     yield name, buf
 
-        return self._named(own, prefix, recurse=True)
+        return self._named(own, prefix, recurse=True, remove_duplicate=False)  # as PyTorch
 
     def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy values into the parameters and buffers in place, by key.

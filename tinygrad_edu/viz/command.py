@@ -9,20 +9,26 @@ gradients and the chain-rule table, and writes the drawing and the step-through 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import Any
 
 from . import nodes as nd
 from .draw import draw_graph
-from .expression import ExpressionError, build_expression
-from .render import RenderError
+from .expression import ALLOWED, ExpressionError, build_expression
+from .render import PDF_HINT, RenderError, renderer_formats
 from .stepper import Stepper
 from .trace import trace_backward, trace_forward
 
 __all__ = ["add_parser", "run"]
 
-OUT_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+# --out's file types; .dot and .gv are the DOT text itself, the others need the layout program
+# to write that format (graphviz-pure writes svg, png and jpg; only the system Graphviz pdf)
+OUT_FORMATS = {".svg": "svg", ".png": "png", ".jpg": "jpg", ".jpeg": "jpeg", ".pdf": "pdf",
+               ".dot": "dot", ".gv": "dot"}
+_ALWAYS = [s for s, f in OUT_FORMATS.items() if f != "pdf"]
+OUT_HELP = f"{', '.join(_ALWAYS[:-1])} or {_ALWAYS[-1]} (.pdf needs the system Graphviz)"
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -30,16 +36,18 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "graph",
         help="draw a formula's computation graph and step through its backward pass",
-        description=(
-            "Build a formula from Values, run backward, print the gradients and every "
-            "chain-rule step, and write the drawing (--out) and a step-through player (--steps)."
-        ),
-        epilog='example: tinygrad-edu graph "tanh(a*b + c)" a=2 b=-3 c=10 --out graph.svg '
-        "--steps steps.html",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="""Build a formula from Values, run backward, print the gradients and every
+chain-rule step, and write the drawing (--out) and a step-through player (--steps).""",
+        epilog="""examples:
+  tinygrad-edu graph "tanh(a*b + c)" a=2 b=-3 c=10 --out graph.svg --steps steps.html
+  tinygrad-edu graph -- "-x**2" x=3      (a formula starting with "-" goes after --)""",
     )
-    p.add_argument("expression", help='the formula, e.g. "tanh(a*b + c)" (quote it)')
-    p.add_argument("values", nargs="*", metavar="NAME=VALUE", help="a value for each variable")
-    p.add_argument("--out", metavar="FILE", help="write the drawing (.svg, .png, .pdf or .dot)")
+    p.add_argument("expression", help='the formula, e.g. "tanh(a*b + c)" (quote it). '
+                   + ALLOWED)
+    p.add_argument("values", nargs="*", metavar="NAME=VALUE",
+                   help="a number for each variable of the formula, e.g. a=2 b=-3.5")
+    p.add_argument("--out", metavar="FILE", help=f"write the drawing: {OUT_HELP}")
     p.add_argument("--steps", metavar="FILE", help="write the step-through player (.html)")
     p.add_argument("--rankdir", default="LR", choices=["LR", "TB", "RL", "BT"],
                    help="layout direction of the drawing (default: LR, inputs on the left)")
@@ -60,6 +68,9 @@ def _values(pairs: list[str]) -> dict[str, float]:
             out[name] = float(number)
         except ValueError:
             raise ValueError(f"the value of {name} must be a number, got {number!r}") from None
+        if math.isinf(out[name]) and "inf" not in number.lower():  # 1e400: not what was meant
+            raise ValueError(f"the value of {name} is too large for a float (the largest is "
+                             f"about {sys.float_info.max:.3g}), got {number[:40]!r}")
     return out
 
 
@@ -70,7 +81,17 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         out_fmt = OUT_FORMATS.get(Path(args.out).suffix.lower())
         if out_fmt is None:
-            print(f"graph: --out must end in {', '.join(OUT_FORMATS)}; got {args.out}", file=err)
+            print(f"graph: --out must end in {OUT_HELP}; got {args.out}", file=err)
+            return 2
+        try:
+            writable = {"dot"} | renderer_formats()
+        except RenderError as e:
+            print(f"graph: {e}", file=err)
+            return 1
+        if out_fmt not in writable:
+            usable = ", ".join(s for s, f in OUT_FORMATS.items() if f in writable)
+            print(f"graph: --out {args.out}: the installed layout program cannot write "
+                  f"{out_fmt}; use {usable}.{PDF_HINT * (out_fmt == 'pdf')}", file=err)
             return 2
     try:
         values = _values(args.values)
@@ -106,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     width = max([len(n) for n in inputs] + [1])
     for name, v in inputs.items():
         if id(v) in used:
-            print(f"  d{rname}/d{name.ljust(width)} = {v.grad!r}")
+            print(f"  d{rname}/d{name.ljust(width)} = {nd.fmt(v.grad)}")
     print()
     print(trace)
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import math
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -113,10 +114,7 @@ def build_expression(text: str, values: Mapping[str, float]) -> tuple[Value, dic
     except (RecursionError, MemoryError):
         raise ExpressionError("the expression is nested too deeply", text, 0) from None
     inputs = {name: Value(float(v), label=name) for name, v in values.items()}
-    try:
-        root = _Builder(text, inputs).visit(tree.body)
-    except RecursionError:
-        raise ExpressionError("the expression is nested too deeply", text, 0) from None
+    root = _Builder(text, inputs).visit(tree.body)
     if not isinstance(root, Value):
         raise ExpressionError(
             "the expression has no variables, so there is nothing to differentiate; "
@@ -140,41 +138,88 @@ class _Builder:
         """ast counts columns in UTF-8 bytes; the caret needs characters ('α' is 2 bytes)."""
         return len(self.text.encode("utf-8")[:byte_col].decode("utf-8", "ignore"))
 
-    def visit(self, node: ast.AST) -> Any:
-        if isinstance(node, ast.Constant):
-            if isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-                return float(node.value)  # floats: 10**10**10 overflows at once, never hangs
-            raise self.fail(node, f"only numbers are allowed as constants, not "
-                                  f"{type(node.value).__name__} {node.value!r}")
-        if isinstance(node, ast.Name):
-            if node.id in self.inputs:
-                return self.inputs[node.id]
-            if node.id in CONSTANTS:
-                return CONSTANTS[node.id]
-            hint = (f"'{node.id}' is a function: call it, e.g. {node.id}(x)"
-                    if node.id in FUNCTIONS else f"give it a value on the command line: "
-                    f"{node.id}=1.0")
-            raise self.fail(node, f"unknown name '{node.id}' ({hint})", "")
+    def visit(self, root: ast.AST) -> Any:
+        """The value of the tree under `root`, children before parents, without recursion:
+        a flat sum of 999 terms is 999 nested BinOps to `ast`, but it is not deep nesting."""
+        done: dict[int, Any] = {}
+        todo: list[tuple[ast.AST, list[ast.AST] | None]] = [(root, None)]
+        while todo:
+            node, kids = todo.pop()
+            if kids is None:  # first visit: check the node, then compute its children first
+                kids = self.operands(node)
+                todo.append((node, kids))
+                todo.extend((kid, None) for kid in reversed(kids))
+            else:
+                done[id(node)] = self.combine(node, [done.pop(id(kid)) for kid in kids])
+        return done[id(root)]
+
+    def operands(self, node: ast.AST) -> list[ast.AST]:
+        """The sub-expressions `node` needs, after checking that `node` is allowed."""
+        if isinstance(node, (ast.Constant, ast.Name)):
+            return []
         if isinstance(node, ast.BinOp) and type(node.op) in BINARY:
-            left, right = self.visit(node.left), self.visit(node.right)
-            return self.compute(node, BINARY[type(node.op)], left, right)
+            return [node.left, node.right]
         if isinstance(node, ast.UnaryOp) and type(node.op) in UNARY:
-            return self.compute(node, UNARY[type(node.op)], self.visit(node.operand))
+            return [node.operand]
         if isinstance(node, ast.Call):
-            return self.call(node)
+            return self.check_call(node)
         if isinstance(node, (ast.BinOp, ast.UnaryOp)):
             sign = type(node.op).__name__
             raise self.fail(node, f"operator '{_SYMBOL.get(sign, sign)}' is not allowed")
         what = _WHAT.get(type(node), type(node).__name__)
         raise self.fail(node, f"{what} is not allowed")
 
-    def compute(self, node: ast.AST, fn: Callable[..., Any], *args: Any) -> Any:
-        try:
-            return fn(*args)
-        except (ArithmeticError, ValueError) as err:  # 1/0, log(-1), overflow: say where
-            raise self.fail(node, f"this part cannot be computed: {err}", "") from None
+    def combine(self, node: ast.AST, args: list[Any]) -> Any:
+        """The value of `node` from the values of its operands."""
+        if isinstance(node, ast.Constant):
+            return self.number(node)
+        if isinstance(node, ast.Name):
+            return self.name(node)
+        if isinstance(node, ast.BinOp):
+            return self.compute(node, BINARY[type(node.op)], *args)
+        if isinstance(node, ast.UnaryOp):
+            return self.compute(node, UNARY[type(node.op)], *args)
+        assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        if node.func.id == "leaky_relu" and isinstance(args[1], Value):
+            raise self.fail(node.args[1], "leaky_relu's slope must be a number", "")
+        args[0] = _as_value(args[0])  # tanh(2): a constant, computed on a Value anyway
+        return self.compute(node, FUNCTIONS[node.func.id][1], *args)
 
-    def call(self, node: ast.Call) -> Any:
+    def number(self, node: ast.Constant) -> float:
+        value = node.value
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise self.fail(node, f"only numbers are allowed as constants, not "
+                                  f"{type(value).__name__} {value!r}")
+        try:
+            x = float(value)
+        except OverflowError:
+            x = math.inf
+        if math.isinf(x):  # 1e400, or an integer of 400 digits: no float holds it
+            raise self.fail(node, "this number is too large for a float (the largest is "
+                                  f"about {sys.float_info.max:.3g})", "")
+        return x  # floats: 10**10**10 overflows at once, never hangs
+
+    def name(self, node: ast.Name) -> Any:
+        if node.id in self.inputs:
+            return self.inputs[node.id]
+        if node.id in CONSTANTS:
+            return CONSTANTS[node.id]
+        hint = (f"'{node.id}' is a function: call it, e.g. {node.id}(x)"
+                if node.id in FUNCTIONS else f"give it a value on the command line: "
+                f"{node.id}=1.0")
+        raise self.fail(node, f"unknown name '{node.id}' ({hint})", "")
+
+    def compute(self, node: ast.AST, fn: Callable[..., Any], *args: Any) -> Any:
+        """`fn(*args)` with Value's rules, also for constants: (-8)**(1/3) is an error, as on
+        a Value, not Python's complex number. 1/0, log(-1), overflow: say where."""
+        folded = not any(isinstance(a, Value) for a in args)
+        try:
+            out = fn(_as_value(args[0]), *args[1:]) if folded else fn(*args)
+        except (ArithmeticError, ValueError) as err:
+            raise self.fail(node, f"this part cannot be computed: {err}", "") from None
+        return out.data if folded else out
+
+    def check_call(self, node: ast.Call) -> list[ast.AST]:
         if not isinstance(node.func, ast.Name):
             raise self.fail(node.func, "only the named functions can be called")
         name = node.func.id
@@ -182,15 +227,11 @@ class _Builder:
             raise self.fail(node.func, f"unknown function '{name}'")
         if node.keywords:
             raise self.fail(node.keywords[0].value, f"{name}() takes no keyword arguments", "")
-        arity, fn = FUNCTIONS[name]
+        arity, _ = FUNCTIONS[name]
         if len(node.args) != arity:
             raise self.fail(node, f"{name}() takes {arity} argument{'s' * (arity > 1)}, "
                                   f"got {len(node.args)}", "")
-        args = [self.visit(a) for a in node.args]
-        if name == "leaky_relu" and isinstance(args[1], Value):
-            raise self.fail(node.args[1], "leaky_relu's slope must be a number", "")
-        args[0] = _as_value(args[0])  # tanh(2): a constant, computed on a Value anyway
-        return self.compute(node, fn, *args)
+        return list(node.args)
 
 
 def _as_value(x: Any) -> Value:

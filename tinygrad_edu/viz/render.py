@@ -9,15 +9,15 @@ with no system packages. The source is piped in and the picture read back: no te
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["RenderError", "find_renderer", "render_dot"]
-
-FORMATS = ("svg", "png", "pdf", "dot", "plain", "json")
+__all__ = ["RenderError", "find_renderer", "render_dot", "renderer_formats"]
 
 
 class RenderError(RuntimeError):
@@ -49,11 +49,35 @@ def find_renderer() -> str:
     )
 
 
+PDF_HINT = " PDF needs the system Graphviz (`dot` on PATH)."
+
+
+@functools.cache
+def _formats_of(exe: str) -> frozenset[str]:
+    """What `exe -T` accepts, from the list it prints for a format it does not know (both
+    Graphviz and graphviz-pure answer `-T?` so); empty if it gives no list."""
+    try:
+        done = subprocess.run([exe, "-T?"], input=b"", capture_output=True, timeout=30,
+                              check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return frozenset()
+    found = re.search(r"Use one of:(.*)", done.stderr.decode("utf-8", "replace"))
+    return frozenset(found.group(1).split()) if found else frozenset()
+
+
+def renderer_formats() -> frozenset[str]:
+    """The output formats the layout program found by `find_renderer` can write ('svg',
+    'png', ...): graphviz-pure has no 'pdf', the system Graphviz has."""
+    return _formats_of(find_renderer())
+
+
 def render_dot(source: str, fmt: str = "svg", *, timeout: float = 60.0) -> bytes:
     """Lay out DOT `source` and return the picture in format `fmt` ('svg', 'png', ...)."""
-    if fmt not in FORMATS:
-        raise ValueError(f"render_dot: unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     exe = find_renderer()
+    known = _formats_of(exe)
+    if known and fmt not in known:
+        raise ValueError(f"render_dot: unknown format {fmt!r} for {Path(exe).name}; it writes "
+                         f"{', '.join(sorted(known))}.{PDF_HINT * ('pdf' not in known)}")
     try:
         done = subprocess.run(
             [exe, f"-T{fmt}"],
