@@ -116,6 +116,7 @@ class Optimizer:
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; returns `closure()`'s loss if given."""
+        self._stepped = True  # lr schedulers check that this comes before their first step
         loss = None
         if closure is not None:
             with enable_grad():
