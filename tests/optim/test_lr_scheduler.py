@@ -378,6 +378,7 @@ def test_one_cycle_refuses_to_step_past_total_steps():
     opt.step()
     with pytest.raises(ValueError, match="stepped 4 times, but total_steps is 3"):
         sched.step()
+    assert sched.last_epoch == 3
 
 
 def test_lambda_state_dict_saves_callable_objects_not_functions():

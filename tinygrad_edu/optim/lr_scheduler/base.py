@@ -79,19 +79,21 @@ class LRScheduler:
 
     def _update_lr(self, epoch: int | None = None) -> None:
         before = self.last_epoch
-        if epoch is None:
-            self.last_epoch += 1
-            lrs = self.get_lr()
-        else:
-            self.last_epoch = epoch
-            lrs = self._closed_form() if self._closed_form is not None else self.get_lr()
-        for i, lr in enumerate(lrs):
-            if lr < 0:  # PyTorch would go on, and the optimizer would climb the loss
-                self.last_epoch = before
-                raise ValueError(
-                    f"{type(self).__name__}: the lr of param group {i} would become {lr:.4g} "
-                    f"at epoch {before + 1 if epoch is None else epoch}; an lr must be >= 0 "
-                    "(was it set by hand below the schedule's floor, e.g. eta_min?)")
+        self.last_epoch = before + 1 if epoch is None else epoch
+        try:
+            if epoch is not None and self._closed_form is not None:
+                lrs = self._closed_form()
+            else:
+                lrs = self.get_lr()
+            for i, lr in enumerate(lrs):
+                if lr < 0:  # PyTorch would go on, and the optimizer would climb the loss
+                    raise ValueError(
+                        f"{type(self).__name__}: the lr of param group {i} would become "
+                        f"{lr:.4g} at epoch {self.last_epoch}; an lr must be >= 0 (was it set "
+                        "by hand below the schedule's floor, e.g. eta_min?)")
+        except Exception:
+            self.last_epoch = before  # a step that fails changes nothing
+            raise
         for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):
             group["lr"] = lr
         self._last_lr = self._current_lrs()
