@@ -308,6 +308,11 @@ def _pack_state(entries: list[State | None], name: str, gi: int,
     return pack
 
 
+def _as_betas(betas: Any) -> Any:
+    """betas given as a list become a tuple (the form the lr schedulers rewrite)."""
+    return tuple(betas) if isinstance(betas, list) else betas
+
+
 def _check_betas(group: dict[str, Any], where: str) -> None:
     betas = group.get("betas")
     ok = isinstance(betas, (tuple, list)) and len(betas) == 2
