@@ -47,6 +47,7 @@ SCHEDULES = {
     "ConstantLR": ("sgd", lambda m, o: m.ConstantLR(o, factor=0.25, total_iters=7)),
     "LinearLR": ("sgd", lambda m, o: m.LinearLR(o, start_factor=0.2, total_iters=10)),
     "LinearLR-decay": ("sgd", lambda m, o: m.LinearLR(o, 1.0, 0.1, total_iters=25)),
+    "LinearLR-to-zero": ("sgd", lambda m, o: m.LinearLR(o, 0.6142717244461972, 0.0, 21)),
     "ExponentialLR": ("sgd", lambda m, o: m.ExponentialLR(o, gamma=0.9)),
     "PolynomialLR": ("sgd", lambda m, o: m.PolynomialLR(o, total_iters=30, power=2.0)),
     "CosineAnnealingLR": ("sgd", lambda m, o: m.CosineAnnealingLR(o, T_max=10)),
@@ -171,8 +172,8 @@ def test_resume_mid_run_matches_torch(name, order):
 
 
 # made after the optimizer's state is loaded, these scale (or reset) the loaded lr, in torch too
-SCALE_WHEN_MADE = ["ConstantLR", "LinearLR", "SequentialLR", "SequentialLR-constant-first",
-                   "ChainedScheduler"]
+SCALE_WHEN_MADE = ["ConstantLR", "LinearLR", "LinearLR-to-zero", "SequentialLR",
+                   "SequentialLR-constant-first", "ChainedScheduler"]
 
 
 @pytest.mark.parametrize("name, order", [(n, "torch-docs") for n in NAMES] + [
@@ -323,6 +324,26 @@ def test_last_epoch_resumes_from_initial_lr_as_torch_does():
         lr_scheduler.StepLR(make_optimizer(tg), step_size=2, last_epoch=3)
 
 
+def test_a_decay_to_zero_ends_at_zero_not_below():
+    """torch's chainable LinearLR ends at -6e-18 here, which an optimizer must refuse."""
+    seen = straight(tg, "LinearLR-to-zero", steps=30)
+    assert seen[21][::2] == [0.0, 0.0] and min(min(s[::2]) for s in seen) == 0.0
+
+
+def test_a_schedule_that_would_make_the_lr_negative_is_a_clear_error():
+    opt = make_optimizer(tg)
+    sched = lr_scheduler.CosineAnnealingLR(opt, T_max=2, eta_min=0.02)
+    for _ in range(3):
+        opt.step()
+        sched.step()
+    opt.param_groups[1]["lr"] = 0.005  # by hand, below eta_min, as the cosine rises again
+    opt.step()
+    with pytest.raises(ValueError, match=r"CosineAnnealingLR: the lr of param group 1 would "
+                                         r"become -0.01 at epoch 4; an lr must be >= 0"):
+        sched.step()
+    assert sched.last_epoch == 3 and opt.param_groups[1]["lr"] == 0.005
+
+
 def test_param_groups_get_initial_lr_and_get_last_lr_is_a_copy():
     opt = make_optimizer(tg)
     sched = lr_scheduler.ExponentialLR(opt, gamma=0.5)
@@ -330,17 +351,34 @@ def test_param_groups_get_initial_lr_and_get_last_lr_is_a_copy():
     assert sched.base_lrs == list(LRS) and sched.last_epoch == 0
     sched.get_last_lr().append(1.0)
     assert len(sched.get_last_lr()) == 2
+    opt.step()
     sched.step()
     assert sched.last_epoch == 1 and sched.get_last_lr() == pytest.approx([0.05, 0.015])
+
+
+def test_stepping_the_scheduler_before_the_optimizer_warns_as_in_torch():
+    opt = make_optimizer(tg)
+    sched = lr_scheduler.StepLR(opt, step_size=2)
+    with pytest.warns(UserWarning, match=r"scheduler.step\(\) was called before optimizer"):
+        sched.step()
+    opt2 = make_optimizer(tg)
+    sched2 = lr_scheduler.StepLR(opt2, step_size=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        opt2.step()
+        sched2.step()
 
 
 def test_one_cycle_refuses_to_step_past_total_steps():
     opt = make_optimizer(tg)
     sched = lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=3)
     for _ in range(3):
+        opt.step()
         sched.step()
+    opt.step()
     with pytest.raises(ValueError, match="stepped 4 times, but total_steps is 3"):
         sched.step()
+    assert sched.last_epoch == 3
 
 
 def test_lambda_state_dict_saves_callable_objects_not_functions():
@@ -548,7 +586,8 @@ SETTINGS = st.one_of(
 @settings(max_examples=60, deadline=None)
 @given(SETTINGS, st.integers(0, STEPS - 1), st.floats(0.1, 2.0))
 def test_any_valid_settings_match_torch(config, edit_at, scale):
-    """Any schedule with any valid settings, with the lr scaled by hand once: as torch."""
+    """Any schedule with any valid settings, with the lr scaled by hand once: as torch; or,
+    where torch's lr turns negative (a cosine below its eta_min), a clear error."""
     name, kw = config
 
     def seq(lib):
@@ -564,4 +603,9 @@ def test_any_valid_settings_match_torch(config, edit_at, scale):
             seen.append(snapshot(opt))
         return seen
 
-    assert_same(seq(tg), seq(torch))
+    expected = seq(torch)
+    if min(min(s[::2]) for s in expected) < 0:
+        with pytest.raises(ValueError, match=f"{name}: the lr of param group . would become -"):
+            seq(tg)
+    else:
+        assert_same(seq(tg), expected)

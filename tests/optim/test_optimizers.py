@@ -184,6 +184,7 @@ def test_zero_grad_resets_value_gradients():
     (lambda: optim.SGD([1.0], lr=0.1), "parameter 0 is a float"),
     (lambda: optim.Adamax([Value(1.0)], lr=-0.01), r"Adamax: invalid learning rate lr=-0.01"),
     (lambda: optim.Adamax([Value(1.0)], betas=(0.9, 1.5)), r"Adamax: invalid betas"),
+    (lambda: optim.NAdam([Value(1.0)], betas=0.9), r"NAdam: invalid betas=0.9; need two"),
     (lambda: optim.NAdam([Value(1.0)], momentum_decay=-1.0),
      r"NAdam: invalid momentum_decay=-1.0"),
     (lambda: optim.NAdam([Value(1.0)], weight_decay=-0.1), r"NAdam: invalid weight_decay"),

@@ -116,6 +116,7 @@ class Optimizer:
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; returns `closure()`'s loss if given."""
+        self._stepped = True  # lr schedulers check that this comes before their first step
         loss = None
         if closure is not None:
             with enable_grad():
@@ -305,6 +306,11 @@ def _pack_state(entries: list[State | None], name: str, gi: int,
                              "one number per Value parameter") from None
         pack[k] = numbers[0] if k in scalars else np.array(numbers, dtype=np.float64)
     return pack
+
+
+def _as_betas(betas: Any) -> Any:
+    """betas given as a list become a tuple (the form the lr schedulers rewrite)."""
+    return tuple(betas) if isinstance(betas, list) else betas
 
 
 def _check_betas(group: dict[str, Any], where: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .adam import _moments
-from .optimizer import Optimizer, State, _check_betas, _check_nonneg, _decayed_grad
+from .optimizer import Optimizer, State, _as_betas, _check_betas, _check_nonneg, _decayed_grad
 
 __all__ = ["RAdam"]
 
@@ -29,7 +29,7 @@ class RAdam(Optimizer):
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, decoupled_weight_decay: bool = False, *,
                  maximize: bool = False) -> None:
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+        defaults = dict(lr=lr, betas=_as_betas(betas), eps=eps, weight_decay=weight_decay,
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
         super().__init__(params, defaults)
 

@@ -29,6 +29,9 @@ EPOCH_DEPRECATED = ("passing an epoch to scheduler.step() is deprecated (as in P
                     "is then computed from the closed form where there is one; call step() "
                     "without arguments instead")
 
+STEP_ORDER = ("lr_scheduler.step() was called before optimizer.step(): the first lr of the "
+              "schedule is then skipped. Call optimizer.step() first, then scheduler.step()")
+
 
 class LRScheduler:
     """Base class. Subclasses write `get_lr()` (the lrs for epoch `last_epoch`, usually from
@@ -67,18 +70,30 @@ class LRScheduler:
 
     def step(self, epoch: int | None = None) -> None:
         """Advance one epoch and set the new lrs (call it after `optimizer.step()`)."""
+        if self._step_count == 1 and not getattr(self.optimizer, "_stepped", False):
+            warnings.warn(STEP_ORDER, UserWarning, stacklevel=2)
         self._step_count += 1
         if epoch is not None:
             warnings.warn(EPOCH_DEPRECATED, UserWarning, stacklevel=2)
         self._update_lr(epoch)
 
     def _update_lr(self, epoch: int | None = None) -> None:
-        if epoch is None:
-            self.last_epoch += 1
-            lrs = self.get_lr()
-        else:
-            self.last_epoch = epoch
-            lrs = self._closed_form() if self._closed_form is not None else self.get_lr()
+        before = self.last_epoch
+        self.last_epoch = before + 1 if epoch is None else epoch
+        try:
+            if epoch is not None and self._closed_form is not None:
+                lrs = self._closed_form()
+            else:
+                lrs = self.get_lr()
+            for i, lr in enumerate(lrs):
+                if lr < 0:  # PyTorch would go on, and the optimizer would climb the loss
+                    raise ValueError(
+                        f"{type(self).__name__}: the lr of param group {i} would become "
+                        f"{lr:.4g} at epoch {self.last_epoch}; an lr must be >= 0 (was it set "
+                        "by hand below the schedule's floor, e.g. eta_min?)")
+        except Exception:
+            self.last_epoch = before  # a step that fails changes nothing
+            raise
         for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):
             group["lr"] = lr
         self._last_lr = self._current_lrs()

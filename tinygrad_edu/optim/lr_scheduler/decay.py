@@ -140,8 +140,9 @@ class LinearLR(LRScheduler):
             return self._scaled(s)
         if self._is_initial or e > self.total_iters:
             return self._current_lrs()
-        # factor(e) / factor(e - 1), with factor(e) = s + d * e / total_iters
-        return self._scaled(1.0 + d / (self.total_iters * s + (e - 1) * d))
+        # factor(e) / factor(e - 1), with factor(e) = s + d * e / total_iters; never below 0
+        # (PyTorch's rounds to -1e-17 at the end of a decay to end_factor=0: a negative lr)
+        return self._scaled(max(0.0, 1.0 + d / (self.total_iters * s + (e - 1) * d)))
 
     def _closed_form(self) -> list[float]:
         done = min(self.total_iters, self.last_epoch) / self.total_iters
