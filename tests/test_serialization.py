@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tinygrad_edu as tg
-from tinygrad_edu import Value, nn, optim, serialization
+from tinygrad_edu import Value, atomic, nn, optim, serialization
 from tinygrad_edu.serialization import load, save
 
 
@@ -361,7 +361,7 @@ def test_a_live_writers_temporary_file_is_not_removed(tmp_path):
     path = tmp_path / "ckpt.npz"
     tg.save({"v": 1}, path)
     parent = os.getppid()  # alive: it runs this test
-    temp = tmp_path / f".ckpt.npz.{serialization._host()}-{parent}-0123abcd.tinygrad_edu-tmp"
+    temp = tmp_path / f".ckpt.npz.{atomic._host()}-{parent}-0123abcd.tinygrad_edu-tmp"
     temp.write_bytes(b"in progress")
     tg.save({"v": 2}, path)
     assert temp.exists() and load(path) == {"v": 2}

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from . import nn
+from .autograd.mode import no_grad
 from .tensor import Tensor
 
 __all__ = ["to_torch", "from_torch", "state_dict_to_torch", "state_dict_from_torch"]
@@ -165,8 +166,6 @@ class _Copier:
     def tensor_from_torch(self, theirs: Any, fresh: Tensor) -> Tensor:
         """Our copy of one of torch's parameters or buffers (`fresh`: the new layer's)."""
         if id(theirs) not in self.tensors:
-            from .autograd.mode import no_grad
-
             with no_grad():
                 fresh.copy_(theirs.detach().cpu().numpy().astype(fresh.dtype, copy=True))
             if isinstance(fresh, nn.Parameter):

@@ -10,14 +10,9 @@ that JSON and numpy's array format with `allow_pickle=False`, so an untrusted fi
 load but cannot run code, and it allocates no more than `max_bytes` (1 GiB unless raised), a
 bound checked against the sizes the file declares before any array is read.
 
-Saving to a path writes a temporary file in the target's folder, named
-`.<name>.<host>-<pid>-<random>.tinygrad_edu-tmp`, flushes it to disk and renames it over the
-target. So a crash at any moment leaves the old file (or none), never half a file. A writer
-killed mid-save (kill -9, out of memory) leaves its temporary file behind: the next `save` or
-`load` of the same path on the same host removes the temporary files whose writer process is
-gone. The new file keeps the mode of the file it replaces (a 0600 checkpoint stays 0600); a new
-file gets the mode `open()` would give it, the kernel applying the umask (which is never read or
-changed, so other threads are not affected).
+Saving to a path goes through `atomic_write` (atomic.py): a crash leaves the old file or none,
+never half a file, a dead writer's temporary file is removed by the next save or load of that
+path, and a file saved over keeps its mode.
 """
 
 from __future__ import annotations
@@ -26,16 +21,13 @@ import io
 import json
 import math
 import os
-import re
-import secrets
-import socket
-import stat
 import sys
 import zipfile
-from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
+
+from .atomic import atomic_write, remove_stale_temps
 
 __all__ = ["save", "load", "MAX_BYTES"]
 
@@ -43,7 +35,6 @@ _MANIFEST = "__tinygrad_edu__"
 _FORMAT, _VERSION = "tinygrad_edu.save", 1
 _KINDS = "biuf"  # bool, int, uint, float arrays: what numpy stores without pickle
 MAX_BYTES = 2**30  # load's default bound on the array bytes a file may declare (1 GiB)
-_TEMP_SUFFIX = ".tinygrad_edu-tmp"
 
 
 def _is_tensor(x: Any) -> bool:
@@ -107,77 +98,8 @@ def save(obj: Any, f: str | os.PathLike | BinaryIO) -> None:
     if hasattr(f, "write"):
         np.savez(f, **arrays)
         return
-    path = Path(os.path.realpath(f))
-    _remove_stale_temps(path)
-    try:
-        mode: int | None = stat.S_IMODE(os.stat(path).st_mode)
-    except FileNotFoundError:
-        mode = None
-    tmp = path.with_name(f".{path.name}.{_host()}-{os.getpid()}-{secrets.token_hex(4)}"
-                         f"{_TEMP_SUFFIX}")
-    # a new file: 0o666 less the umask, applied by the kernel as for open(); an existing file's
-    # mode is set on the still-empty private temporary file
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    fd = os.open(tmp, flags, 0o666 if mode is None else 0o600)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            if mode is not None:
-                os.chmod(out.fileno() if os.chmod in os.supports_fd else tmp, mode)
-            np.savez(out, **arrays)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _sync_folder(path.parent)
-
-
-def _host() -> str:
-    return re.sub(r"[^A-Za-z0-9._]", "_", socket.gethostname()) or "host"
-
-
-def _remove_stale_temps(path: Path) -> None:
-    """Delete the temporary files that saves to `path` on this host left when their process
-    died mid-write (a live writer's file, or another host's, is left alone)."""
-    if os.name != "posix":  # no safe "is this process alive?" check; leave them
-        return
-    start = f".{path.name}.{_host()}-"
-    try:
-        names = [n for n in os.listdir(path.parent)
-                 if n.startswith(start) and n.endswith(_TEMP_SUFFIX)]
-    except OSError:
-        return
-    for name in names:
-        pid, _, token = name[len(start):-len(_TEMP_SUFFIX)].partition("-")
-        if pid.isdigit() and len(token) == 8 and not _alive(int(pid)):
-            (path.parent / name).unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True  # another thread of ours may be saving right now
-    try:
-        os.kill(pid, 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process
-    return True
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); elsewhere the rename is all we can do."""
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    with atomic_write(f) as out:
+        np.savez(out, **arrays)
 
 
 class _Decoder:
@@ -296,7 +218,7 @@ def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, weights_only
                          f"{max_bytes!r}")
     source = repr(os.fspath(f)) if isinstance(f, (str, os.PathLike)) else "the file object"
     if isinstance(f, (str, os.PathLike)):
-        _remove_stale_temps(Path(os.path.realpath(f)))
+        remove_stale_temps(f)
     head = _head(f)
     if head is not None and not head.startswith(_MAGICS):
         what = "it is empty" if not head else f"it starts with {head!r}"

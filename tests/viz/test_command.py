@@ -71,6 +71,17 @@ def test_pdf_is_written_when_the_layout_program_can(tmp_path, monkeypatch):
     assert graph("x**2", "x=3", "--out", str(tmp_path / "g.png")) == 2
 
 
+def test_a_layout_program_that_lists_no_formats_gets_to_try(tmp_path, monkeypatch):
+    fake = tmp_path / "dot"
+    fake.write_text('#!/bin/sh\ncase "$1" in -Tpdf) cat >/dev/null; printf "%%PDF";; '
+                    '*) exit 1;; esac\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("TINYGRAD_EDU_DOT", str(fake))
+    assert renderer_formats() == frozenset()
+    assert graph("x**2", "x=3", "--out", str(tmp_path / "g.pdf")) == 0
+    assert (tmp_path / "g.pdf").read_bytes() == b"%PDF"
+
+
 @pytest.mark.parametrize("formula, message", [
     ("(-8)**(1/3) + x", "a negative base needs an integer exponent"),
     ("1" * 400 + " + x", "too large for a float"),

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from urllib.request import urlopen
+
+from ..atomic import atomic_write
 
 __all__ = ["ChecksumError", "DownloadError", "download_url", "file_digest"]
 
@@ -59,20 +60,18 @@ def download_url(
     path.parent.mkdir(parents=True, exist_ok=True)
     wanted = {name: want for name, want in (("md5", md5), ("sha256", sha256)) if want}
     digests = {name: hashlib.new(name, usedforsecurity=False) for name in wanted}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".part")
-    try:
+    with atomic_write(path) as out, opener(url, timeout=timeout) as response:
         size = 0
-        with os.fdopen(fd, "wb") as out, opener(url, timeout=timeout) as response:
-            while chunk := response.read(_CHUNK):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise DownloadError(
-                        f"download_url: {url} sent more than {max_bytes} bytes for {path.name}; "
-                        "stopped (wrong URL?)"
-                    )
-                out.write(chunk)
-                for h in digests.values():
-                    h.update(chunk)
+        while chunk := response.read(_CHUNK):
+            size += len(chunk)
+            if size > max_bytes:
+                raise DownloadError(
+                    f"download_url: {url} sent more than {max_bytes} bytes for {path.name}; "
+                    "stopped (wrong URL?)"
+                )
+            out.write(chunk)
+            for h in digests.values():
+                h.update(chunk)
         for name, want in wanted.items():
             if digests[name].hexdigest() != want.lower():
                 raise ChecksumError(
@@ -80,8 +79,4 @@ def download_url(
                     f"{digests[name].hexdigest()}, expected {want.lower()}; "
                     "the download is corrupt or the mirror serves a different file"
                 )
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path

@@ -18,11 +18,12 @@ import gzip
 import hashlib
 import math
 import os
-import tempfile
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from ..atomic import atomic_write
 
 __all__ = ["IDXError", "read_idx", "write_idx", "idx_digest", "IDX_DTYPES"]
 
@@ -176,12 +177,6 @@ def write_idx(path: str | os.PathLike, array, compress: bool | None = None) -> P
     payload = header + data.tobytes()
     if compress if compress is not None else path.suffix == ".gz":
         payload = gzip.compress(payload, mtime=0)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as f:
+        f.write(payload)
     return path

@@ -83,8 +83,8 @@ def run(args: argparse.Namespace) -> int:
         if out_fmt is None:
             print(f"graph: --out must end in {OUT_HELP}; got {args.out}", file=err)
             return 2
-        try:
-            writable = {"dot"} | renderer_formats()
+        try:  # a program that does not list its formats gets to try any of them
+            writable = {"dot"} | (renderer_formats() or set(OUT_FORMATS.values()))
         except RenderError as e:
             print(f"graph: {e}", file=err)
             return 1

@@ -67,7 +67,8 @@ def _formats_of(exe: str) -> frozenset[str]:
 
 def renderer_formats() -> frozenset[str]:
     """The output formats the layout program found by `find_renderer` can write ('svg',
-    'png', ...): graphviz-pure has no 'pdf', the system Graphviz has."""
+    'png', ...): graphviz-pure has no 'pdf', the system Graphviz has. Empty when the program
+    does not list them (then it is left to try)."""
     return _formats_of(find_renderer())
 
 
