@@ -31,6 +31,7 @@ when `create_graph=True`, so that the pass itself is recorded and can be differe
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -69,6 +70,12 @@ class Node:
         """The nodes this one was computed from, in argument order."""
         return self._parents
 
+    def _backprop(self, g: Any) -> None:
+        """An ordinary pass's step at this node: its rules' gradients added to its parents'."""
+        send(self, self._vjps(g, False))
+
+    _release: Callable[[], None] | None = None  # an engine's: drop what its rules saved
+
     @property
     def name(self) -> str:
         """The node's label, as drawings show it."""
@@ -95,27 +102,78 @@ def topological_order(roots: Iterable[Node]) -> list[Node]:
     """
     order: list[Node] = []
     seen: set[Node] = set()
-    stack: list[tuple[Node, bool]] = [(r, False) for r in reversed(list(roots))]
+    stack: list[Any] = list(reversed(list(roots)))
+    # the stack holds nodes to visit; `node, None` on it means: node's parents are done
+    push, pop, visit, done = stack.append, stack.pop, seen.add, order.append
     while stack:
-        node, children_done = stack.pop()
-        if children_done:
-            order.append(node)
+        node = pop()
+        if node is None:
+            done(pop())
             continue
         if node in seen:
             continue
-        seen.add(node)
-        stack.append((node, True))
+        visit(node)
+        push(node)
+        push(None)
         for parent in reversed(node._parents):
             if parent.requires_grad and parent not in seen:
-                stack.append((parent, False))
+                push(parent)
     return order
 
 
-_FREED = (
+_FREED_MESSAGE = (
     "backward through the graph a second time: op '{op}' already had its backward run and its "
     "saved values freed. Gradients would silently double. Pass retain_graph=True to the first "
     "backward() if you really need a second pass, or recompute the forward."
 )
+
+
+class _Freed:
+    """What a node's pending gradient `_g` holds once a pass without retain_graph has used the
+    node: adding a gradient to it (a second pass reaching it) raises GraphFreedError."""
+
+    __slots__ = ()
+
+    def __add__(self, other: Any) -> Any:
+        raise GraphFreedError(_FREED_MESSAGE.format(op="?"))
+
+    def __repr__(self) -> str:
+        return "FREED"
+
+
+FREED = _Freed()
+
+
+def is_freed(node: Node) -> bool:
+    """Has a backward pass without retain_graph already run through this node?"""
+    return node._g is FREED
+
+
+def send(node: Node, parent_grads: Sequence[Any]) -> None:
+    """Add each parent's share of the gradient to the gradient pending for it."""
+    for parent, pg in zip(node._parents, parent_grads):
+        if pg is not None:
+            pending = parent._g
+            parent._g = pg if pending is None else pending + pg
+
+
+class _GCPaused:
+    """The cyclic garbage collector off for one backward pass, and back as it was after.
+
+    A pass allocates many short-lived objects (gradients, stacks) while the whole graph is
+    alive, so the collector would walk every node again and again and find nothing: graphs
+    have no reference cycles. The user's setting is restored whatever happens (even on error).
+    """
+
+    __slots__ = ("was_enabled",)
+
+    def __enter__(self) -> None:
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.was_enabled:
+            gc.enable()
 
 
 def _run_graph(
@@ -133,49 +191,61 @@ def _run_graph(
     topological order guarantees; then its hooks run, `.grad` is updated, and each parent gets
     `vjp` of it. With `capture`, gradients of those nodes are returned and no `.grad` changes.
     `observer(node, g, parent_grads)` sees every step in the order it runs (the step-through
-    viewer uses it, so it shows the engine's own traversal).
+    viewer uses it, so it shows the engine's own traversal). Without retain_graph, each node
+    is marked FREED once used, and `node._release()` lets it drop what it saved for its rule.
     """
-    order = topological_order(roots)
-    for root, seed in zip(roots, seeds):
-        root._g = seed if root._g is None else root._g + seed
-    wanted = set(capture) if capture is not None else None
-    captured: dict[Node, Any] = {}
-    anomaly = MODE.anomaly
-    saved_mode = MODE.grad_enabled
-    MODE.grad_enabled = create_graph  # the pass records itself only for higher-order grads
-    try:
-        for node in reversed(order):
-            g = node._g
-            if g is None:  # nothing flowed here (e.g. only reachable through a no-grad branch)
-                continue
-            node._g = None
-            if node._hooks:
-                g = _run_hooks(node, g, create_graph)
-            if wanted is not None:
-                if node in wanted:
-                    captured[node] = g
-            elif node._retains_grad:
-                node._accumulate_grad(g)
-            op = node._op
-            if op is None:
-                continue
-            if node._freed:
-                raise GraphFreedError(_FREED.format(op=op.name))
-            parent_grads = node._vjps(g, create_graph)
-            if anomaly:
-                _check_backward(node, parent_grads)
-            for parent, pg in zip(node._parents, parent_grads):
-                if pg is not None:
-                    pending = parent._g
-                    parent._g = pg if pending is None else pending + pg
-            if observer is not None:
-                observer(node, g, parent_grads)
-            if not retain_graph:
-                node._freed = True
-    finally:
-        MODE.grad_enabled = saved_mode
-        for node in order:  # after an error, leave no half-finished pass behind
-            node._g = None
+    for root in roots:
+        if root._g is FREED:
+            raise GraphFreedError(_FREED_MESSAGE.format(op=root._op.name))
+    with _GCPaused():
+        order = topological_order(roots)
+        wanted = set(capture) if capture is not None else None
+        captured: dict[Node, Any] = {}
+        anomaly = MODE.anomaly
+        fast = not (create_graph or anomaly or observer is not None)
+        saved_mode = MODE.grad_enabled
+        MODE.grad_enabled = create_graph  # the pass records itself only for higher-order grads
+        node: Any = None
+        try:
+            for root, seed in zip(roots, seeds):
+                root._g = seed if root._g is None else root._g + seed
+            for node in reversed(order):
+                g = node._g
+                if g is None or g is FREED:  # nothing flowed here (in this pass)
+                    continue
+                op = node._op
+                node._g = None if retain_graph or op is None else FREED
+                if node._hooks:
+                    g = _run_hooks(node, g, create_graph)
+                if wanted is not None:
+                    if node in wanted:
+                        captured[node] = g
+                elif node._retains_grad:
+                    node._accumulate_grad(g)
+                if op is None:
+                    continue
+                if fast:
+                    node._backprop(g)  # the engine's _vjps and send() in one step
+                else:
+                    parent_grads = node._vjps(g, create_graph)
+                    if anomaly:
+                        _check_backward(node, parent_grads)
+                    send(node, parent_grads)
+                    if observer is not None:
+                        observer(node, g, parent_grads)
+                if not retain_graph and node._release is not None:
+                    node._release()
+        except BaseException as err:
+            for n in order:  # after an error, leave no half-finished pass behind
+                if n._g is not FREED:
+                    n._g = None
+            if isinstance(err, GraphFreedError):  # name the op whose graph was freed
+                freed = [p for p in node._parents if p._g is FREED] if node else []
+                op_name = freed[0]._op.name if freed else "?"
+                raise GraphFreedError(_FREED_MESSAGE.format(op=op_name)) from None
+            raise
+        finally:
+            MODE.grad_enabled = saved_mode
     return captured
 
 
