@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -118,6 +119,14 @@ INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
+def _times_pow(n, a, m):
+    """n * a**m, also at a = 0, where a**m may not exist: 0 for n = 0 (a**0 is constant),
+    inf for m < 0 (the slope of a**0.5 at 0), as torch."""
+    if a == 0 and m < 0:
+        return 0.0 if n == 0 else math.copysign(math.inf, n)
+    return n * a**m
+
+
 def _ge_else(a, b, if_greater, if_tie, if_less):
     return if_greater if a > b else (if_tie if a == b else if_less)
 
@@ -126,30 +135,30 @@ def _ge_else(a, b, if_greater, if_tie, if_less):
 # Each derivative is called as d(out, *args); ops with a constant (an exponent, a slope) get it
 # as their last argument, and it has no derivative of its own.
 
-ADD = Op("+", lambda a, b: a + b, (
+ADD = Op("+", operator.add, (
     lambda out, a, b: 1.0,                       # d(a+b)/da = 1
     lambda out, a, b: 1.0,                       # d(a+b)/db = 1
 ))
-SUB = Op("-", lambda a, b: a - b, (
+SUB = Op("-", operator.sub, (
     lambda out, a, b: 1.0,                       # d(a-b)/da = 1
     lambda out, a, b: -1.0,                      # d(a-b)/db = -1
 ))
-MUL = Op("*", lambda a, b: a * b, (
+MUL = Op("*", operator.mul, (
     lambda out, a, b: b,                         # d(ab)/da = b
     lambda out, a, b: a,                         # d(ab)/db = a
 ))
-DIV = Op("/", lambda a, b: a / b, (
+DIV = Op("/", operator.truediv, (
     lambda out, a, b: 1.0 / b,                   # d(a/b)/da = 1/b
     lambda out, a, b: -a / (b * b),              # d(a/b)/db = -a/b^2
 ), domain="the divisor must not be zero")
-NEG = Op("neg", lambda a: -a, (
+NEG = Op("neg", operator.neg, (
     lambda out, a: -1.0,                         # d(-a)/da = -1
 ))
 POW_CONST = Op("**", lambda a, n: math.pow(a, n), (
-    lambda out, a, n: n * a ** (n - 1),          # d(a^n)/da = n a^(n-1)
+    lambda out, a, n: _times_pow(n, a, n - 1),   # d(a^n)/da = n a^(n-1)
 ), domain="a negative base needs an integer exponent, and 0 a non-negative one")
 POW = Op("**", lambda a, b: math.pow(a, b), (
-    lambda out, a, b: b * a ** (b - 1),          # d(a^b)/da = b a^(b-1)
+    lambda out, a, b: _times_pow(b, a, b - 1),   # d(a^b)/da = b a^(b-1)
     lambda out, a, b: out * log(a) if a != 0 else 0.0,  # d(a^b)/db = a^b ln(a)
 ), domain="d/d(exponent) needs a positive base; a negative base needs an integer exponent")
 EXP = Op("exp", math.exp, (
@@ -248,13 +257,18 @@ def _binary(op: Op, a: Value, b: Value) -> Value:
     except (ArithmeticError, ValueError) as err:
         raise _failed(op, (a, b), err, "forward") from None
     out = _new_object(Value)
-    out.data, out.grad, out.label, out._g, out._hooks = data, 0.0, "", None, None
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._g = out._hooks = None
     if MODE.grad_enabled:
-        out._op, out._a, out._b = op, a, b
-        if MODE.anomaly:
+        out._op = op
+        out._a = a
+        out._b = b
+        if data - data != 0.0 and MODE.anomaly:  # only inf and nan fail x - x == 0
             graph.check_forward(out)
     else:
-        out._op, out._b = None, None
+        out._op = out._b = None
     return out
 
 
@@ -265,13 +279,18 @@ def _unary(op: Op, a: Value, const: float | None = None) -> Value:
     except (ArithmeticError, ValueError) as err:
         raise _failed(op, (a,) if const is None else (a, const), err, "forward") from None
     out = _new_object(Value)
-    out.data, out.grad, out.label, out._g, out._hooks = data, 0.0, "", None, None
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._g = out._hooks = None
     if MODE.grad_enabled:
-        out._op, out._a, out._b = op, a, const
-        if MODE.anomaly:
+        out._op = op
+        out._a = a
+        out._b = const
+        if data - data != 0.0 and MODE.anomaly:  # only inf and nan fail x - x == 0
             graph.check_forward(out)
     else:
-        out._op, out._b = None, None
+        out._op = out._b = None
     return out
 
 
@@ -497,7 +516,9 @@ class Value(graph.Node):
             raise _failed(self._op, args, err, "backward") from None
 
     def _backprop(self, g: float) -> None:
-        # _vjps and graph.send in one step, on floats: the inner loop of every ordinary pass
+        # Node._backprop (accumulate, _vjps, graph.send) in one step, on floats: the inner loop
+        # of every ordinary pass
+        self.grad = self.grad + g
         rules, a, b = self._op.derivatives, self._a, self._b
         try:
             if len(rules) == 2:

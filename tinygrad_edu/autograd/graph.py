@@ -71,7 +71,10 @@ class Node:
         return self._parents
 
     def _backprop(self, g: Any) -> None:
-        """An ordinary pass's step at this node: its rules' gradients added to its parents'."""
+        """An ordinary pass's whole step at a node made by an op, given its complete gradient:
+        keep it in `.grad` if the node does, and add its rules' gradients to its parents'."""
+        if self._retains_grad:
+            self._accumulate_grad(g)
         send(self, self._vjps(g, False))
 
     _release: Callable[[], None] | None = None  # an engine's: drop what its rules saved
@@ -202,7 +205,7 @@ def _run_graph(
         wanted = set(capture) if capture is not None else None
         captured: dict[Node, Any] = {}
         anomaly = MODE.anomaly
-        fast = not (create_graph or anomaly or observer is not None)
+        fast = not (create_graph or anomaly or observer is not None or capture is not None)
         saved_mode = MODE.grad_enabled
         MODE.grad_enabled = create_graph  # the pass records itself only for higher-order grads
         node: Any = None
@@ -217,16 +220,16 @@ def _run_graph(
                 node._g = None if retain_graph or op is None else FREED
                 if node._hooks:
                     g = _run_hooks(node, g, create_graph)
-                if wanted is not None:
-                    if node in wanted:
-                        captured[node] = g
-                elif node._retains_grad:
-                    node._accumulate_grad(g)
-                if op is None:
-                    continue
-                if fast:
-                    node._backprop(g)  # the engine's _vjps and send() in one step
+                if fast and op is not None:  # the common case, in one call to the engine
+                    node._backprop(g)
                 else:
+                    if wanted is not None:
+                        if node in wanted:
+                            captured[node] = g
+                    elif node._retains_grad:
+                        node._accumulate_grad(g)
+                    if op is None:
+                        continue
                     parent_grads = node._vjps(g, create_graph)
                     if anomaly:
                         _check_backward(node, parent_grads)
