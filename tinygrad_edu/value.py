@@ -361,6 +361,21 @@ class Value(graph.Node):
         return () if arity == 2 else self._b
 
     # ---- what a learner looks at: .op, .parents, .name come from graph.Node
+
+    # ---- micrograd's spellings, so the lecture's code runs as typed (nothing here is used by
+    # backward(); `_op` is the op's row, which is its name as a str, '+' or 'tanh')
+    @property
+    def _prev(self) -> set[Value]:
+        """The Values this one was made from, as a set (micrograd's `_prev`)."""
+        return set(self._parents)
+
+    def _backward(self) -> None:
+        """One node of backward by hand, as micrograd's: add `.grad` times each local derivative
+        (this op's rules, the same ones backward() uses) into the parents' `.grad`."""
+        if self._op is not None:
+            for parent, share in zip(self._parents, self._vjps(self.grad, False)):
+                parent.grad += share
+
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data:.6g}, grad={_fmt(self.grad)}{label})"

@@ -159,3 +159,50 @@ def test_a_dropped_graph_is_freed_by_reference_counting_alone():
         assert probe() is None  # no reference cycle kept it alive
     finally:
         gc.enable()
+
+
+# ---- the garbage collector: paused while backward runs, the user's setting always restored ------
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_backward_pauses_the_cyclic_gc_and_restores_the_user_s_setting(enabled):
+    was, thresholds = gc.isenabled(), gc.get_threshold()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        x = Value(2.0)
+        y = x * 3.0
+        during = []
+        y.register_hook(lambda g: during.append(gc.isenabled()))
+        (y * y).backward()
+        assert during == [False]  # no collector passes over the graph while it is walked
+        assert gc.isenabled() is enabled and gc.get_threshold() == thresholds
+        assert x.grad == 36.0
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_gc_setting_is_restored_when_backward_fails(enabled):
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        x = Value(2.0)
+        y = x * 3.0
+
+        def broken(g):
+            raise KeyError("hook failed")
+
+        y.register_hook(broken)
+        with pytest.raises(KeyError):
+            (y * y).backward()
+        assert gc.isenabled() is enabled
+        y2 = (x * x).tanh()
+        y2.backward()
+        with pytest.raises(GraphFreedError):
+            y2.backward()
+        assert gc.isenabled() is enabled
+        with pytest.raises(RuntimeError):
+            grad(y2, Value(1.0))  # an error before the pass starts
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
