@@ -32,6 +32,7 @@ when `create_graph=True`, so that the pass itself is recorded and can be differe
 from __future__ import annotations
 
 import gc
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -47,6 +48,10 @@ __all__ = [
     "grad",
     "register_hook",
     "check_forward",
+    "FreedNode",
+    "release",
+    "is_freed",
+    "send",
 ]
 
 Observer = Callable[[Any, Any, Sequence[Any]], None]
@@ -77,7 +82,9 @@ class Node:
             self._accumulate_grad(g)
         send(self, self._vjps(g, False))
 
-    _release: Callable[[], None] | None = None  # an engine's: drop what its rules saved
+    # `_release(husks)`: drop what the rules saved once backward has used them (see `release`);
+    # None for an engine whose nodes save nothing worth freeing
+    _release: Callable[[dict], None] | None = None
 
     @property
     def name(self) -> str:
@@ -160,6 +167,60 @@ def send(node: Node, parent_grads: Sequence[Any]) -> None:
             parent._g = pg if pending is None else pending + pg
 
 
+class FreedNode(Node):
+    """What a freed graph keeps of a node it no longer holds: the op, the label and a stand-in
+    for the value with its shape and dtype but no data. While the node itself is alive (the
+    user holds it), its value and gradient are read from it.
+
+    Made by `release` for the parents of a node whose backward has run, so a loss kept after
+    backward() keeps a skeleton of its graph (for drawings and messages), not its arrays.
+    """
+
+    __slots__ = ("_op", "_parents", "label", "requires_grad", "_g", "_ref", "_stand_in",
+                 "__weakref__")
+    _ctx: tuple = ()
+    _hooks = None
+    _retains_grad = False
+    _release = None
+
+    def __init__(self, node: Node, stand_in: Any) -> None:
+        self._op, self._parents, self.label = node._op, (), node.label
+        self.requires_grad, self._g = node.requires_grad, FREED
+        self._ref, self._stand_in = weakref.ref(node), stand_in
+
+    def _raw(self) -> Any:
+        node = self._ref()
+        return self._stand_in if node is None else node._raw()
+
+    @property
+    def grad(self) -> Any:
+        node = self._ref()
+        return None if node is None else node.grad
+
+    def __repr__(self) -> str:
+        return f"FreedNode(op={self.op!r}, label={self.label!r})"
+
+
+def release(node: Node, husks: dict[Node, FreedNode], stand_in: Callable[[Node], Any]) -> None:
+    """Let `node` drop what its rules saved, once its backward has run: its constants, and its
+    parents, each replaced by a FreedNode (one per parent per pass, kept in `husks`). Inputs
+    that keep a gradient (parameters) stay as they are, as PyTorch's graph keeps them."""
+    parents = []
+    for p in node._parents:
+        if p._op is None and p._retains_grad:
+            parents.append(p)
+            continue
+        husk = husks.get(p)
+        if husk is None:
+            husk = husks[p] = FreedNode(p, stand_in(p))
+        parents.append(husk)
+    node._parents = own = tuple(parents)
+    node._ctx = ()
+    mine = husks.get(node)
+    if mine is not None:  # a child released earlier points at this node's husk
+        mine._parents = own
+
+
 class _GCPaused:
     """The cyclic garbage collector off for one backward pass, and back as it was after.
 
@@ -204,6 +265,7 @@ def _run_graph(
         order = topological_order(roots)
         wanted = set(capture) if capture is not None else None
         captured: dict[Node, Any] = {}
+        husks: dict[Node, FreedNode] = {}
         anomaly = MODE.anomaly
         fast = not (create_graph or anomaly or observer is not None or capture is not None)
         saved_mode = MODE.grad_enabled
@@ -237,7 +299,7 @@ def _run_graph(
                     if observer is not None:
                         observer(node, g, parent_grads)
                 if not retain_graph and node._release is not None:
-                    node._release()
+                    node._release(husks)
         except BaseException as err:
             for n in order:  # after an error, leave no half-finished pass behind
                 if n._g is not FREED:
