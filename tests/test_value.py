@@ -99,3 +99,130 @@ def test_detach_gives_an_input_with_no_history():
     x = Value(3.0)
     d = (x * 2.0).detach()
     assert d.data == 6.0 and d.parents == () and d.op == ""
+
+
+# ---- powers at base 0 (issue 11 items 19, 21): the derivative exists, so backward gives it
+
+
+def _torch_pow_grads(base: float, exponent: float, exponent_is_value: bool):
+    import torch
+
+    a = torch.tensor(base, dtype=torch.float64, requires_grad=True)
+    if exponent_is_value:
+        b = torch.tensor(exponent, dtype=torch.float64, requires_grad=True)
+        (a**b).backward()
+        return a.grad.item(), b.grad.item()
+    (a**exponent).backward()
+    return a.grad.item(), None
+
+
+@pytest.mark.parametrize("exponent", [0.0, 0.3, 0.5, 0.9, 1.0, 1.5, 2.0, 3.0])
+@pytest.mark.parametrize("exponent_is_value", [False, True])
+def test_powers_of_zero_have_torch_s_derivatives(exponent, exponent_is_value):
+    a = Value(0.0)
+    b = Value(exponent) if exponent_is_value else exponent
+    y = a**b
+    y.backward()
+    da, db = _torch_pow_grads(0.0, exponent, exponent_is_value)
+    assert y.data == (1.0 if exponent == 0 else 0.0)
+    assert a.grad == da  # 0 for x**0 (a constant), inf for 0 < n < 1, as torch
+    if exponent_is_value:
+        assert b.grad == db  # d(0**x)/dx = 0**x ln 0, which torch defines as 0 for x >= 0
+
+
+def test_a_polynomial_evaluated_at_zero_has_its_derivative():
+    x = Value(0.0)
+    p = 3 * x**0 + 2 * x**1 + 5 * x**2  # 3 + 2x + 5x^2
+    p.backward()
+    assert p.data == 3.0 and x.grad == 2.0
+
+
+def test_zero_to_a_value_power_differentiates_in_the_exponent():
+    x = Value(0.5)
+    (0 ** x).backward()  # the base 0 is a constant: only the exponent's derivative matters
+    assert x.grad == 0.0
+
+
+def test_an_overflowing_power_says_overflow_not_negative_base():
+    for make in (lambda: Value(1e200) ** 2, lambda: Value(1e200) ** Value(2.0)):
+        words = r"'\*\*' at \(1e\+200, 2.0\).*float64's range"
+        with pytest.raises(OverflowError, match=words) as e:
+            make()
+        assert "negative" not in str(e.value)
+
+
+# ---- the micrograd lecture's code, as typed (issue 15 item 8)
+
+
+def lecture_neuron():
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    x1w1 = x1 * w1
+    x1w1.label = "x1*w1"
+    x2w2 = x2 * w2
+    x2w2.label = "x2*w2"
+    x1w1x2w2 = x1w1 + x2w2
+    x1w1x2w2.label = "x1*w1 + x2*w2"
+    n = x1w1x2w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o, [x1, x2, w1, w2, b, x1w1, x2w2, x1w1x2w2, n]
+
+
+def test_prev_and_op_read_as_in_micrograd():
+    o, (x1, x2, w1, w2, b, x1w1, x2w2, x1w1x2w2, n) = lecture_neuron()
+    assert o._prev == {n} and n._prev == {x1w1x2w2, b} and x1._prev == set()
+    assert o._op == "tanh" and n._op == "+" and x1w1._op == "*"
+    assert "node" + n._op == "node+" and f"{o._op}" == "tanh"  # a str, as the lecture uses it
+
+
+def test_manual_backward_node_by_node_fills_the_gradients_as_backward_does():
+    o, nodes = lecture_neuron()
+    o.grad = 1.0
+    for node in [o, *reversed(nodes)]:  # the lecture's cells: o._backward(), n._backward(), ...
+        node._backward()
+    by_hand = {v.label: v.grad for v in nodes}
+    o2, nodes2 = lecture_neuron()
+    o2.backward()
+    assert by_hand == {v.label: v.grad for v in nodes2}
+    assert by_hand["n"] == pytest.approx(0.5) and by_hand["w1"] == pytest.approx(1.0)
+
+
+def test_manual_backward_accumulates_with_plus_equals():
+    a = Value(3.0, label="a")
+    b = a + a  # a is used twice: both shares add up
+    b.grad = 1.0
+    b._backward()
+    assert a.grad == 2.0
+    b._backward()  # a second call adds again, exactly as micrograd's closures do
+    assert a.grad == 4.0
+    a._backward()  # an input's step does nothing
+    assert a.grad == 4.0
+
+
+def test_the_lecture_s_own_graph_drawing_code_runs():
+    graphviz = pytest.importorskip("graphviz")
+    o, _ = lecture_neuron()
+    o.backward()
+    nodes, edges, todo = set(), set(), [o]
+    while todo:  # the lecture's trace(): walk _prev
+        v = todo.pop()
+        if v not in nodes:
+            nodes.add(v)
+            for child in v._prev:
+                edges.add((child, v))
+                todo.append(child)
+    dot = graphviz.Digraph(graph_attr={"rankdir": "LR"})
+    for n in nodes:
+        uid = str(id(n))
+        label = "{ %s | data %.4f | grad %.4f }" % (n.label, n.data, n.grad)  # noqa: UP031
+        dot.node(name=uid, label=label, shape="record")
+        if n._op:
+            dot.node(name=uid + n._op, label=n._op)
+            dot.edge(uid + n._op, uid)
+    for n1, n2 in edges:
+        dot.edge(str(id(n1)), str(id(n2)) + n2._op)
+    assert "label=tanh" in dot.source and "grad 1.0000" in dot.source
+    assert dot.source.count("->") == 5 + 9  # op -> result for 5 ops, input -> op for 9 inputs

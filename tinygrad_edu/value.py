@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 from .autograd import graph
 from .autograd.mode import MODE
@@ -34,13 +35,41 @@ from .autograd.mode import MODE
 __all__ = ["Value", "Op"]
 
 
-class Op(NamedTuple):
-    """One row of the table: a name, the forward on floats, one local derivative per argument."""
+class Op(str):
+    """One row of the table: a name, the forward on floats, one local derivative per argument.
 
-    name: str
+    A row *is* its name, a str ('+', 'tanh'), as the `_op` string of micrograd's Value is; so
+    the micrograd lecture's `n._op` prints and concatenates as typed. Rows compare and hash by
+    identity (two rows may share a name: `a ** 2` and `a ** b`).
+    """
+
     forward: Callable[..., float]
     derivatives: tuple[Callable[..., Any], ...]  # d(out)/d(arg_i) as a function of (out, *args)
-    domain: str = ""  # what the inputs must satisfy, said when they do not
+    domain: str  # what the inputs must satisfy, said when they do not
+
+    def __new__(
+        cls, name: str, forward: Callable[..., float],
+        derivatives: tuple[Callable[..., Any], ...], domain: str = "",
+    ) -> Op:
+        row = super().__new__(cls, name)
+        row.forward, row.derivatives, row.domain = forward, tuple(derivatives), domain
+        return row
+
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
+
+    @property
+    def name(self) -> str:
+        return str.__str__(self)
+
+    def _replace(self, **changes: Any) -> Op:
+        """A copy with some fields changed (as NamedTuple's), e.g. a deliberately wrong rule."""
+        fields = {"name": self.name, "forward": self.forward,
+                  "derivatives": self.derivatives, "domain": self.domain, **changes}
+        row = type(self)(**fields)
+        row.__dict__.update({k: v for k, v in self.__dict__.items() if k not in fields})
+        return row
 
 
 # ---- functions that work on floats and on Values, for the derivative rules ----------------------
@@ -90,6 +119,14 @@ INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
+def _times_pow(n, a, m):
+    """n * a**m, also at a = 0, where a**m may not exist: 0 for n = 0 (a**0 is constant),
+    inf for m < 0 (the slope of a**0.5 at 0), as torch."""
+    if a == 0 and m < 0:
+        return 0.0 if n == 0 else math.copysign(math.inf, n)
+    return n * a**m
+
+
 def _ge_else(a, b, if_greater, if_tie, if_less):
     return if_greater if a > b else (if_tie if a == b else if_less)
 
@@ -98,30 +135,30 @@ def _ge_else(a, b, if_greater, if_tie, if_less):
 # Each derivative is called as d(out, *args); ops with a constant (an exponent, a slope) get it
 # as their last argument, and it has no derivative of its own.
 
-ADD = Op("+", lambda a, b: a + b, (
+ADD = Op("+", operator.add, (
     lambda out, a, b: 1.0,                       # d(a+b)/da = 1
     lambda out, a, b: 1.0,                       # d(a+b)/db = 1
 ))
-SUB = Op("-", lambda a, b: a - b, (
+SUB = Op("-", operator.sub, (
     lambda out, a, b: 1.0,                       # d(a-b)/da = 1
     lambda out, a, b: -1.0,                      # d(a-b)/db = -1
 ))
-MUL = Op("*", lambda a, b: a * b, (
+MUL = Op("*", operator.mul, (
     lambda out, a, b: b,                         # d(ab)/da = b
     lambda out, a, b: a,                         # d(ab)/db = a
 ))
-DIV = Op("/", lambda a, b: a / b, (
+DIV = Op("/", operator.truediv, (
     lambda out, a, b: 1.0 / b,                   # d(a/b)/da = 1/b
     lambda out, a, b: -a / (b * b),              # d(a/b)/db = -a/b^2
 ), domain="the divisor must not be zero")
-NEG = Op("neg", lambda a: -a, (
+NEG = Op("neg", operator.neg, (
     lambda out, a: -1.0,                         # d(-a)/da = -1
 ))
 POW_CONST = Op("**", lambda a, n: math.pow(a, n), (
-    lambda out, a, n: n * a ** (n - 1),          # d(a^n)/da = n a^(n-1)
+    lambda out, a, n: _times_pow(n, a, n - 1),   # d(a^n)/da = n a^(n-1)
 ), domain="a negative base needs an integer exponent, and 0 a non-negative one")
 POW = Op("**", lambda a, b: math.pow(a, b), (
-    lambda out, a, b: b * a ** (b - 1),          # d(a^b)/da = b a^(b-1)
+    lambda out, a, b: _times_pow(b, a, b - 1),   # d(a^b)/da = b a^(b-1)
     lambda out, a, b: out * log(a) if a != 0 else 0.0,  # d(a^b)/db = a^b ln(a)
 ), domain="d/d(exponent) needs a positive base; a negative base needs an integer exponent")
 EXP = Op("exp", math.exp, (
@@ -189,29 +226,91 @@ def _lift(x: Any, op: str) -> Value:
     return x if isinstance(x, Value) else _leaf(_as_float(x, f"Value {op}"))
 
 
+_new_object = object.__new__
+
+
 def _leaf(data: float) -> Value:
-    v = object.__new__(Value)
-    v.data, v.grad, v.label = data, 0.0, ""
-    v._op, v._parents, v._ctx, v._g, v._hooks, v._freed = None, (), (), None, None, False
+    v = _new_object(Value)
+    v.data, v.grad, v.label, v._op, v._b, v._g, v._hooks = data, 0.0, "", None, None, None, None
     return v
 
 
 def _failed(op: Op, args: tuple, err: Exception, when: str) -> Exception:
     shown = ", ".join(repr(float(getattr(a, "data", a))) for a in args)
-    why = f"; {op.domain}" if op.domain else ""
+    if isinstance(err, OverflowError) and "overflow" not in op.domain:
+        why = "; the result is beyond float64's range (about 1.8e308)"
+    else:
+        why = f"; {op.domain}" if op.domain else ""
     return type(err)(f"{when} of Value op '{op.name}' at ({shown}): {err}{why}")
 
 
-def _apply(op: Op, parents: tuple[Value, ...], ctx: tuple = ()) -> Value:
-    """Run an op's forward on its parents' floats and, in grad mode, record the op."""
-    args = (parents[0].data,) if len(parents) == 1 else (parents[0].data, parents[1].data)
+# How a node stores what it was made from, without a tuple per node (memory, and one object
+# fewer for the cyclic GC to track): `_a` is the first parent, `_b` the second parent, the
+# op's constant (an exponent, a slope) or None. An op of three or more Values (a user-defined
+# Function) keeps its parents as a tuple in `_a`. `_parents` and `_ctx` read them back.
+
+
+def _binary(op: Op, a: Value, b: Value) -> Value:
+    """Run a two-argument op's forward on the floats and, in grad mode, record it."""
     try:
-        data = op.forward(*args, *ctx)  # floats in, a float out
+        data = op.forward(a.data, b.data)
     except (ArithmeticError, ValueError) as err:
-        raise _failed(op, (*args, *ctx), err, "forward") from None
+        raise _failed(op, (a, b), err, "forward") from None
+    out = _new_object(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._g = out._hooks = None
+    if MODE.grad_enabled:
+        out._op = op
+        out._a = a
+        out._b = b
+        if data - data != 0.0 and MODE.anomaly:  # only inf and nan fail x - x == 0
+            graph.check_forward(out)
+    else:
+        out._op = out._b = None
+    return out
+
+
+def _unary(op: Op, a: Value, const: float | None = None) -> Value:
+    """Run a one-argument op (with its constant, if it has one) and, in grad mode, record it."""
+    try:
+        data = op.forward(a.data) if const is None else op.forward(a.data, const)
+    except (ArithmeticError, ValueError) as err:
+        raise _failed(op, (a,) if const is None else (a, const), err, "forward") from None
+    out = _new_object(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._g = out._hooks = None
+    if MODE.grad_enabled:
+        out._op = op
+        out._a = a
+        out._b = const
+        if data - data != 0.0 and MODE.anomaly:  # only inf and nan fail x - x == 0
+            graph.check_forward(out)
+    else:
+        out._op = out._b = None
+    return out
+
+
+def _apply(op: Op, parents: tuple[Value, ...], ctx: tuple = ()) -> Value:
+    """Any op on any number of Values (constants in `ctx`): the general entry point."""
+    if len(parents) == 2 and not ctx:
+        return _binary(op, *parents)
+    if len(parents) == 1 and len(ctx) <= 1:
+        return _unary(op, parents[0], *ctx)
+    if len(parents) < 3:
+        raise TypeError(f"Value op '{op.name}': one or two Values take at most one constant, "
+                        f"got {len(ctx)}")
+    args = (*[p.data for p in parents], *ctx)
+    try:
+        data = op.forward(*args)
+    except (ArithmeticError, ValueError) as err:
+        raise _failed(op, args, err, "forward") from None
     out = _leaf(data)
     if MODE.grad_enabled:
-        out._op, out._parents, out._ctx = op, parents, ctx
+        out._op, out._a, out._b = op, tuple(parents), tuple(ctx)
         if MODE.anomaly:
             graph.check_forward(out)
     return out
@@ -220,8 +319,7 @@ def _apply(op: Op, parents: tuple[Value, ...], ctx: tuple = ()) -> Value:
 class Value(graph.Node):
     """A scalar (float64) node of a computation graph; `backward()` fills in `.grad`."""
 
-    __slots__ = ("data", "grad", "label", "_op", "_parents", "_ctx", "_g", "_hooks", "_freed",
-                 "__weakref__")
+    __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_g", "_hooks", "__weakref__")
     requires_grad = True  # every Value takes part in backward and keeps its .grad
     _retains_grad = True
 
@@ -229,10 +327,55 @@ class Value(graph.Node):
         self.data = _as_float(data, "Value()")
         self.grad: Any = 0.0
         self.label = label
-        self._op, self._parents, self._ctx = None, (), ()
-        self._g, self._hooks, self._freed = None, None, False
+        self._op, self._b, self._g, self._hooks = None, None, None, None
+
+    @property
+    def _parents(self) -> tuple[Value, ...]:
+        b = self._b
+        if b.__class__ is Value:  # (a Value subclass takes the general path below)
+            return (self._a, b)
+        if self._op is None:
+            return ()
+        arity = len(self._op.derivatives)
+        if arity == 2:
+            return (self._a, b)
+        return (self._a,) if arity == 1 else self._a
+
+    @_parents.setter
+    def _parents(self, parents: tuple[Value, ...]) -> None:  # for ops recorded from outside
+        if len(parents) == 2:
+            self._a, self._b = parents
+        elif len(parents) == 1:
+            self._a, self._b = parents[0], None
+        else:
+            self._a, self._b = tuple(parents), ()
+
+    @property
+    def _ctx(self) -> tuple:
+        op = self._op
+        if op is None:
+            return ()
+        arity = len(op.derivatives)
+        if arity == 1:
+            return () if self._b is None else (self._b,)
+        return () if arity == 2 else self._b
 
     # ---- what a learner looks at: .op, .parents, .name come from graph.Node
+
+    # ---- micrograd's spellings, so the lecture's code runs as typed (nothing here is used by
+    # backward(); `_op` is the op's row, which is its name as a str, '+' or 'tanh')
+    @property
+    def _prev(self) -> set[Value]:
+        """The Values this one was made from, as a set (micrograd's `_prev`)."""
+        return set(self._parents)
+
+    def _backward(self) -> None:
+        """One node of backward by hand, as micrograd's: add `.grad` times each local derivative
+        (this op's rules, the same ones backward() uses) into the parents' `.grad`."""
+        if self._op is not None:
+            for parent, share in zip(self._parents, self._vjps(self.grad, False)):
+                parent.grad += share
+
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data:.6g}, grad={_fmt(self.grad)}{label})"
@@ -245,90 +388,90 @@ class Value(graph.Node):
 
     # ---- arithmetic (reflected forms keep the data-flow order: 2 * a has parents (2, a))
     def __add__(self, other: Any) -> Value:
-        return _apply(ADD, (self, _lift(other, "+")))
+        return _binary(ADD, self, other if isinstance(other, Value) else _lift(other, "+"))
 
     def __radd__(self, other: Any) -> Value:
-        return _apply(ADD, (_lift(other, "+"), self))
+        return _binary(ADD, _lift(other, "+"), self)
 
     def __sub__(self, other: Any) -> Value:
-        return _apply(SUB, (self, _lift(other, "-")))
+        return _binary(SUB, self, other if isinstance(other, Value) else _lift(other, "-"))
 
     def __rsub__(self, other: Any) -> Value:
-        return _apply(SUB, (_lift(other, "-"), self))
+        return _binary(SUB, _lift(other, "-"), self)
 
     def __mul__(self, other: Any) -> Value:
-        return _apply(MUL, (self, _lift(other, "*")))
+        return _binary(MUL, self, other if isinstance(other, Value) else _lift(other, "*"))
 
     def __rmul__(self, other: Any) -> Value:
-        return _apply(MUL, (_lift(other, "*"), self))
+        return _binary(MUL, _lift(other, "*"), self)
 
     def __truediv__(self, other: Any) -> Value:
-        return _apply(DIV, (self, _lift(other, "/")))
+        return _binary(DIV, self, other if isinstance(other, Value) else _lift(other, "/"))
 
     def __rtruediv__(self, other: Any) -> Value:
-        return _apply(DIV, (_lift(other, "/"), self))
+        return _binary(DIV, _lift(other, "/"), self)
 
     def __neg__(self) -> Value:
-        return _apply(NEG, (self,))
+        return _unary(NEG, self)
 
     def __pos__(self) -> Value:
         return self
 
     def __pow__(self, other: Any) -> Value:
         if isinstance(other, Value):
-            return _apply(POW, (self, other))
-        return _apply(POW_CONST, (self,), (_as_float(other, "Value **"),))
+            return _binary(POW, self, other)
+        return _unary(POW_CONST, self, _as_float(other, "Value **"))
 
     def __rpow__(self, other: Any) -> Value:
-        return _apply(POW, (_lift(other, "**"), self))
+        return _binary(POW, _lift(other, "**"), self)
 
     # ---- functions
     def exp(self) -> Value:
-        return _apply(EXP, (self,))
+        return _unary(EXP, self)
 
     def log(self) -> Value:
-        return _apply(LOG, (self,))
+        return _unary(LOG, self)
 
     def sqrt(self) -> Value:
-        return _apply(SQRT, (self,))
+        return _unary(SQRT, self)
 
     def tanh(self) -> Value:
-        return _apply(TANH, (self,))
+        return _unary(TANH, self)
 
     def sigmoid(self) -> Value:
-        return _apply(SIGMOID, (self,))
+        return _unary(SIGMOID, self)
 
     def relu(self) -> Value:
-        return _apply(RELU, (self,))
+        return _unary(RELU, self)
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
-        return _apply(LEAKY_RELU, (self,), (_as_float(slope, "leaky_relu slope"),))
+        return _unary(LEAKY_RELU, self, _as_float(slope, "leaky_relu slope"))
 
     def gelu(self) -> Value:
-        return _apply(GELU, (self,))
+        return _unary(GELU, self)
 
     def softplus(self) -> Value:
-        return _apply(SOFTPLUS, (self,))
+        return _unary(SOFTPLUS, self)
 
     def sin(self) -> Value:
-        return _apply(SIN, (self,))
+        return _unary(SIN, self)
 
     def cos(self) -> Value:
-        return _apply(COS, (self,))
+        return _unary(COS, self)
 
     def erf(self) -> Value:
-        return _apply(ERF, (self,))
+        return _unary(ERF, self)
 
     def abs(self) -> Value:
-        return _apply(ABS, (self,))
+        return _unary(ABS, self)
 
     __abs__ = abs
 
     def maximum(self, other: Any) -> Value:
-        return _apply(MAXIMUM, (self, _lift(other, "maximum")))
+        return _binary(MAXIMUM, self, _lift(other, "maximum"))
 
     def minimum(self, other: Any) -> Value:
-        return _apply(MINIMUM, (self, _lift(other, "minimum")))
+        return _binary(MINIMUM, self, _lift(other, "minimum"))
 
     # ---- comparisons look at .data and give plain bools; identity stays the hash
     def __lt__(self, other: Any) -> bool:
@@ -377,23 +520,39 @@ class Value(graph.Node):
     # ---- the node protocol (autograd/graph.py)
     def _vjps(self, g: Any, create_graph: bool) -> tuple[Any, ...]:
         # the chain rule: gradient into parent i = g * d(out)/d(parent_i)
-        parents, derivatives = self._parents, self._op.derivatives
+        rules, parents = self._op.derivatives, self._parents
         if create_graph:  # evaluate the rules on Values, so the pass is recorded
             out, args = self, (*parents, *self._ctx)
-        elif len(parents) == 2:  # binary ops carry no constants
-            out, args = self.data, (parents[0].data, parents[1].data)
-        elif len(parents) == 1:
-            out, args = self.data, (parents[0].data, *self._ctx)
-        else:  # a user-defined Function of three or more Values
+        else:
             out, args = self.data, (*[p.data for p in parents], *self._ctx)
         try:
-            if len(derivatives) == 2:
-                return g * derivatives[0](out, *args), g * derivatives[1](out, *args)
-            if len(derivatives) == 1:
-                return (g * derivatives[0](out, *args),)
-            return tuple(g * d(out, *args) for d in derivatives)
+            return tuple(g * rule(out, *args) for rule in rules)
         except (ArithmeticError, ValueError) as err:
             raise _failed(self._op, args, err, "backward") from None
+
+    def _backprop(self, g: float) -> None:
+        # Node._backprop (accumulate, _vjps, graph.send) in one step, on floats: the inner loop
+        # of every ordinary pass
+        self.grad = self.grad + g
+        rules, a, b = self._op.derivatives, self._a, self._b
+        try:
+            if len(rules) == 2:
+                out, x, y = self.data, a.data, b.data
+                ga, gb = g * rules[0](out, x, y), g * rules[1](out, x, y)
+                pending = b._g
+                b._g = gb if pending is None else pending + gb
+            elif len(rules) == 1:
+                ga = g * (rules[0](self.data, a.data) if b is None else
+                          rules[0](self.data, a.data, b))
+            else:
+                graph.send(self, self._vjps(g, False))
+                return
+        except (ArithmeticError, ValueError) as err:
+            raise _failed(self._op, (*self._parents, *self._ctx), err, "backward") from None
+        pending = a._g
+        a._g = ga if pending is None else pending + ga
+
+    _release = None  # a Value saves nothing but its parents: drawings after backward show them
 
     def _accumulate_grad(self, g: Any) -> None:
         self.grad = self.grad + g

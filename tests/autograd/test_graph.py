@@ -159,3 +159,152 @@ def test_a_dropped_graph_is_freed_by_reference_counting_alone():
         assert probe() is None  # no reference cycle kept it alive
     finally:
         gc.enable()
+
+
+# ---- the garbage collector: paused while backward runs, the user's setting always restored ------
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_backward_pauses_the_cyclic_gc_and_restores_the_user_s_setting(enabled):
+    was, thresholds = gc.isenabled(), gc.get_threshold()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        x = Value(2.0)
+        y = x * 3.0
+        during = []
+        y.register_hook(lambda g: during.append(gc.isenabled()))
+        (y * y).backward()
+        assert during == [False]  # no collector passes over the graph while it is walked
+        assert gc.isenabled() is enabled and gc.get_threshold() == thresholds
+        assert x.grad == 36.0
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_gc_setting_is_restored_when_backward_fails(enabled):
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        x = Value(2.0)
+        y = x * 3.0
+
+        def broken(g):
+            raise KeyError("hook failed")
+
+        y.register_hook(broken)
+        with pytest.raises(KeyError):
+            (y * y).backward()
+        assert gc.isenabled() is enabled
+        y2 = (x * x).tanh()
+        y2.backward()
+        with pytest.raises(GraphFreedError):
+            y2.backward()
+        assert gc.isenabled() is enabled
+        with pytest.raises(RuntimeError):
+            grad(y2, Value(1.0))  # an error before the pass starts
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+# ---- freeing: backward without retain_graph drops what the rules saved, keeps a skeleton ---------
+
+
+def small_tensor_step(batch: int = 32, params=None):
+    import numpy as np
+
+    import tinygrad_edu as tg
+
+    rng = np.random.default_rng(0)
+    W1, W2 = params or (tg.Tensor(rng.normal(size=(64, 32)), requires_grad=True),
+                        tg.Tensor(rng.normal(size=(32, 10)), requires_grad=True))
+    x = tg.Tensor(rng.normal(size=(batch, 64)))
+    h = (x @ W1).relu()
+    loss = (h @ W2).log_softmax(1).sum()
+    return x, W1, W2, h, loss
+
+
+def test_backward_frees_the_saved_arrays_of_a_tensor_graph_but_not_the_loss():
+    x, W1, W2, h, loss = small_tensor_step()
+    probes = [weakref.ref(x), weakref.ref(h)]
+    del x, h
+    assert all(p() is not None for p in probes)  # before backward, the loss keeps them
+    loss.backward()
+    assert [p() for p in probes] == [None, None]  # after it, nothing keeps them
+    assert loss.item() < 0 and W1.grad is not None
+
+
+def test_retain_graph_keeps_the_saved_arrays():
+    x, W1, W2, h, loss = small_tensor_step()
+    probe = weakref.ref(h)
+    del h
+    loss.backward(retain_graph=True)
+    assert probe() is not None
+    loss.backward()
+    assert probe() is None
+
+
+def test_kept_losses_cost_a_skeleton_not_their_activations():
+    import tracemalloc
+
+    def growth(retain: bool) -> int:
+        _, W1, W2, _, loss = small_tensor_step(batch=256)
+        loss.backward(retain_graph=retain)  # warm-up: the parameters get their .grad
+        tracemalloc.start()
+        kept = []
+        for _ in range(10):
+            loss = small_tensor_step(batch=256, params=(W1, W2))[-1]
+            loss.backward(retain_graph=retain)
+            kept.append(loss)
+        size = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        return size // len(kept)
+
+    activations = 256 * (64 + 32 + 32 + 10 + 10) * 8  # x, x@W1, relu, @W2, log_softmax
+    freed, retained = growth(False), growth(True)
+    assert retained > activations  # the measurement sees the arrays when they are kept...
+    assert freed < activations / 20  # ...and a freed graph keeps only a few small objects
+
+
+def test_a_freed_graph_still_names_its_ops_and_shapes_and_refuses_a_second_pass():
+    x, W1, W2, h, loss = small_tensor_step()
+    del h
+    loss.backward()
+    assert loss.op == "sum"
+    (lsm,) = loss.parents
+    assert lsm.op == "log_softmax" and lsm._raw().shape == (32, 10)
+    mm2 = lsm.parents[0]
+    assert mm2.op == "matmul" and mm2.parents[1] is W2  # parameters stay in the graph
+    assert x is mm2.parents[0].parents[0].parents[0]._ref()  # x is alive: read through
+    assert graph_is_freed(loss) and graph_is_freed(lsm)
+    with pytest.raises(GraphFreedError, match=r"second time.*'sum'.*retain_graph=True"):
+        loss.backward()
+    with pytest.raises(GraphFreedError, match="'sum'"):
+        (loss * 2.0).backward()  # a new graph on top of a freed one
+
+
+def test_a_freed_tensor_graph_can_still_be_drawn():
+    from tinygrad_edu.viz import draw_graph
+
+    x, W1, W2, h, loss = small_tensor_step()
+    del x, h
+    loss.backward()
+    src = draw_graph(loss).source
+    assert "(32, 64) float64" in src and "matmul" in src and "log_softmax" in src
+
+
+def test_a_value_graph_keeps_its_nodes_after_backward_for_drawings():
+    x = Value(2.0)
+    mid = x * 3.0
+    y = mid.tanh()
+    y.backward()
+    assert y.parents == (mid,) and mid.parents[0] is x  # a Value saves nothing else to free
+    with pytest.raises(GraphFreedError, match="'tanh'"):
+        y.backward()
+
+
+def graph_is_freed(node) -> bool:
+    from tinygrad_edu.autograd.graph import is_freed
+
+    return is_freed(node)

@@ -54,8 +54,8 @@ def test_op_ovals_show_names_only_and_edges_follow_the_data():
 
 def test_backward_trace_on_tensors_matches_the_engine_and_grad():
     x, W, b, h, loss = layer_graph()
-    t = trace_backward(loss)
     engine = [n for n in reversed(topological_order([loss])) if n._op is not None]
+    t = trace_backward(loss)  # (backward frees the graph: the order is read before)
     assert [id(s.node) for s in t] == [id(n) for n in engine]
     np.testing.assert_array_equal(t.total(W), W.grad.numpy())
     np.testing.assert_array_equal(t.total(b), b.grad.numpy())

@@ -31,6 +31,8 @@ when `create_graph=True`, so that the pass itself is recorded and can be differe
 
 from __future__ import annotations
 
+import gc
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -46,6 +48,10 @@ __all__ = [
     "grad",
     "register_hook",
     "check_forward",
+    "FreedNode",
+    "release",
+    "is_freed",
+    "send",
 ]
 
 Observer = Callable[[Any, Any, Sequence[Any]], None]
@@ -68,6 +74,17 @@ class Node:
     def parents(self) -> tuple[Any, ...]:
         """The nodes this one was computed from, in argument order."""
         return self._parents
+
+    def _backprop(self, g: Any) -> None:
+        """An ordinary pass's whole step at a node made by an op, given its complete gradient:
+        keep it in `.grad` if the node does, and add its rules' gradients to its parents'."""
+        if self._retains_grad:
+            self._accumulate_grad(g)
+        send(self, self._vjps(g, False))
+
+    # `_release(husks)`: drop what the rules saved once backward has used them (see `release`);
+    # None for an engine whose nodes save nothing worth freeing
+    _release: Callable[[dict], None] | None = None
 
     @property
     def name(self) -> str:
@@ -95,27 +112,132 @@ def topological_order(roots: Iterable[Node]) -> list[Node]:
     """
     order: list[Node] = []
     seen: set[Node] = set()
-    stack: list[tuple[Node, bool]] = [(r, False) for r in reversed(list(roots))]
+    stack: list[Any] = list(reversed(list(roots)))
+    # the stack holds nodes to visit; `node, None` on it means: node's parents are done
+    push, pop, visit, done = stack.append, stack.pop, seen.add, order.append
     while stack:
-        node, children_done = stack.pop()
-        if children_done:
-            order.append(node)
+        node = pop()
+        if node is None:
+            done(pop())
             continue
         if node in seen:
             continue
-        seen.add(node)
-        stack.append((node, True))
+        visit(node)
+        push(node)
+        push(None)
         for parent in reversed(node._parents):
             if parent.requires_grad and parent not in seen:
-                stack.append((parent, False))
+                push(parent)
     return order
 
 
-_FREED = (
+_FREED_MESSAGE = (
     "backward through the graph a second time: op '{op}' already had its backward run and its "
     "saved values freed. Gradients would silently double. Pass retain_graph=True to the first "
     "backward() if you really need a second pass, or recompute the forward."
 )
+
+
+class _Freed:
+    """What a node's pending gradient `_g` holds once a pass without retain_graph has used the
+    node: adding a gradient to it (a second pass reaching it) raises GraphFreedError."""
+
+    __slots__ = ()
+
+    def __add__(self, other: Any) -> Any:
+        raise GraphFreedError(_FREED_MESSAGE.format(op="?"))
+
+    def __repr__(self) -> str:
+        return "FREED"
+
+
+FREED = _Freed()
+
+
+def is_freed(node: Node) -> bool:
+    """Has a backward pass without retain_graph already run through this node?"""
+    return node._g is FREED
+
+
+def send(node: Node, parent_grads: Sequence[Any]) -> None:
+    """Add each parent's share of the gradient to the gradient pending for it."""
+    for parent, pg in zip(node._parents, parent_grads):
+        if pg is not None:
+            pending = parent._g
+            parent._g = pg if pending is None else pending + pg
+
+
+class FreedNode(Node):
+    """What a freed graph keeps of a node it no longer holds: the op, the label and a stand-in
+    for the value with its shape and dtype but no data. While the node itself is alive (the
+    user holds it), its value and gradient are read from it.
+
+    Made by `release` for the parents of a node whose backward has run, so a loss kept after
+    backward() keeps a skeleton of its graph (for drawings and messages), not its arrays.
+    """
+
+    __slots__ = ("_op", "_parents", "label", "requires_grad", "_g", "_ref", "_stand_in",
+                 "__weakref__")
+    _ctx: tuple = ()
+    _hooks = None
+    _retains_grad = False
+    _release = None
+
+    def __init__(self, node: Node, stand_in: Any) -> None:
+        self._op, self._parents, self.label = node._op, (), node.label
+        self.requires_grad, self._g = node.requires_grad, FREED
+        self._ref, self._stand_in = weakref.ref(node), stand_in
+
+    def _raw(self) -> Any:
+        node = self._ref()
+        return self._stand_in if node is None else node._raw()
+
+    @property
+    def grad(self) -> Any:
+        node = self._ref()
+        return None if node is None else node.grad
+
+    def __repr__(self) -> str:
+        return f"FreedNode(op={self.op!r}, label={self.label!r})"
+
+
+def release(node: Node, husks: dict[Node, FreedNode], stand_in: Callable[[Node], Any]) -> None:
+    """Let `node` drop what its rules saved, once its backward has run: its constants, and its
+    parents, each replaced by a FreedNode (one per parent per pass, kept in `husks`). Inputs
+    that keep a gradient (parameters) stay as they are, as PyTorch's graph keeps them."""
+    parents = []
+    for p in node._parents:
+        if p._op is None and p._retains_grad:
+            parents.append(p)
+            continue
+        husk = husks.get(p)
+        if husk is None:
+            husk = husks[p] = FreedNode(p, stand_in(p))
+        parents.append(husk)
+    node._parents = own = tuple(parents)
+    node._ctx = ()
+    mine = husks.get(node)
+    if mine is not None:  # a child released earlier points at this node's husk
+        mine._parents = own
+
+
+class _GCPaused:
+    """The cyclic garbage collector off for one backward pass, and back as it was after.
+
+    A pass allocates many short-lived objects (gradients, stacks) while the whole graph is
+    alive, so the collector would walk every node again and again and find nothing: graphs
+    have no reference cycles. The user's setting is restored whatever happens (even on error).
+    """
+
+    __slots__ = ("was_enabled",)
+
+    def __enter__(self) -> None:
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.was_enabled:
+            gc.enable()
 
 
 def _run_graph(
@@ -133,49 +255,62 @@ def _run_graph(
     topological order guarantees; then its hooks run, `.grad` is updated, and each parent gets
     `vjp` of it. With `capture`, gradients of those nodes are returned and no `.grad` changes.
     `observer(node, g, parent_grads)` sees every step in the order it runs (the step-through
-    viewer uses it, so it shows the engine's own traversal).
+    viewer uses it, so it shows the engine's own traversal). Without retain_graph, each node
+    is marked FREED once used, and `node._release()` lets it drop what it saved for its rule.
     """
-    order = topological_order(roots)
-    for root, seed in zip(roots, seeds):
-        root._g = seed if root._g is None else root._g + seed
-    wanted = set(capture) if capture is not None else None
-    captured: dict[Node, Any] = {}
-    anomaly = MODE.anomaly
-    saved_mode = MODE.grad_enabled
-    MODE.grad_enabled = create_graph  # the pass records itself only for higher-order grads
-    try:
-        for node in reversed(order):
-            g = node._g
-            if g is None:  # nothing flowed here (e.g. only reachable through a no-grad branch)
-                continue
-            node._g = None
-            if node._hooks:
-                g = _run_hooks(node, g, create_graph)
-            if wanted is not None:
-                if node in wanted:
-                    captured[node] = g
-            elif node._retains_grad:
-                node._accumulate_grad(g)
-            op = node._op
-            if op is None:
-                continue
-            if node._freed:
-                raise GraphFreedError(_FREED.format(op=op.name))
-            parent_grads = node._vjps(g, create_graph)
-            if anomaly:
-                _check_backward(node, parent_grads)
-            for parent, pg in zip(node._parents, parent_grads):
-                if pg is not None:
-                    pending = parent._g
-                    parent._g = pg if pending is None else pending + pg
-            if observer is not None:
-                observer(node, g, parent_grads)
-            if not retain_graph:
-                node._freed = True
-    finally:
-        MODE.grad_enabled = saved_mode
-        for node in order:  # after an error, leave no half-finished pass behind
-            node._g = None
+    for root in roots:
+        if root._g is FREED:
+            raise GraphFreedError(_FREED_MESSAGE.format(op=root._op.name))
+    with _GCPaused():
+        order = topological_order(roots)
+        wanted = set(capture) if capture is not None else None
+        captured: dict[Node, Any] = {}
+        husks: dict[Node, FreedNode] = {}
+        anomaly = MODE.anomaly
+        fast = not (create_graph or anomaly or observer is not None or capture is not None)
+        saved_mode = MODE.grad_enabled
+        MODE.grad_enabled = create_graph  # the pass records itself only for higher-order grads
+        node: Any = None
+        try:
+            for root, seed in zip(roots, seeds):
+                root._g = seed if root._g is None else root._g + seed
+            for node in reversed(order):
+                g = node._g
+                if g is None or g is FREED:  # nothing flowed here (in this pass)
+                    continue
+                op = node._op
+                node._g = None if retain_graph or op is None else FREED
+                if node._hooks:
+                    g = _run_hooks(node, g, create_graph)
+                if fast and op is not None:  # the common case, in one call to the engine
+                    node._backprop(g)
+                else:
+                    if wanted is not None:
+                        if node in wanted:
+                            captured[node] = g
+                    elif node._retains_grad:
+                        node._accumulate_grad(g)
+                    if op is None:
+                        continue
+                    parent_grads = node._vjps(g, create_graph)
+                    if anomaly:
+                        _check_backward(node, parent_grads)
+                    send(node, parent_grads)
+                    if observer is not None:
+                        observer(node, g, parent_grads)
+                if not retain_graph and node._release is not None:
+                    node._release(husks)
+        except BaseException as err:
+            for n in order:  # after an error, leave no half-finished pass behind
+                if n._g is not FREED:
+                    n._g = None
+            if isinstance(err, GraphFreedError):  # name the op whose graph was freed
+                freed = [p for p in node._parents if p._g is FREED] if node else []
+                op_name = freed[0]._op.name if freed else "?"
+                raise GraphFreedError(_FREED_MESSAGE.format(op=op_name)) from None
+            raise
+        finally:
+            MODE.grad_enabled = saved_mode
     return captured
 
 

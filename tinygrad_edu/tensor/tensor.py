@@ -107,6 +107,12 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
     return arr
 
 
+def _stand_in(t: Tensor) -> np.ndarray:
+    """A freed graph's picture of t: its shape and dtype, no data (NaN, or 0 for integers)."""
+    fill = np.nan if t._data.dtype.kind == "f" else 0
+    return np.broadcast_to(np.array(fill, dtype=t._data.dtype), t._data.shape)
+
+
 def _rebuild(cls: type, data: np.ndarray, requires_grad: bool, grad: Any, label: str) -> Tensor:
     t = object.__new__(cls)
     Tensor.__init__(t, np.empty(0, dtype=data.dtype))
@@ -557,6 +563,10 @@ class Tensor(graph.Node):
                     p._fresh = pg
             grads.append(pg)
         return grads
+
+    def _release(self, husks: dict) -> None:
+        # backward has run here: drop the saved arrays (inputs, constants), keep op and shapes
+        graph.release(self, husks, _stand_in)
 
     def _accumulate_grad(self, g: Any) -> None:
         # a gradient only this pass can see becomes .grad as it is; anything else is copied,
