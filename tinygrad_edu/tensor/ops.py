@@ -210,6 +210,49 @@ def sum_to(g, shape: tuple[int, ...]):
     return g if g.shape == shape else g.reshape(shape)
 
 
+# ---- sliding windows (conv.py): the two primitives conv, pooling and F.unfold are made of ----
+
+
+def unfold(x, dim, size, step, in_shape):
+    """Windows of `size` every `step` along `dim`, as a new last dim (torch's Tensor.unfold)."""
+    if isinstance(x, _NP):
+        return _unfold(x, dim, size, step, in_shape)
+    return x.unfold(dim, size, step)
+
+
+def unfold_backward(g, in_shape, dim, size, step):
+    """Each window of g added back where it was taken from: the VJP of `unfold` (col2im)."""
+    if isinstance(g, _NP):
+        return _unfold_backward(g, in_shape, dim, size, step)
+    return g._unfold_backward(in_shape, dim, size, step)
+
+
+def _first(dim, n):
+    """An index for the first n places along dim (windows past a col2im input's are unused)."""
+    return (slice(None),) * dim + (slice(0, n),)
+
+
+def _unfold(a, dim, size, step, in_shape):
+    w = np.lib.stride_tricks.sliding_window_view(a, size, axis=dim)
+    return w if step == 1 else w[(slice(None),) * dim + (slice(None, None, step),)]
+
+
+def _unfold_backward(g, in_shape, dim, size, step):
+    """Zeros of in_shape, plus window j of every position added at offset j (j < size)."""
+    out = np.zeros(in_shape, dtype=g.dtype)
+    n = g.shape[dim]
+    if n == 0:
+        return out
+    lead = (slice(None),) * dim
+    if step == size:  # windows tile the dim without overlap: one strided write, no loop
+        tiled = np.moveaxis(g, -1, dim + 1).reshape(*g.shape[:dim], n * size, *g.shape[dim + 1:-1])
+        out[lead + (slice(0, n * size),)] = tiled
+        return out
+    for j in range(size):
+        out[lead + (slice(j, j + step * (n - 1) + 1, step),)] += g[..., j]
+    return out
+
+
 # ---- numpy forwards that are more than one call -------------------------------------------------
 
 
@@ -413,6 +456,14 @@ class _Table:
 
     # linear algebra
     matmul = make_op("matmul", np.matmul, _mm_da, _mm_db)
+
+    # sliding windows (tensor/window.py builds conv, pooling, unfold and fold from these two)
+    unfold = make_op("unfold", _unfold,              # windows along dim: a strided view (im2col)
+        lambda g, out, a, dim, size, step, in_shape: unfold_backward(g, in_shape, dim, size, step),
+        view=True)                                   # each window's gradient goes back (col2im)
+    unfold_backward = make_op("unfold_backward", _unfold_backward,  # col2im: windows added back
+        lambda g, out, a, in_shape, dim, size, step:  # each window read back out of g
+            getitem(unfold(g, dim, size, step, in_shape), _first(dim, a.shape[dim])))
 
 
 OPS = _Table()

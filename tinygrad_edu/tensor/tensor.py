@@ -1216,6 +1216,21 @@ class Tensor(graph.Node):
     reciprocal = derived.reciprocal
     cumsum = derived.cumsum
 
+    # ---- sliding windows (conv.py)
+    def unfold(self, dimension: int, size: int, step: int) -> Tensor:
+        """All windows of `size` along `dimension`, every `step`, as a new last dim (a view)."""
+        d = _norm_dim(dimension, self.ndim, "unfold")
+        n = self.shape[d] if self.ndim else 1
+        if not (isinstance(size, int) and isinstance(step, int)) or step < 1 or not 0 <= size <= n:
+            raise RuntimeError(f"unfold: need 0 <= size <= {n} (dim {d} of shape {self.shape}) "
+                               f"and step >= 1, got size={size!r}, step={step!r}")
+        return apply(OPS.unfold, (self,), (d, size, step, self._data.shape))
+
+    def _unfold_backward(self, in_shape: tuple[int, ...], dim: int, size: int,
+                         step: int) -> Tensor:
+        """The windows added back into zeros of in_shape: unfold's gradient, as an op."""
+        return apply(OPS.unfold_backward, (self,), (in_shape, dim, size, step))
+
 
 # ---- free functions ---------------------------------------------------------------------------
 
