@@ -301,8 +301,8 @@ def test_pixel_shuffle_and_unshuffle_match_torch():
      r"conv2d: groups=2 must be a positive int dividing both the input's channels \(4\) and "
      r"the weight's out_channels \(3\)"),
     (lambda: F.conv2d(tg.ones(1, 1, 4, 4), tg.ones(1, 1, 7, 7), padding=1),
-     r"conv2d \(padding 1, 1\): the kernel \(size 7, dilation 1: spans 7\) is larger than the "
-     r"padded input"),
+     r"conv2d: the kernel \(size 7, dilation 1: spans 7\) is larger than the padded input "
+     r"\(4 \+ 1 \+ 1 = 6\); input shape \(1, 1, 4, 4\), weight \(1, 1, 7, 7\)"),
     (lambda: F.conv2d(tg.ones(1, 1, 4, 4), tg.ones(1, 1, 3, 3), stride=2, padding="same"),
      r"padding='same' is not supported for strided convolutions"),
     (lambda: F.conv2d(tg.ones(1, 1, 4, 4), tg.ones(1, 1, 3, 3), stride=0),

@@ -210,7 +210,10 @@ def _conv(input: Tensor, weight: Tensor, bias: Tensor | None, stride: _Size, pad
     dilation_ = _ints(dilation, nsp, what, "dilation", 1)
     pads = _conv_padding(padding, kernel, stride_, dilation_, nsp, what)
     for m, k, d, (lo, hi) in zip(x.shape[2:], kernel, dilation_, pads):
-        _out_size(m + lo + hi, k, 1, 0, d, f"{what} (padding {lo}, {hi})", x.shape)
+        if m + lo + hi < d * (k - 1) + 1:
+            raise ValueError(f"{what}: the kernel (size {k}, dilation {d}: spans {d * (k - 1) + 1})"
+                             f" is larger than the padded input ({m} + {lo} + {hi} = "
+                             f"{m + lo + hi}); input shape {x.shape}, weight {weight.shape}")
     x = _pad_spatial(x, pads)
     cols = _unfold_nd(x, kernel, dilation_, (0,) * nsp, stride_, what)  # (N, C*K, L)
     pos = [(m - d * (k - 1) - 1) // s + 1
