@@ -327,3 +327,10 @@ def test_pixel_shuffle_and_unshuffle_match_torch():
 def test_bad_arguments_raise_clear_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_max_pool_propagates_nan_as_torch():
+    x = normal((1, 2, 4, 4))
+    x[0, 0, 1, 2] = np.nan
+    assert_same(lambda t: F.max_pool2d(t, 2, return_indices=True),
+                lambda t: TF.max_pool2d(t, 2, return_indices=True), x)

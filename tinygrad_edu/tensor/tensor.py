@@ -1224,12 +1224,15 @@ class Tensor(graph.Node):
         if not (isinstance(size, int) and isinstance(step, int)) or step < 1 or not 0 <= size <= n:
             raise RuntimeError(f"unfold: need 0 <= size <= {n} (dim {d} of shape {self.shape}) "
                                f"and step >= 1, got size={size!r}, step={step!r}")
-        return apply(OPS.unfold, (self,), (d, size, step, self._data.shape))
+        return self._windows(((d,), (size,), (step,), (1,)))
 
-    def _unfold_backward(self, in_shape: tuple[int, ...], dim: int, size: int,
-                         step: int) -> Tensor:
+    def _windows(self, win: tuple) -> Tensor:
+        """Windows along several dims at once: win = (dims, sizes, steps, dilations)."""
+        return apply(OPS.unfold, (self,), (win, self._data.shape))
+
+    def _unfold_backward(self, in_shape: tuple[int, ...], win: tuple) -> Tensor:
         """The windows added back into zeros of in_shape: unfold's gradient, as an op."""
-        return apply(OPS.unfold_backward, (self,), (in_shape, dim, size, step))
+        return apply(OPS.unfold_backward, (self,), (in_shape, win))
 
 
 # ---- free functions ---------------------------------------------------------------------------

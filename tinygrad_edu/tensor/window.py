@@ -18,6 +18,7 @@ inputs (N, C, L) and (N, C, H, W); conv and pooling also take unbatched (C, L) /
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -78,27 +79,15 @@ def _out_size(n: int, k: int, s: int, p: int, d: int, what: str, shape: Any) -> 
 def _windows(x: Tensor, kernel: Sequence[int], stride: Sequence[int],
              dilation: Sequence[int]) -> Tensor:
     """(N, C, *spatial) -> (N, C, *positions, *kernel): every window, as a view of x."""
-    for i, (k, s, d) in enumerate(zip(kernel, stride, dilation)):
-        x = x.unfold(2 + i, d * (k - 1) + 1, s)
-        if d > 1:
-            x = x[..., ::d]
-    return x
+    dims = tuple(range(2, 2 + len(kernel)))
+    return x._windows((dims, tuple(kernel), tuple(stride), tuple(dilation)))
 
 
 def _unwindows(cols: Tensor, shape: tuple[int, ...], kernel: Sequence[int],
                stride: Sequence[int], dilation: Sequence[int]) -> Tensor:
-    """The inverse direction (col2im): windows (N, C, *positions, *kernel) added into `shape`."""
-    nsp = len(kernel)
-    for i in reversed(range(nsp)):
-        k, s, d = kernel[i], stride[i], dilation[i]
-        span = d * (k - 1) + 1
-        if d > 1:  # the taps sit every d-th place of a window of `span`
-            spread = (*cols.shape[:-1], span)
-            cols = cols._index_add((Ellipsis, slice(None, None, d)), spread)
-        # (..., pos_i, ..., k_i) -> (..., size_i, ...): window dim i goes back into dim 2 + i
-        target = (*cols.shape[: 2 + i], shape[2 + i], *cols.shape[3 + i: -1])
-        cols = cols._unfold_backward(target, 2 + i, span, s)
-    return cols
+    """The other way (col2im): windows (N, C, *positions, *kernel) added into zeros of shape."""
+    dims = tuple(range(2, 2 + len(kernel)))
+    return cols._unfold_backward(shape, (dims, tuple(kernel), tuple(stride), tuple(dilation)))
 
 
 def _pad_spatial(x: Tensor, pads: Sequence[tuple[int, int]], value: float = 0.0) -> Tensor:
@@ -404,18 +393,39 @@ def _max_pool(input: Tensor, kernel_size: _Size, stride: _Size | None, padding: 
                                             ceil_mode, nsp, what)
     padded = _pad_spatial(x, [(pi, pi + e) for pi, e in zip(p, extra)], value=-math.inf)
     win = _windows(padded, k, s, d)
-    values, arg = win.reshape(*win.shape[: 2 + nsp], math.prod(k)).max(dim=-1)
+    arg = _first_max(win._data, k, bool(np.isnan(x._data).any()))
+    pick = arg.reshape(*arg.shape, *(1,) * nsp) == np.arange(math.prod(k)).reshape(k)
+    values = win.where(pick, 0).sum(dim=tuple(range(-nsp, 0)))  # the gradient goes to it alone
     out = values[0] if unbatched else values
     if not return_indices:
         return out
     # the flat index (into the unpadded spatial dims) of each window's maximum, as PyTorch's
-    offsets = np.unravel_index(arg._data, k)
+    offsets = np.unravel_index(arg, k)
     flat = np.zeros(arg.shape, dtype=np.int64)
     for i in range(nsp):
         grid = np.arange(pos[i]).reshape((-1,) + (1,) * (nsp - 1 - i)) * s[i]
         flat = flat * x.shape[2 + i] + grid + offsets[i] * d[i] - p[i]
     idx = _new(flat[0] if unbatched else flat)
     return out, idx
+
+
+def _first_max(win: np.ndarray, k: Sequence[int], nan: bool) -> np.ndarray:
+    """Which tap (flat index into the kernel) holds each window's first maximum, or its first
+    nan if the input has any (PyTorch propagates nan). One pass per tap over strided slices: no
+    copy of the windows."""
+    taps = list(itertools.product(*map(range, k)))
+    best = win[(Ellipsis, *taps[0])].copy()
+    arg = np.zeros(best.shape, dtype=np.int64)
+    for t, tap in enumerate(taps[1:], 1):
+        v = win[(Ellipsis, *tap)]
+        better = v > best
+        if nan:
+            better |= np.isnan(v) & ~np.isnan(best)
+            best = np.where(better, v, best)
+        else:
+            np.maximum(best, v, out=best)
+        np.putmask(arg, better, t)
+    return arg
 
 
 def max_pool1d(input: Tensor, kernel_size: _Size, stride: _Size | None = None,
