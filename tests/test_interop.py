@@ -74,8 +74,8 @@ def test_unsupported_modules_say_what_to_do():
 
     with pytest.raises(TypeError, match="no Custom counterpart .* state_dict_to_torch"):
         to_torch(nn.Sequential(nn.Linear(2, 2), Custom()))
-    with pytest.raises(TypeError, match="no Conv2d counterpart"):
-        from_torch(torch.nn.Sequential(torch.nn.Conv2d(1, 1, 3)))
+    with pytest.raises(TypeError, match="no Bilinear counterpart"):
+        from_torch(torch.nn.Sequential(torch.nn.Bilinear(2, 2, 1)))
 
 
 def test_state_dict_helpers_move_custom_modules():
@@ -242,3 +242,45 @@ def test_state_dicts_of_shared_modules_have_pytorchs_keys_and_move_both_ways():
     np.testing.assert_array_equal(t_model[3].weight.detach().numpy(), lin.weight.numpy())
     model.load_state_dict(state_dict_from_torch(t_model.state_dict()))
     assert [n for n, _ in model.named_parameters()] == ["0.weight", "0.bias", "3.bias"]
+
+
+def cnn():
+    return nn.Sequential(
+        nn.Unflatten(1, (2, 8, 8)),
+        nn.Conv2d(2, 4, 3, padding=1, padding_mode="reflect"), nn.BatchNorm2d(4), nn.ReLU(),
+        nn.MaxPool2d(2, ceil_mode=True), nn.Dropout2d(0.1),
+        nn.Conv2d(4, 6, (3, 2), stride=(1, 2), padding=1, dilation=(2, 1), groups=2,
+                  bias=False),
+        nn.ConvTranspose2d(6, 4, 3, stride=2, output_padding=1), nn.AvgPool2d(3, 2, 1),
+        nn.Upsample(scale_factor=2, mode="bilinear"), nn.AdaptiveAvgPool2d((2, 3)),
+        nn.Flatten(), nn.Unflatten(1, (4, 6)),
+        nn.Conv1d(4, 4, 2, padding="same"), nn.ConvTranspose1d(4, 2, 3, groups=2),
+        nn.MaxPool1d(2), nn.AvgPool1d(2, count_include_pad=False), nn.AdaptiveAvgPool1d(1),
+        nn.BatchNorm1d(2),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_a_cnn_moves_both_ways_with_the_same_outputs(train):
+    tg.manual_seed(0)
+    model = cnn().double()
+    model.train()
+    model(tg.tensor(rng.normal(size=(4, 128))))  # move the BatchNorm statistics
+    model.train(train)
+    t_model = to_torch(model)
+    assert [type(m).__name__ for m in t_model] == [type(m).__name__ for m in model]
+    assert repr(from_torch(t_model)) == repr(model) == repr(t_model)
+    x = rng.normal(size=(3, 128))
+    if train:  # no dropout, so that the outputs can be compared
+        model[5].p = t_model[5].p = 0.0
+    out, t_out = model(tg.tensor(x)), t_model(torch.tensor(x))
+    np.testing.assert_allclose(out.numpy(), t_out.detach().numpy(), rtol=1e-9, atol=1e-12)
+    out.sum().backward()
+    t_out.sum().backward()
+    for (name, p), (t_name, q) in zip(model.named_parameters(), t_model.named_parameters()):
+        assert name == t_name
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-8, atol=1e-12)
+    back = from_torch(t_model)
+    for (k, v), (t_k, t_v) in zip(back.state_dict().items(), t_model.state_dict().items()):
+        assert k == t_k
+        np.testing.assert_array_equal(np.asarray(v), t_v.numpy())

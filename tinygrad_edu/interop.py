@@ -5,10 +5,12 @@
     model = from_torch(torch_model)
 
 Works for Sequential-style models made of the layers both libraries share (Linear,
-activations, Dropout, Flatten, Identity, BatchNorm1d, Embedding, Sequential, ModuleList), nested
-as deep as you like. Whatever the model shares stays shared in the copy: a ReLU used twice, a
-Linear applied twice, a weight tied between two layers (one Parameter, whose gradient collects
-both uses); frozen parameters stay frozen and each module keeps its train/eval mode. For
+activations, Dropout, Flatten, Identity, BatchNorm1d, Embedding, Sequential, ModuleList, and the
+convolutional ones: Conv1d/2d, ConvTranspose1d/2d, MaxPool1d/2d, AvgPool1d/2d,
+AdaptiveAvgPool1d/2d, BatchNorm2d, Dropout2d, Unflatten, Upsample), nested as deep as you like.
+Whatever the model shares stays shared in the copy: a ReLU used twice, a Linear applied twice, a
+weight tied between two layers (one Parameter, whose gradient collects both uses); frozen
+parameters stay frozen and each module keeps its train/eval mode. For
 your own Module subclasses, write the same class in PyTorch and move the weights with
 `state_dict_to_torch` / `state_dict_from_torch`: the keys and layouts are already PyTorch's.
 torch is imported only when one of these functions runs.
@@ -73,13 +75,60 @@ _ROWS: list[_Row] = [
     (nn.Flatten, "Flatten", lambda t: nn.Flatten(t.start_dim, t.end_dim),
      lambda torch, m: torch.nn.Flatten(m.start_dim, m.end_dim)),
     (nn.Identity, "Identity", lambda t: nn.Identity(), lambda torch, m: torch.nn.Identity()),
-    (nn.BatchNorm1d, "BatchNorm1d",
-     lambda t: nn.BatchNorm1d(t.num_features, t.eps, t.momentum, t.affine,
-                              t.track_running_stats, dtype=_np_dtype(t),
-                              bias=t.bias is not None or not t.affine),
-     lambda torch, m: torch.nn.BatchNorm1d(m.num_features, m.eps, m.momentum, m.affine,
-                                           m.track_running_stats, dtype=_torch_dtype(torch, m),
-                                           bias=m.bias is not None or not m.affine)),
+    # convolutional networks
+    *[(ours, ours.__name__,
+       lambda t, ours=ours: ours(t.in_channels, t.out_channels, t.kernel_size, t.stride,
+                                 t.padding, t.dilation, t.groups, t.bias is not None,
+                                 t.padding_mode, dtype=_np_dtype(t)),
+       lambda torch, m: getattr(torch.nn, type(m).__name__)(
+           m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.dilation,
+           m.groups, m.bias is not None, m.padding_mode, dtype=_torch_dtype(torch, m)))
+      for ours in (nn.Conv1d, nn.Conv2d)],
+    *[(ours, ours.__name__,
+       lambda t, ours=ours: ours(t.in_channels, t.out_channels, t.kernel_size, t.stride,
+                                 t.padding, t.output_padding, t.groups, t.bias is not None,
+                                 t.dilation, dtype=_np_dtype(t)),
+       lambda torch, m: getattr(torch.nn, type(m).__name__)(
+           m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding,
+           m.output_padding, m.groups, m.bias is not None, m.dilation,
+           dtype=_torch_dtype(torch, m)))
+      for ours in (nn.ConvTranspose1d, nn.ConvTranspose2d)],
+    *[(ours, ours.__name__,
+       lambda t, ours=ours: ours(t.kernel_size, t.stride, t.padding, t.dilation,
+                                 t.return_indices, t.ceil_mode),
+       lambda torch, m: getattr(torch.nn, type(m).__name__)(
+           m.kernel_size, m.stride, m.padding, m.dilation, m.return_indices, m.ceil_mode))
+      for ours in (nn.MaxPool1d, nn.MaxPool2d)],
+    (nn.AvgPool1d, "AvgPool1d",
+     lambda t: nn.AvgPool1d(t.kernel_size, t.stride, t.padding, t.ceil_mode,
+                            t.count_include_pad),
+     lambda torch, m: torch.nn.AvgPool1d(m.kernel_size, m.stride, m.padding, m.ceil_mode,
+                                         m.count_include_pad)),
+    (nn.AvgPool2d, "AvgPool2d",
+     lambda t: nn.AvgPool2d(t.kernel_size, t.stride, t.padding, t.ceil_mode,
+                            t.count_include_pad, t.divisor_override),
+     lambda torch, m: torch.nn.AvgPool2d(m.kernel_size, m.stride, m.padding, m.ceil_mode,
+                                         m.count_include_pad, m.divisor_override)),
+    *[(ours, ours.__name__, lambda t, ours=ours: ours(t.output_size),
+       lambda torch, m: getattr(torch.nn, type(m).__name__)(m.output_size))
+      for ours in (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d)],
+    *[(ours, ours.__name__,
+       lambda t, ours=ours: ours(t.num_features, t.eps, t.momentum, t.affine,
+                                 t.track_running_stats, dtype=_np_dtype(t),
+                                 bias=t.bias is not None or not t.affine),
+       lambda torch, m: getattr(torch.nn, type(m).__name__)(
+           m.num_features, m.eps, m.momentum, m.affine, m.track_running_stats,
+           dtype=_torch_dtype(torch, m), bias=m.bias is not None or not m.affine))
+      for ours in (nn.BatchNorm1d, nn.BatchNorm2d)],
+    (nn.Dropout2d, "Dropout2d", lambda t: nn.Dropout2d(t.p),
+     lambda torch, m: torch.nn.Dropout2d(m.p)),
+    (nn.Unflatten, "Unflatten", lambda t: nn.Unflatten(t.dim, tuple(t.unflattened_size)),
+     lambda torch, m: torch.nn.Unflatten(m.dim, m.unflattened_size)),
+    (nn.Upsample, "Upsample",
+     lambda t: nn.Upsample(t.size, t.scale_factor, t.mode, t.align_corners,
+                           t.recompute_scale_factor),
+     lambda torch, m: torch.nn.Upsample(m.size, m.scale_factor, m.mode, m.align_corners,
+                                        m.recompute_scale_factor)),
     (nn.Embedding, "Embedding",
      lambda t: nn.Embedding(t.num_embeddings, t.embedding_dim, t.padding_idx,
                             dtype=_np_dtype(t)),

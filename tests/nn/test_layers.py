@@ -308,3 +308,29 @@ def test_embedding_init_and_errors():
         emb(tg.tensor([1000]))
     with pytest.raises(TypeError, match="integer tensor"):
         emb(tg.tensor([1.0]))
+
+
+# ---- Dropout2d, Unflatten -----------------------------------------------------------------------
+
+def test_dropout2d_zeros_whole_channels_and_keeps_the_mean():
+    tg.manual_seed(0)
+    x = tg.ones(200, 10, 3, 3)
+    y = nn.Dropout2d(0.3)(x).numpy()
+    per_channel = y.reshape(200, 10, 9)
+    assert np.all(per_channel.min(-1) == per_channel.max(-1))  # all or nothing per channel
+    assert set(np.unique(y)) == {0.0, np.float32(1 / 0.7)}
+    assert abs((per_channel[..., 0] == 0).mean() - 0.3) < 0.03
+    layer = nn.Dropout2d(0.3).eval()
+    assert layer(x) is x
+    assert repr(layer) == repr(torch.nn.Dropout2d(0.3))
+
+
+def test_unflatten_is_flattens_inverse():
+    x = tg.tensor(rng.normal(size=(2, 12)))
+    layer = nn.Unflatten(1, (3, 4))
+    assert repr(layer) == repr(torch.nn.Unflatten(1, (3, 4)))
+    assert layer(x).shape == (2, 3, 4)
+    np.testing.assert_array_equal(nn.Flatten()(layer(x)).numpy(), x.numpy())
+    with pytest.raises(ValueError, match=r"Unflatten: dim 1 of shape \(2, 12\) \(size 12\) "
+                                         r"cannot be split into \(5, 3\)"):
+        nn.Unflatten(1, (5, 3))(x)

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import tinygrad_edu.nn.functional as F
 import tinygrad_edu.tensor as T
 from tinygrad_edu.tensor import Tensor
 from tinygrad_edu.testing import gradcheck, gradgradcheck
@@ -250,6 +251,18 @@ CASES = {
     "view": (lambda a: a.view(-1), one(), {}),
     "inplace": (inplace_chain, st.tuples(arr((2, 3)), arr((3,), tst.nonzero()))
                 .filter(lambda t: np.all(np.abs(t[0] + t[1]) > tst.MARGIN)), {}),
+    # sliding windows (tensor/window.py): unfold and its gradient, unfold_backward (col2im)
+    "unfold": (lambda a, step: a.unfold(-1, 2, step), st.tuples(
+        arr(tst.shapes(min_dims=1, max_dims=3, min_side=2, max_side=SIDE)), st.integers(1, 3)),
+        {}),
+    "conv2d": (lambda x, w, b: F.conv2d(x, w, b, stride=(1, 2), padding=1, dilation=(2, 1)),
+               st.tuples(arr((1, 2, 3, 4)), arr((2, 2, 2, 2)), arr((2,))), {}),
+    "conv_transpose2d": (lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=(0, 1)),
+                         st.tuples(arr((1, 2, 2, 3)), arr((2, 1, 2, 3))), {}),
+    "max_pool2d": (lambda x: F.max_pool2d(x, 2, 1, padding=1),
+                   st.tuples(arr((1, 2, 3, 3), distinct=True)), {}),
+    "avg_pool2d": (lambda x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
+                   st.tuples(arr((1, 2, 4, 5))), {}),
     # a small composite: several ops meeting in one graph, one input used twice
     "mlp": (lambda x, w, b: ((x @ w + b).tanh() * x.sum()).log_softmax(-1),
             st.tuples(arr((2, 3)), arr((3, 3)), arr((3,))), {}),
@@ -259,7 +272,7 @@ SECOND_ORDER = ["add", "sub", "mul", "div", "pow", "pow_const", "neg", "exp", "l
                 "abs", "tanh", "sigmoid", "relu", "softplus", "gelu", "erf", "sin", "cos",
                 "astype", "matmul", "sum", "var", "prod", "amax", "maximum", "where",
                 "logsumexp", "log_softmax", "softmax", "reshape", "getitem_array", "expand",
-                "permute", "cat", "pad", "mlp"]
+                "permute", "cat", "pad", "mlp", "unfold", "conv2d", "conv_transpose2d"]
 
 
 def as_inputs(xs: tuple) -> list:

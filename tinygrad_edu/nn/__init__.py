@@ -7,8 +7,10 @@ the optimizers work the same on either.
 
 from . import functional, init, utils
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .batchnorm import BatchNorm1d, BatchNorm2d
 from .containers import ModuleList, Sequential
-from .layers import BatchNorm1d, Dropout, Embedding, Flatten, Identity, Linear
+from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from .layers import Dropout, Dropout2d, Embedding, Flatten, Identity, Linear, Unflatten
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -20,12 +22,26 @@ from .loss import (
 )
 from .module import IncompatibleKeys, Module
 from .parameter import Parameter
+from .pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+    MaxUnpool2d,
+    Upsample,
+)
 from .scalar import MLP, Layer, Neuron
 
 __all__ = [
     "Module", "IncompatibleKeys", "Parameter",
     "Neuron", "Layer", "MLP",
-    "Linear", "Identity", "Flatten", "Dropout", "BatchNorm1d", "Embedding",
+    "Linear", "Identity", "Flatten", "Unflatten", "Dropout", "Dropout2d", "BatchNorm1d",
+    "Embedding",
+    "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "BatchNorm2d",
+    "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
+    "MaxUnpool2d", "Upsample",
     "Sequential", "ModuleList",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "LogSoftmax",
     "MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss",

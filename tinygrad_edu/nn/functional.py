@@ -1,4 +1,5 @@
-"""`nn.functional` (import it as `F`): activations, dropout, linear, one_hot and the losses.
+"""`nn.functional` (import it as `F`): activations, dropout, linear, one_hot, the losses, and
+convolution, pooling and resampling (defined in tensor/window.py) and batch_norm.
 
     import tinygrad_edu.nn.functional as F
     loss = F.cross_entropy(model(x), y)
@@ -19,7 +20,28 @@ import numpy as np
 from ..random import generator
 from ..tensor import Tensor, apply, from_numpy
 from ..tensor.ops import make_op
+from ..tensor.window import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose1d,
+    conv_transpose2d,
+    fold,
+    interpolate,
+    max_pool1d,
+    max_pool2d,
+    max_unpool2d,
+    pad,
+    pixel_shuffle,
+    pixel_unshuffle,
+    unfold,
+)
 from ..value import Value
+from .batchnorm import batch_norm
 
 __all__ = [
     "relu",
@@ -30,6 +52,7 @@ __all__ = [
     "softmax",
     "log_softmax",
     "dropout",
+    "dropout2d",
     "linear",
     "one_hot",
     "mse_loss",
@@ -39,6 +62,11 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "nll_loss",
     "cross_entropy",
+    # convolution, pooling, resampling (tensor/window.py) and batch_norm (batchnorm.py)
+    "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold", "pad",
+    "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d", "adaptive_max_pool2d", "max_unpool2d", "interpolate",
+    "pixel_shuffle", "pixel_unshuffle", "batch_norm",
 ]
 
 
@@ -143,6 +171,21 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     mask = keep.astype(arr.dtype if arr.dtype.kind == "f" else np.float32)
     mask *= 1.0 / (1.0 - p)
     return input * _const(mask)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels (dim 1 of (N, C, H, W)) with probability p, scale the rest by
+    1/(1-p): neighbouring pixels are correlated, so dropping single ones would barely help."""
+    p = _check_p(p, "dropout2d")
+    if input.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected a 3-D or 4-D input, got shape {input.shape}")
+    if not training or p == 0.0:
+        return input
+    shape = input.shape[:-2] + (1, 1) if input.ndim == 4 else input.shape[:-1] + (1,)
+    keep = generator().random(shape, dtype=np.float32) >= p
+    mask = keep.astype(input.dtype) * (1.0 / (1.0 - p))
+    return input * _const(mask.astype(input.dtype))
 
 
 _const = from_numpy  # an ndarray as a constant Tensor, without a copy

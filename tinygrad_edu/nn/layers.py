@@ -1,4 +1,7 @@
-"""Tensor layers: Linear, Identity, Flatten, Dropout, BatchNorm1d, Embedding.
+"""Tensor layers: Linear, Identity, Flatten, Unflatten, Dropout, Dropout2d, Embedding.
+
+BatchNorm1d and BatchNorm2d live in batchnorm.py, convolutions and pooling in conv.py and
+pooling.py.
 
 Weights are `Parameter`s initialized as PyTorch does, drawn from the library's generator.
 """
@@ -10,14 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.mode import no_grad
-from ..tensor import Tensor, empty, from_numpy, ones, zeros
+from ..tensor import Tensor, empty, from_numpy
 from . import functional as F
 from . import init
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["Linear", "Identity", "Flatten", "Dropout", "BatchNorm1d", "Embedding"]
+__all__ = ["Linear", "Identity", "Flatten", "Unflatten", "Dropout", "Dropout2d", "Embedding"]
 
 
 def _positive(n: Any, what: str) -> int:
@@ -80,6 +82,26 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
+class Unflatten(Module):
+    """Split dim `dim` into `unflattened_size`: (N, 784) -> (N, 1, 28, 28), Flatten's inverse."""
+
+    def __init__(self, dim: int, unflattened_size: tuple[int, ...]) -> None:
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, input: Tensor) -> Tensor:
+        d = self.dim % input.ndim if input.ndim else 0
+        shape = input.shape
+        try:
+            return input.reshape(*shape[:d], *self.unflattened_size, *shape[d + 1:])
+        except ValueError:
+            raise ValueError(f"Unflatten: dim {self.dim} of shape {shape} (size {shape[d]}) "
+                             f"cannot be split into {self.unflattened_size}") from None
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
 class Dropout(Module):
     """In training, zero each element with probability p and scale the rest by 1/(1-p);
     in eval(), the identity. p must be in [0, 1)."""
@@ -96,75 +118,20 @@ class Dropout(Module):
         return f"p={self.p}, inplace={self.inplace}"
 
 
-class BatchNorm1d(Module):
-    """Normalize each feature over the batch, then scale and shift: for (N, C) or (N, C, L).
+class Dropout2d(Module):
+    """In training, zero whole channels (each with probability p) of (N, C, H, W), scaling the
+    rest by 1/(1-p); in eval(), the identity."""
 
-    Training: batch mean and (biased) variance, and running estimates updated with
-    `momentum` (the running variance from the unbiased estimate, as PyTorch). Eval: the
-    running estimates. `momentum=None` keeps a plain cumulative average instead.
-    """
-
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True,
-                 dtype: Any = None, bias: bool = True) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
-        self.num_features = _positive(num_features, "BatchNorm1d: num_features")
-        self.eps, self.momentum = eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        self.weight = Parameter(ones(num_features, dtype=dtype)) if affine else None
-        self.bias = Parameter(zeros(num_features, dtype=dtype)) if affine and bias else None
-        if track_running_stats:
-            self.register_buffer("running_mean", zeros(num_features, dtype=dtype))
-            self.register_buffer("running_var", ones(num_features, dtype=dtype))
-            self.register_buffer("num_batches_tracked", from_numpy(np.array(0, np.int64)))
-        else:
-            for name in ("running_mean", "running_var", "num_batches_tracked"):
-                self.register_buffer(name, None)
+        self.p = F._check_p(p, "Dropout2d")
+        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        if input.ndim not in (2, 3) or input.shape[1] != self.num_features:
-            raise ValueError(f"BatchNorm1d({self.num_features}): expected input of shape "
-                             f"(N, {self.num_features}) or (N, {self.num_features}, L), "
-                             f"got {input.shape}")
-        axes = (0,) if input.ndim == 2 else (0, 2)
-        shape = (1, -1) if input.ndim == 2 else (1, -1, 1)
-        use_batch = self.training or not self.track_running_stats
-        if use_batch:
-            n = input.shape[0] * (1 if input.ndim == 2 else input.shape[2])
-            if self.training and n <= 1:
-                raise ValueError(f"BatchNorm1d: expected more than 1 value per channel when "
-                                 f"training, got input of shape {input.shape}")
-            mean = input.mean(dim=axes, keepdim=True)
-            centered = input - mean
-            var = (centered * centered).mean(dim=axes, keepdim=True)
-            if self.training and self.track_running_stats:
-                self._update_running(mean._data.reshape(-1), var._data.reshape(-1), n)
-        else:
-            mean = self.running_mean.reshape(shape)
-            var = self.running_var.reshape(shape)
-            centered = input - mean
-        out = centered / (var + self.eps).sqrt()
-        if self.weight is not None:
-            out = out * self.weight.reshape(shape)
-        if self.bias is not None:
-            out = out + self.bias.reshape(shape)
-        return out
-
-    def _update_running(self, mean: np.ndarray, var: np.ndarray, n: int) -> None:
-        with no_grad():
-            self.num_batches_tracked.add_(1)
-            m = self.momentum
-            if m is None:
-                m = 1.0 / float(self.num_batches_tracked.item())
-            unbiased = var * (n / (n - 1))
-            rm, rv = self.running_mean._data, self.running_var._data
-            self.running_mean.copy_(from_numpy(((1 - m) * rm + m * mean).astype(rm.dtype)))
-            self.running_var.copy_(from_numpy(((1 - m) * rv + m * unbiased).astype(rv.dtype)))
+        return F.dropout2d(input, self.p, self.training)
 
     def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, bias={self.bias is not None or not self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Embedding(Module):

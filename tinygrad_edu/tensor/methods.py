@@ -21,6 +21,7 @@ from . import (
     inplace,
     reductions,
     shape,
+    window,
 )
 from .tensor import Tensor
 
@@ -186,6 +187,10 @@ METHODS: dict[str, Any] = {
     "new_zeros": creation.new_zeros,
     "new_ones": creation.new_ones,
     "new_full": creation.new_full,
+    # ---- window.py: sliding windows (the primitive under conv, pooling and F.unfold)
+    "unfold": window.tensor_unfold,
+    "_windows": window.windows,
+    "_unfold_backward": window.unfold_backward,
 }
 
 for _name, _fn in METHODS.items():

@@ -211,6 +211,62 @@ def sum_to(g, shape: tuple[int, ...]):
     return g if g.shape == shape else g.reshape(shape)
 
 
+# ---- sliding windows (conv.py): the two primitives conv, pooling and F.unfold are made of ----
+# A window geometry `win` is (dims, sizes, steps, dilations): along each dim of `dims`, windows
+# of `sizes` taps, `dilations` apart, starting every `steps`.
+
+
+def unfold(x, win, in_shape):
+    """Every window of x: each dim of win's dims becomes the windows' positions, and the taps
+    become new last dims (torch's Tensor.unfold, for several dims at once)."""
+    return _unfold(x, win, in_shape) if isinstance(x, _NP) else x._windows(win)
+
+
+def unfold_backward(g, in_shape, win):
+    """Each window of g added back where it was taken from: the VJP of `unfold` (col2im)."""
+    return _unfold_backward(g, in_shape, win) if isinstance(g, _NP) else g._unfold_backward(
+        in_shape, win)
+
+
+def _first(dims, shape):
+    """An index for the first shape[d] places along each d of dims (positions past those of a
+    col2im input read windows that were never there)."""
+    idx = [slice(None)] * (max(dims) + 1)
+    for d in dims:
+        idx[d] = slice(0, shape[d])
+    return tuple(idx)
+
+
+def _unfold(a, win, in_shape):
+    """The windows as a strided view of `a` (no copy): position strides are step x the dim's,
+    tap strides dilation x the dim's."""
+    dims, sizes, steps, dilations = win
+    shape, strides = list(a.shape), list(a.strides)
+    for d, k, s, dl in zip(dims, sizes, steps, dilations):
+        span = dl * (k - 1) + 1 if k else 0
+        shape[d] = (a.shape[d] - span) // s + 1
+        strides[d] = a.strides[d] * s
+    shape += sizes
+    strides += [a.strides[d] * dl for d, dl in zip(dims, dilations)]
+    return np.lib.stride_tricks.as_strided(a, shape, strides, writeable=False)
+
+
+def _unfold_backward(g, in_shape, win):
+    """Zeros of in_shape, plus, for each tap offset, that tap of every window added at its
+    place: one strided add per tap (9 for a 3x3 kernel)."""
+    dims, sizes, steps, dilations = win
+    out = np.zeros(in_shape, dtype=g.dtype)
+    positions = [g.shape[d] for d in dims]
+    if 0 in positions:
+        return out
+    for taps in itertools.product(*map(range, sizes)):
+        idx = [slice(None)] * len(in_shape)
+        for d, o, s, dl, n in zip(dims, taps, steps, dilations, positions):
+            idx[d] = slice(o * dl, o * dl + s * (n - 1) + 1, s)
+        out[tuple(idx)] += g[(Ellipsis, *taps)]
+    return out
+
+
 # ---- numpy forwards that are more than one call -------------------------------------------------
 
 
@@ -415,5 +471,12 @@ class _Table:
     # linear algebra
     matmul = make_op("matmul", np.matmul, _mm_da, _mm_db)
 
+    # sliding windows (tensor/window.py builds conv, pooling, unfold and fold from these two)
+    unfold = make_op("unfold", _unfold,              # every window, as a strided view (im2col)
+        lambda g, out, a, win, in_shape: unfold_backward(g, in_shape, win),  # taps added back
+        view=True)
+    unfold_backward = make_op("unfold_backward", _unfold_backward,  # col2im: taps added back
+        lambda g, out, a, in_shape, win:              # each window read back out of g
+            getitem(unfold(g, win, in_shape), _first(win[0], a.shape)))
 
 OPS = _Table()

@@ -57,6 +57,8 @@ __all__ = [
     "tensors",
     "broadcastable_shapes",
     "matmul_shapes",
+    "conv_args",
+    "pool_args",
 ]
 
 BOUND = 10.0  # default range [-BOUND, BOUND]: saturates tanh and sigmoid, keeps exp(x) < 3e4
@@ -226,3 +228,49 @@ def matmul_shapes(
         signature="(m?,n),(n,p?)->(m?,p?)", min_dims=min_dims, max_dims=max_dims,
         min_side=min_side, max_side=max_side,
     ).map(lambda b: tuple(b.input_shapes))
+
+
+@st.composite
+def conv_args(draw: Any, nsp: int = 2, max_side: int = 7, max_channels: int = 4
+              ) -> dict[str, Any]:
+    """Valid arguments of a convolution with `nsp` spatial dims: `input` and `weight` shapes,
+    `stride`, `padding`, `dilation`, `groups`. Every output size is >= 1; batch 1, one
+    channel, odd sizes and kernels as large as the padded input are all drawn."""
+    groups = draw(st.integers(1, 2))
+    c = groups * draw(st.integers(1, max_channels // groups))
+    o = groups * draw(st.integers(1, max_channels // groups))
+    n = draw(st.integers(1, 2))
+    sizes, kernel, stride, padding, dilation = [], [], [], [], []
+    for _ in range(nsp):
+        size = draw(st.integers(1, max_side))
+        p = draw(st.integers(0, 2))
+        d = draw(st.integers(1, 2))
+        k = draw(st.integers(1, max(1, (size + 2 * p - 1) // d + 1)))  # d(k-1)+1 <= size+2p
+        for seq, v in ((sizes, size), (kernel, k), (padding, p), (dilation, d),
+                       (stride, draw(st.integers(1, 3)))):
+            seq.append(v)
+    return {"input": (n, c, *sizes), "weight": (o, c // groups, *kernel),
+            "stride": tuple(stride), "padding": tuple(padding), "dilation": tuple(dilation),
+            "groups": groups}
+
+
+@st.composite
+def pool_args(draw: Any, nsp: int = 2, max_side: int = 7) -> dict[str, Any]:
+    """Valid arguments of a pooling with `nsp` spatial dims: `input` shape, `kernel_size`,
+    `stride`, `padding` (at most half the kernel, as PyTorch requires), `dilation`,
+    `ceil_mode`."""
+    sizes, kernel, stride, padding, dilation = [], [], [], [], []
+    for _ in range(nsp):
+        size = draw(st.integers(1, max_side))
+        p = draw(st.integers(0, 2))
+        d = draw(st.integers(1, 2))
+        if 2 * p > (size + 2 * p - 1) // d + 1:  # no kernel >= 2p fits with this dilation
+            d = 1
+        # a kernel of at least 2p (padding <= half of it) spanning at most the padded input
+        k = draw(st.integers(max(1, 2 * p), (size + 2 * p - 1) // d + 1))
+        for seq, v in ((sizes, size), (kernel, k), (padding, p), (dilation, d),
+                       (stride, draw(st.integers(1, 3)))):
+            seq.append(v)
+    return {"input": (draw(st.integers(1, 2)), draw(st.integers(1, 3)), *sizes),
+            "kernel_size": tuple(kernel), "stride": tuple(stride), "padding": tuple(padding),
+            "dilation": tuple(dilation), "ceil_mode": draw(st.booleans())}
