@@ -19,6 +19,7 @@ from .loss import (
     NLLLoss,
 )
 from .module import IncompatibleKeys, Module
+from .normalization import GroupNorm, LayerNorm, RMSNorm
 from .parameter import Parameter
 from .scalar import MLP, Layer, Neuron
 
@@ -27,6 +28,7 @@ __all__ = [
     "Neuron", "Layer", "MLP",
     "Linear", "Identity", "Flatten", "Dropout", "BatchNorm1d", "Embedding",
     "Sequential", "ModuleList",
+    "LayerNorm", "GroupNorm", "RMSNorm",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "LogSoftmax",
     "MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss",
     "CrossEntropyLoss",

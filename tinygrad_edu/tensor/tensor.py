@@ -1216,6 +1216,9 @@ class Tensor(graph.Node):
     reciprocal = derived.reciprocal
     cumsum = derived.cumsum
 
+    # ---- sequence-model ops (sampling.py)
+    from .sampling import multinomial
+
 
 # ---- free functions ---------------------------------------------------------------------------
 
