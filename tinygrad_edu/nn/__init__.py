@@ -21,6 +21,7 @@ from .loss import (
 from .module import IncompatibleKeys, Module
 from .normalization import GroupNorm, LayerNorm, RMSNorm
 from .parameter import Parameter
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .scalar import MLP, Layer, Neuron
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Linear", "Identity", "Flatten", "Dropout", "BatchNorm1d", "Embedding",
     "Sequential", "ModuleList",
     "LayerNorm", "GroupNorm", "RMSNorm",
+    "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "LogSoftmax",
     "MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss",
     "CrossEntropyLoss",
