@@ -7,6 +7,7 @@ the optimizers work the same on either.
 
 from . import functional, init, utils
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .attention import MultiheadAttention
 from .containers import ModuleList, Sequential
 from .layers import BatchNorm1d, Dropout, Embedding, Flatten, Identity, Linear
 from .loss import (
@@ -23,6 +24,7 @@ from .normalization import GroupNorm, LayerNorm, RMSNorm
 from .parameter import Parameter
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .scalar import MLP, Layer, Neuron
+from .transformer import TransformerEncoder, TransformerEncoderLayer
 
 __all__ = [
     "Module", "IncompatibleKeys", "Parameter",
@@ -31,6 +33,7 @@ __all__ = [
     "Sequential", "ModuleList",
     "LayerNorm", "GroupNorm", "RMSNorm",
     "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
+    "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "LogSoftmax",
     "MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss",
     "CrossEntropyLoss",

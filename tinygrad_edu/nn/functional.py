@@ -250,29 +250,33 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         raise ValueError(f"{name}: give attn_mask or is_causal=True, not both")
     if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
+    attn = _attention_weights(query, key, attn_mask, is_causal, scale)
+    if dropout_p:
+        attn = dropout(attn, dropout_p)
+    return attn.matmul(value)
+
+
+def _attention_weights(query: Tensor, key: Tensor, attn_mask: Any = None, is_causal: bool = False,
+                      scale: float | None = None) -> Tensor:
+    """softmax(Q K^T * scale + mask) over the keys: the (..., L, S) weights of
+    `scaled_dot_product_attention` (same masks), which MultiheadAttention also returns."""
     L, S = query.shape[-2], key.shape[-2]
     s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = query.matmul(key.mT) * s
     if is_causal:
         attn_mask = np.tril(np.ones((L, S), dtype=bool))
-    if attn_mask is not None:
-        m = attn_mask._data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
-        if m.dtype.kind == "b":
-            scores = scores.where(m, -math.inf)
-        else:
-            scores = scores + (attn_mask if isinstance(attn_mask, Tensor) else _const(m))
-        row_max = np.max(scores._data, axis=-1, keepdims=True)
-        blocked = row_max == -math.inf  # rows that see nothing: uniform, then zeroed
-        if blocked.any():
-            scores = scores.where(~blocked, 0.0)
+    if attn_mask is None:
+        return scores.softmax(-1)
+    m = attn_mask._data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
+    if m.dtype.kind == "b":
+        scores = scores.where(m, -math.inf)
     else:
-        blocked = None
-    attn = scores.softmax(-1)
-    if blocked is not None and blocked.any():
-        attn = attn.where(~blocked, 0.0)
-    if dropout_p:
-        attn = dropout(attn, dropout_p)
-    return attn.matmul(value)
+        scores = scores + (attn_mask if isinstance(attn_mask, Tensor) else _const(m))
+    blocked = np.max(scores._data, axis=-1, keepdims=True) == -math.inf
+    if not blocked.any():
+        return scores.softmax(-1)
+    # a row that may attend to nothing: softmax over zeros (finite), then zero weights
+    return scores.where(~blocked, 0.0).softmax(-1).where(~blocked, 0.0)
 
 
 def _repeat_heads(x: Tensor, heads: int) -> Tensor:
