@@ -5,7 +5,9 @@
     model = from_torch(torch_model)
 
 Works for Sequential-style models made of the layers both libraries share (Linear,
-activations, Dropout, Flatten, Identity, BatchNorm1d, Embedding, Sequential, ModuleList). For
+activations, Dropout, Flatten, Identity, BatchNorm1d, Embedding, Sequential, ModuleList, and
+the sequence layers: LayerNorm, RMSNorm, GroupNorm, RNN, LSTM, GRU and their cells,
+MultiheadAttention, TransformerEncoderLayer and TransformerEncoder). For
 your own Module subclasses, write the same class in PyTorch and move the weights with
 `state_dict_to_torch` / `state_dict_from_torch`: the keys and layouts are already PyTorch's.
 torch is imported only when one of these functions runs.
@@ -81,6 +83,100 @@ _ROWS: list[_Row] = [
                             dtype=_np_dtype(t)),
      lambda torch, m: torch.nn.Embedding(m.num_embeddings, m.embedding_dim, m.padding_idx,
                                          dtype=_torch_dtype(torch, m))),
+]
+
+
+# ---- sequence-model layers: norms, recurrent layers and cells, attention, transformer ----------
+
+
+def _recurrent(cls_name: str) -> _Row:
+    """A row for RNN / LSTM / GRU: same constructor arguments on both sides."""
+    def args(m: Any) -> dict[str, Any]:
+        kw = dict(num_layers=m.num_layers, bias=m.bias, batch_first=m.batch_first,
+                  dropout=float(m.dropout), bidirectional=m.bidirectional)
+        if cls_name == "RNN":
+            kw["nonlinearity"] = m.nonlinearity
+        return kw
+
+    return (getattr(nn, cls_name), cls_name,
+            lambda t: getattr(nn, cls_name)(t.input_size, t.hidden_size, **args(t),
+                                            dtype=_np_dtype(t)),
+            lambda torch, m: getattr(torch.nn, cls_name)(m.input_size, m.hidden_size, **args(m),
+                                                         dtype=_torch_dtype(torch, m)))
+
+
+def _cell(cls_name: str) -> _Row:
+    def args(m: Any) -> dict[str, Any]:
+        return {"nonlinearity": m.nonlinearity} if cls_name == "RNNCell" else {}
+
+    return (getattr(nn, cls_name), cls_name,
+            lambda t: getattr(nn, cls_name)(t.input_size, t.hidden_size, t.bias, **args(t),
+                                            dtype=_np_dtype(t)),
+            lambda torch, m: getattr(torch.nn, cls_name)(m.input_size, m.hidden_size, m.bias,
+                                                         **args(m),
+                                                         dtype=_torch_dtype(torch, m)))
+
+
+def _activation_name(fn: Any) -> str:
+    name = getattr(fn, "__name__", "")
+    if name not in ("relu", "gelu"):
+        raise TypeError(f"TransformerEncoderLayer: only the 'relu' and 'gelu' activations can be "
+                        f"converted, got {fn!r}")
+    return name
+
+
+def _encoder_layer_args(m: Any, activation: str) -> dict[str, Any]:
+    attn = m.self_attn
+    return dict(d_model=attn.embed_dim, nhead=attn.num_heads,
+                dim_feedforward=m.linear1.out_features, dropout=float(m.dropout.p),
+                activation=activation, layer_norm_eps=m.norm1.eps,
+                batch_first=m.self_attn.batch_first,
+                norm_first=m.norm_first, bias=m.linear1.bias is not None)
+
+
+def _encoder_from_torch(t: Any) -> Any:
+    torch = _torch()
+    norm = None if t.norm is None else _convert_from_torch(torch, t.norm)
+    return nn.TransformerEncoder(_convert_from_torch(torch, t.layers[0]), t.num_layers, norm)
+
+
+def _encoder_to_torch(torch: Any, m: Any) -> Any:
+    norm = None if m.norm is None else _convert_to_torch(torch, m.norm)
+    return torch.nn.TransformerEncoder(_convert_to_torch(torch, m.layers[0]), m.num_layers, norm,
+                                       enable_nested_tensor=False)
+
+
+_ROWS += [
+    (nn.LayerNorm, "LayerNorm",
+     lambda t: nn.LayerNorm(t.normalized_shape, t.eps, t.elementwise_affine,
+                            t.bias is not None or not t.elementwise_affine, dtype=_np_dtype(t)),
+     lambda torch, m: torch.nn.LayerNorm(m.normalized_shape, m.eps, m.elementwise_affine,
+                                         m.bias is not None or not m.elementwise_affine,
+                                         dtype=_torch_dtype(torch, m))),
+    (nn.RMSNorm, "RMSNorm",
+     lambda t: nn.RMSNorm(t.normalized_shape, t.eps, t.elementwise_affine, dtype=_np_dtype(t)),
+     lambda torch, m: torch.nn.RMSNorm(m.normalized_shape, m.eps, m.elementwise_affine,
+                                       dtype=_torch_dtype(torch, m))),
+    (nn.GroupNorm, "GroupNorm",
+     lambda t: nn.GroupNorm(t.num_groups, t.num_channels, t.eps, t.affine, dtype=_np_dtype(t)),
+     lambda torch, m: torch.nn.GroupNorm(m.num_groups, m.num_channels, m.eps, m.affine,
+                                         dtype=_torch_dtype(torch, m))),
+    _recurrent("RNN"), _recurrent("LSTM"), _recurrent("GRU"),
+    _cell("RNNCell"), _cell("LSTMCell"), _cell("GRUCell"),
+    (nn.MultiheadAttention, "MultiheadAttention",
+     lambda t: nn.MultiheadAttention(t.embed_dim, t.num_heads, t.dropout,
+                                     t.in_proj_bias is not None, batch_first=t.batch_first,
+                                     dtype=_np_dtype(t)),
+     lambda torch, m: torch.nn.MultiheadAttention(m.embed_dim, m.num_heads, m.dropout,
+                                                  m.in_proj_bias is not None,
+                                                  batch_first=m.batch_first,
+                                                  dtype=_torch_dtype(torch, m))),
+    (nn.TransformerEncoderLayer, "TransformerEncoderLayer",
+     lambda t: nn.TransformerEncoderLayer(**_encoder_layer_args(
+         t, _activation_name(t.activation)), dtype=_np_dtype(t)),
+     lambda torch, m: torch.nn.TransformerEncoderLayer(**_encoder_layer_args(
+         m, _activation_name(m.activation)), dtype=_torch_dtype(torch, m))),
+    (nn.TransformerEncoder, "TransformerEncoder", _encoder_from_torch, _encoder_to_torch),
 ]
 _SUPPORTED = ", ".join(["Sequential", "ModuleList"] + [r[1] for r in _ROWS])
 
