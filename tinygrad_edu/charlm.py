@@ -36,8 +36,8 @@ def build_model(lib: Any, arch: str, vocab_size: int, **sizes: int) -> Any:
     """The model `arch` for `vocab_size` characters, built with `lib.nn` (ours or torch's).
 
     mlp: embed each of the `context` characters, concatenate, one tanh hidden layer, logits.
-    transformer: token + position embeddings, `layers` pre-norm encoder layers with a causal
-    mask, a final LayerNorm, and the logits read at the last position.
+    transformer: token + position embeddings, `layers` pre-norm encoder layers (GELU, tanh
+    form, as GPT-2) with a causal mask, a final LayerNorm, and the logits at the last position.
     """
     if arch not in ARCHS:
         raise ValueError(f"charlm: arch must be one of {ARCHS}, got {arch!r}")
@@ -62,8 +62,8 @@ def _transformer(lib: Any, vocab: int, context: int, d_model: int, heads: int, l
             self.token = nn.Embedding(vocab, d_model)
             self.position = nn.Embedding(context, d_model)
             layer = nn.TransformerEncoderLayer(d_model, heads, ff, dropout=0.0,
-                                               activation="gelu", batch_first=True,
-                                               norm_first=True)
+                                               activation=nn.GELU(approximate="tanh"),
+                                               batch_first=True, norm_first=True)
             self.encoder = nn.TransformerEncoder(layer, layers, norm=nn.LayerNorm(d_model),
                                                  enable_nested_tensor=False)
             self.head = nn.Linear(d_model, vocab)

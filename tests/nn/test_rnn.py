@@ -206,3 +206,28 @@ def test_bad_inputs_say_what_is_expected():
         nn.RNN(2, 2, nonlinearity="sigmoid")
     with pytest.raises(ValueError, match=r"expected an input of shape \(N, 3\)"):
         nn.GRUCell(3, 2)(tg.zeros(2, 4))
+
+
+def test_the_fused_lstm_step_equals_the_step_in_plain_ops():
+    from tinygrad_edu.nn.rnn import _lstm_step, _lstm_step_composed
+
+    rng = np.random.default_rng(6)
+    results = []
+    for step in (_lstm_step, _lstm_step_composed):
+        xp, h, c, w = (tg.tensor(rng.normal(size=s), dtype=tg.float64, requires_grad=True)
+                       for s in ((3, 8), (3, 2), (3, 2), (2, 8)))
+        h2, c2 = step(xp, h, c, w, None)
+        (h2 * tg.tensor([[1.0, -2.0]], dtype=tg.float64) + c2 * 3).sum().backward()
+        results.append([h2, c2, xp.grad, h.grad, c.grad, w.grad])
+        rng = np.random.default_rng(6)
+    for fused, plain in zip(*results):
+        np.testing.assert_allclose(fused.numpy(), plain.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_the_fused_lstm_rows_refuse_second_derivatives_clearly():
+    m = nn.LSTMCell(2, 3).double()
+    x = tg.tensor(np.ones((1, 2)), dtype=tg.float64, requires_grad=True)
+    (g,) = tg.grad(m(x)[0].sum(), x, create_graph=False)
+    with pytest.raises(RuntimeError, match="'lstm_(hidden|cell)': its derivative rules run on "
+                                           "arrays only"):
+        tg.grad(m(x)[0].sum(), x, create_graph=True)

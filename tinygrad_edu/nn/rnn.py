@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..tensor import Tensor, cat, empty, stack, zeros
+from ..tensor import OPS, Tensor, apply, cat, empty, stack, zeros
 from . import functional as F
 from . import init
 from .module import Module
@@ -28,31 +28,43 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 # ---- one time step (shared by the layers and the cells) -----------------------------------------
+# Each step gets xp, the input's projection x W_ih^T + b_ih (with b_hh already added, except for
+# the GRU, whose b_hn sits inside the reset gate's product), and w_t = W_hh^T.
 
 
 def _rnn_step(act: str):
-    def step(xp: Tensor, h: Tensor, c: Any, w_hh: Tensor, b_hh: Tensor | None):
-        pre = xp + F.linear(h, w_hh, b_hh)
+    def step(xp: Tensor, h: Tensor, c: Any, w_t: Tensor, b_hh: Tensor | None):
+        pre = xp + h.matmul(w_t)
         return (pre.tanh() if act == "tanh" else pre.relu()), None
 
     return step
 
 
-def _lstm_step(xp: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None):
-    """c' = f * c + i * g,  h' = o * tanh(c'), the gates (i, f, g, o) stacked in that order."""
+def _lstm_step(xp: Tensor, h: Tensor, c: Tensor, w_t: Tensor, b_hh: Tensor | None):
+    """c' = f * c + i * g,  h' = o * tanh(c'), the gates (i, f, g, o) stacked in that order.
+
+    Two fused rows of the op table (ops.py: lstm_cell, lstm_hidden); `_lstm_step_composed`
+    is the same step in plain ops, which the tests hold them to.
+    """
+    gates = xp + h.matmul(w_t)
+    c = apply(OPS.lstm_cell, (gates, c))
+    return apply(OPS.lstm_hidden, (gates, c)), c
+
+
+def _lstm_step_composed(xp: Tensor, h: Tensor, c: Tensor, w_t: Tensor, b_hh: Tensor | None):
     n = h.shape[-1]
-    gates = xp + F.linear(h, w_hh, b_hh)
-    s = gates.sigmoid()  # one sigmoid for i, f, o (and a wasted quarter), one tanh for g
-    i, f, o = s[..., :n], s[..., n:2 * n], s[..., 3 * n:]
-    g = gates[..., 2 * n:3 * n].tanh()
-    c = f * c + i * g
+    gates = xp + h.matmul(w_t)
+    i, f, o = gates[..., :n].sigmoid(), gates[..., n:2 * n].sigmoid(), gates[..., 3 * n:].sigmoid()
+    c = f * c + i * gates[..., 2 * n:3 * n].tanh()
     return o * c.tanh(), c
 
 
-def _gru_step(xp: Tensor, h: Tensor, c: Any, w_hh: Tensor, b_hh: Tensor | None):
+def _gru_step(xp: Tensor, h: Tensor, c: Any, w_t: Tensor, b_hh: Tensor | None):
     """r, z = sigmoid(...), n = tanh(x_n + r * (W_hn h + b_hn)), h' = n + z * (h - n)."""
     k = h.shape[-1]
-    gh = F.linear(h, w_hh, b_hh)
+    gh = h.matmul(w_t)
+    if b_hh is not None:
+        gh = gh + b_hh
     rz = (xp[..., :2 * k] + gh[..., :2 * k]).sigmoid()
     r, z = rz[..., :k], rz[..., k:]
     n = (xp[..., 2 * k:] + r * gh[..., 2 * k:]).tanh()
@@ -65,6 +77,15 @@ def _step_for(mode: str):
     if mode == "GRU":
         return _gru_step
     return _rnn_step("tanh" if mode == "RNN_TANH" else "relu")
+
+
+def _project(mode: str, x: Tensor, w_ih: Tensor, b_ih: Tensor | None,
+             b_hh: Tensor | None) -> tuple[Tensor, Tensor | None]:
+    """x W_ih^T + b_ih (+ b_hh where it can be folded in), and the b_hh left for the step."""
+    xp = F.linear(x, w_ih, b_ih)
+    if mode == "GRU" or b_hh is None:
+        return xp, b_hh
+    return xp + b_hh, None
 
 
 def _positive(n: Any, what: str) -> int:
@@ -167,11 +188,12 @@ class RNNBase(Module):
                 w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
                 k = layer * directions + direction
                 h, c = h0[k], (c0[k] if lstm else None)
-                xp = F.linear(x, w_ih, b_ih)  # every time step's input projection at once
+                xp, b_left = _project(self.mode, x, w_ih, b_ih, b_hh)  # all steps at once
+                w_t = w_hh.mT
                 ys: list[Any] = [None] * x.shape[0]
                 order = range(x.shape[0] - 1, -1, -1) if direction else range(x.shape[0])
                 for t in order:
-                    h, c = step(xp[t], h, c, w_hh, b_hh)
+                    h, c = step(xp[t], h, c, w_t, b_left)
                     ys[t] = h
                 outs.append(stack(ys, 0))
                 h_n.append(h)
@@ -282,9 +304,9 @@ class RNNCellBase(Module):
                 raise ValueError(f"{name}: expected the state {what} of shape {want}, got "
                                  f"{s.shape}")
             states.append(s)
-        xp = F.linear(x, self.weight_ih, self.bias_ih)
+        xp, b_left = _project(self.mode, x, self.weight_ih, self.bias_ih, self.bias_hh)
         states.append(None)  # no cell state outside the LSTM
-        h, c = _step_for(self.mode)(xp, states[0], states[1], self.weight_hh, self.bias_hh)
+        h, c = _step_for(self.mode)(xp, states[0], states[1], self.weight_hh.mT, b_left)
         if unbatched:
             h, c = h.squeeze(0), (c.squeeze(0) if c is not None else None)
         return h, c

@@ -416,3 +416,50 @@ class _Table:
 
 
 OPS = _Table()
+
+
+# ---- sequence-model ops (nn/rnn.py): one LSTM step as two fused rows -------------------------
+# `gates` are the (..., 4H) pre-activations (i, f, g, o), each rule recomputes the activations
+# it needs. Composed of primitives a step is 17 graph nodes; as these two rows it is 5, which
+# is what brings the LSTM within reach of PyTorch's fused cell. The rules run on arrays only.
+
+
+def _lstm_split(gates):
+    n = gates.shape[-1] // 4
+    s = _sigmoid(gates)
+    return s[..., :n], s[..., n:2 * n], np.tanh(gates[..., 2 * n:3 * n]), s[..., 3 * n:]
+
+
+def _lstm_cell_gates(g, out, gates, c):
+    i, f, cand, _ = _lstm_split(gates)
+    n = i.shape[-1]
+    d = np.zeros(g.shape[:-1] + (4 * n,), g.dtype)   # sum_to (Tensor._vjps) undoes broadcasting
+    d[..., :n] = g * cand * i * (1 - i)               # dc/di = g, sigmoid' = s (1 - s)
+    d[..., n:2 * n] = g * c * f * (1 - f)             # dc/df = c_prev
+    d[..., 2 * n:3 * n] = g * i * (1 - cand * cand)   # dc/dg = i, tanh' = 1 - tanh^2
+    return d                                          # the o gate does not touch c
+
+
+def _lstm_hidden_gates(g, out, gates, c):
+    o = _sigmoid(gates[..., 3 * (gates.shape[-1] // 4):])
+    d = np.zeros(g.shape[:-1] + (4 * o.shape[-1],), g.dtype)
+    d[..., 3 * o.shape[-1]:] = g * np.tanh(c) * o * (1 - o)  # dh/do = tanh(c)
+    return d
+
+
+def _lstm_hidden_c(g, out, gates, c):
+    o = _sigmoid(gates[..., 3 * (gates.shape[-1] // 4):])
+    t = np.tanh(c)
+    return g * o * (1 - t * t)                        # dh/dc = o tanh'(c)
+
+
+# c' = sigmoid(f) c + sigmoid(i) tanh(g)
+_Table.lstm_cell = make_op(
+    "lstm_cell", lambda gates, c: (lambda i, f, cand, o: f * c + i * cand)(*_lstm_split(gates)),
+    _lstm_cell_gates,
+    lambda g, out, gates, c: g * _lstm_split(gates)[1],  # dc'/dc = sigmoid(f)
+    higher_order=False)
+# h' = sigmoid(o) tanh(c')
+_Table.lstm_hidden = make_op(
+    "lstm_hidden", lambda gates, c: _lstm_split(gates)[3] * np.tanh(c),
+    _lstm_hidden_gates, _lstm_hidden_c, higher_order=False)
