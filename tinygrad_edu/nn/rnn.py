@@ -43,12 +43,12 @@ def _rnn_step(act: str):
 def _lstm_step(xp: Tensor, h: Tensor, c: Tensor, w_t: Tensor, b_hh: Tensor | None):
     """c' = f * c + i * g,  h' = o * tanh(c'), the gates (i, f, g, o) stacked in that order.
 
-    Two fused rows of the op table (ops.py: lstm_cell, lstm_hidden); `_lstm_step_composed`
-    is the same step in plain ops, which the tests hold them to.
+    Three fused rows of the op table (ops.py: lstm_gates, lstm_cell, lstm_hidden);
+    `_lstm_step_composed` is the same step in plain ops, which the tests hold them to.
     """
-    gates = xp + h.matmul(w_t)
-    c = apply(OPS.lstm_cell, (gates, c))
-    return apply(OPS.lstm_hidden, (gates, c)), c
+    act = apply(OPS.lstm_gates, (xp + h.matmul(w_t),))
+    c = apply(OPS.lstm_cell, (act, c))
+    return apply(OPS.lstm_hidden, (act, c)), c
 
 
 def _lstm_step_composed(xp: Tensor, h: Tensor, c: Tensor, w_t: Tensor, b_hh: Tensor | None):

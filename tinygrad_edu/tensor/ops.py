@@ -418,48 +418,81 @@ class _Table:
 OPS = _Table()
 
 
-# ---- sequence-model ops (nn/rnn.py): one LSTM step as two fused rows -------------------------
-# `gates` are the (..., 4H) pre-activations (i, f, g, o), each rule recomputes the activations
-# it needs. Composed of primitives a step is 17 graph nodes; as these two rows it is 5, which
-# is what brings the LSTM within reach of PyTorch's fused cell. The rules run on arrays only.
+# ---- sequence-model ops (nn/rnn.py): one LSTM step as three fused rows -----------------------
+# gates: the (..., 4H) pre-activations (i, f, g, o). `lstm_gates` activates them all at once
+# (sigmoid for i, f, o and tanh for g), then `lstm_cell` and `lstm_hidden` read the activated
+# gates A = (A_i, A_f, A_g, A_o), so no rule recomputes a sigmoid. Composed of primitives a
+# step is 17 graph nodes, as these rows 6: that is what brings the LSTM near PyTorch's fused
+# cell. The rules run on arrays only (no second derivatives through them).
+
+_LSTM_COLUMNS: dict[tuple[int, Any], tuple[np.ndarray, ...]] = {}
 
 
-def _lstm_split(gates):
-    n = gates.shape[-1] // 4
-    s = _sigmoid(gates)
-    return s[..., :n], s[..., n:2 * n], np.tanh(gates[..., 2 * n:3 * n]), s[..., 3 * n:]
+def _lstm_columns(n: int, dtype: Any) -> tuple[np.ndarray, ...]:
+    """Per column of (i, f, g, o): the scale inside tanh and the affine map after it, since
+    sigmoid(x) = 0.5 + 0.5 tanh(x / 2); and (alpha, gamma) with act' = alpha - (act - gamma)^2
+    (sigmoid' = s (1 - s) = 1/4 - (s - 1/2)^2, tanh' = 1 - t^2)."""
+    key = (n, np.dtype(dtype))
+    if key not in _LSTM_COLUMNS:
+        half = np.full(4 * n, 0.5, dtype)
+        half[2 * n:3 * n] = 1.0
+        shift = np.full(4 * n, 0.5, dtype)
+        shift[2 * n:3 * n] = 0.0
+        alpha = np.full(4 * n, 0.25, dtype)
+        alpha[2 * n:3 * n] = 1.0
+        _LSTM_COLUMNS[key] = (half, shift, alpha)
+    return _LSTM_COLUMNS[key]
 
 
-def _lstm_cell_gates(g, out, gates, c):
-    i, f, cand, _ = _lstm_split(gates)
-    n = i.shape[-1]
+def _lstm_activate(gates):
+    half, shift, _ = _lstm_columns(gates.shape[-1] // 4, gates.dtype)
+    act = np.tanh(gates * half)
+    act *= half
+    act += shift
+    return act
+
+
+def _lstm_activate_rule(g, out, gates):
+    half, shift, alpha = _lstm_columns(gates.shape[-1] // 4, gates.dtype)
+    d = out - shift
+    return g * (alpha - d * d)
+
+
+def _lstm_cell_rule(g, out, act, c):
+    n = c.shape[-1]
     d = np.zeros(g.shape[:-1] + (4 * n,), g.dtype)   # sum_to (Tensor._vjps) undoes broadcasting
-    d[..., :n] = g * cand * i * (1 - i)               # dc/di = g, sigmoid' = s (1 - s)
-    d[..., n:2 * n] = g * c * f * (1 - f)             # dc/df = c_prev
-    d[..., 2 * n:3 * n] = g * i * (1 - cand * cand)   # dc/dg = i, tanh' = 1 - tanh^2
-    return d                                          # the o gate does not touch c
+    d[..., :n] = g * act[..., 2 * n:3 * n]            # dc'/dA_i = A_g
+    d[..., n:2 * n] = g * c                           # dc'/dA_f = c
+    d[..., 2 * n:3 * n] = g * act[..., :n]            # dc'/dA_g = A_i
+    return d                                          # A_o does not touch c'
 
 
-def _lstm_hidden_gates(g, out, gates, c):
-    o = _sigmoid(gates[..., 3 * (gates.shape[-1] // 4):])
-    d = np.zeros(g.shape[:-1] + (4 * o.shape[-1],), g.dtype)
-    d[..., 3 * o.shape[-1]:] = g * np.tanh(c) * o * (1 - o)  # dh/do = tanh(c)
+def _lstm_hidden_rule(g, out, act, c):
+    n = c.shape[-1]
+    d = np.zeros(g.shape[:-1] + (4 * n,), g.dtype)
+    d[..., 3 * n:] = g * np.tanh(c)                   # dh/dA_o = tanh(c')
     return d
 
 
-def _lstm_hidden_c(g, out, gates, c):
-    o = _sigmoid(gates[..., 3 * (gates.shape[-1] // 4):])
+def _lstm_hidden_c_rule(g, out, act, c):
     t = np.tanh(c)
-    return g * o * (1 - t * t)                        # dh/dc = o tanh'(c)
+    return g * act[..., 3 * (act.shape[-1] // 4):] * (1 - t * t)  # dh/dc' = A_o tanh'(c')
 
 
-# c' = sigmoid(f) c + sigmoid(i) tanh(g)
-_Table.lstm_cell = make_op(
-    "lstm_cell", lambda gates, c: (lambda i, f, cand, o: f * c + i * cand)(*_lstm_split(gates)),
-    _lstm_cell_gates,
-    lambda g, out, gates, c: g * _lstm_split(gates)[1],  # dc'/dc = sigmoid(f)
+def _lstm_cell(act, c):
+    n = c.shape[-1]
+    return act[..., n:2 * n] * c + act[..., :n] * act[..., 2 * n:3 * n]
+
+
+# A = (sigmoid(i), sigmoid(f), tanh(g), sigmoid(o))
+_Table.lstm_gates = make_op("lstm_gates", _lstm_activate, _lstm_activate_rule,
+                            higher_order=False)
+# c' = A_f c + A_i A_g
+_Table.lstm_cell = make_op("lstm_cell", _lstm_cell,
+    _lstm_cell_rule,
+    lambda g, out, act, c: g * act[..., c.shape[-1]:2 * c.shape[-1]],  # dc'/dc = A_f
     higher_order=False)
-# h' = sigmoid(o) tanh(c')
-_Table.lstm_hidden = make_op(
-    "lstm_hidden", lambda gates, c: _lstm_split(gates)[3] * np.tanh(c),
-    _lstm_hidden_gates, _lstm_hidden_c, higher_order=False)
+# h' = A_o tanh(c')
+_Table.lstm_hidden = make_op("lstm_hidden",
+    lambda act, c: act[..., 3 * c.shape[-1]:] * np.tanh(c),
+    _lstm_hidden_rule, _lstm_hidden_c_rule, higher_order=False)
