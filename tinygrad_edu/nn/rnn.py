@@ -6,7 +6,8 @@
 A layer runs its cell over the sequence, one time step after another, so backpropagation
 through time is the ordinary backward pass over that unrolled graph (iterative, so 1,000 steps
 need no recursion, and memory grows linearly with the length). The input-to-hidden products of
-all time steps are one matrix product up front; only h @ W_hh^T is left inside the loop.
+all time steps are one matrix product up front (unless the input is the narrower; see
+`_step_inputs`); only h @ W_hh^T is left inside the loop.
 Parameters have PyTorch's names and shapes (`weight_ih_l0`, `weight_hh_l0_reverse`, gates
 stacked as LSTM's (i, f, g, o) and GRU's (r, z, n)), so state dicts move between the two.
 """
@@ -79,13 +80,39 @@ def _step_for(mode: str):
     return _rnn_step("tanh" if mode == "RNN_TANH" else "relu")
 
 
+def _biases(mode: str, b_ih: Tensor | None,
+            b_hh: Tensor | None) -> tuple[Tensor | None, Tensor | None]:
+    """The bias to add to x W_ih^T (b_ih, plus b_hh where it can be folded in) and the b_hh
+    left for the step (the GRU's, which sits inside the reset gate's product)."""
+    if mode == "GRU" or b_hh is None:
+        return b_ih, b_hh
+    return (b_hh if b_ih is None else b_ih + b_hh), None
+
+
 def _project(mode: str, x: Tensor, w_ih: Tensor, b_ih: Tensor | None,
              b_hh: Tensor | None) -> tuple[Tensor, Tensor | None]:
-    """x W_ih^T + b_ih (+ b_hh where it can be folded in), and the b_hh left for the step."""
-    xp = F.linear(x, w_ih, b_ih)
-    if mode == "GRU" or b_hh is None:
-        return xp, b_hh
-    return xp + b_hh, None
+    """x W_ih^T + its bias, and the b_hh left for the step."""
+    bias, b_left = _biases(mode, b_ih, b_hh)
+    return F.linear(x, w_ih, bias), b_left
+
+
+def _step_inputs(mode: str, x: Tensor, w_ih: Tensor, b_ih: Tensor | None,
+                 b_hh: Tensor | None) -> tuple[Any, Tensor | None]:
+    """`(xp(t), b_left)`: each time step's projected input, from (L, N, H_in) inputs x.
+
+    A slice's gradient is an array of the whole tensor's size (zeros outside the slice) that
+    backward adds up, once per step. So we slice the narrower of the two: the projection of the
+    whole sequence, made by one product, or (when the input has fewer features than the
+    gates) the input itself, projected step by step.
+    """
+    bias, b_left = _biases(mode, b_ih, b_hh)
+    if x.shape[-1] >= w_ih.shape[0]:
+        xp = F.linear(x, w_ih, bias)
+        return (lambda t: xp[t]), b_left
+    w_t = w_ih.mT
+    if bias is None:
+        return (lambda t: x[t].matmul(w_t)), b_left
+    return (lambda t: x[t].matmul(w_t) + bias), b_left
 
 
 def _positive(n: Any, what: str) -> int:
@@ -188,12 +215,12 @@ class RNNBase(Module):
                 w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
                 k = layer * directions + direction
                 h, c = h0[k], (c0[k] if lstm else None)
-                xp, b_left = _project(self.mode, x, w_ih, b_ih, b_hh)  # all steps at once
+                xp, b_left = _step_inputs(self.mode, x, w_ih, b_ih, b_hh)
                 w_t = w_hh.mT
                 ys: list[Any] = [None] * x.shape[0]
                 order = range(x.shape[0] - 1, -1, -1) if direction else range(x.shape[0])
                 for t in order:
-                    h, c = step(xp[t], h, c, w_t, b_left)
+                    h, c = step(xp(t), h, c, w_t, b_left)
                     ys[t] = h
                 outs.append(stack(ys, 0))
                 h_n.append(h)
