@@ -284,3 +284,44 @@ def test_a_cnn_moves_both_ways_with_the_same_outputs(train):
     for (k, v), (t_k, t_v) in zip(back.state_dict().items(), t_model.state_dict().items()):
         assert k == t_k
         np.testing.assert_array_equal(np.asarray(v), t_v.numpy())
+# ---- sequence-model layers ----------------------------------------------------------------------
+
+
+def _sequence_models():
+    from tinygrad_edu import nn as tnn
+
+    layer = tnn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, activation="gelu",
+                                        batch_first=True, norm_first=True)
+    return [
+        (tnn.LayerNorm(8), (2, 5, 8)), (tnn.RMSNorm(8, eps=1e-6), (2, 5, 8)),
+        (tnn.GroupNorm(2, 4), (2, 4, 3)),
+        (tnn.TransformerEncoder(layer, 2, norm=tnn.LayerNorm(8)), (2, 5, 8)),
+        (tnn.MultiheadAttention(8, 2, batch_first=True), (2, 5, 8)),
+        (tnn.LSTM(8, 3, num_layers=2, bidirectional=True, batch_first=True), (2, 5, 8)),
+        (tnn.GRU(8, 3), (5, 2, 8)), (tnn.RNN(8, 3, nonlinearity="relu"), (5, 2, 8)),
+        (tnn.LSTMCell(8, 3), (2, 8)), (tnn.GRUCell(8, 3), (2, 8)), (tnn.RNNCell(8, 3), (2, 8)),
+    ]
+
+
+def _first(out):
+    while isinstance(out, tuple):
+        out = out[0]
+    return out
+
+
+@pytest.mark.parametrize("index", range(11))
+def test_sequence_layers_round_trip_with_the_same_outputs(index):
+    tg.manual_seed(index)
+    model, shape = _sequence_models()[index]
+    model = model.double()
+    x = np.random.default_rng(index).normal(size=shape)
+    args = (x, x, x) if type(model).__name__ == "MultiheadAttention" else (x,)
+    theirs = to_torch(model)
+    assert type(theirs).__name__ == type(model).__name__
+    ours_out = _first(model(*[tg.tensor(a, dtype=tg.float64) for a in args]))
+    with torch.no_grad():
+        torch_out = _first(theirs(*[torch.tensor(a) for a in args]))
+    np.testing.assert_allclose(ours_out.numpy(), torch_out.numpy(), rtol=1e-6, atol=1e-9)
+    back = from_torch(theirs)
+    np.testing.assert_allclose(_first(back(*[tg.tensor(a, dtype=tg.float64) for a in args]))
+                               .numpy(), ours_out.numpy(), rtol=1e-12)

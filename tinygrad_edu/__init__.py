@@ -102,6 +102,7 @@ from .tensor.functions import (  # torch.max & co.; those marked noqa stay out o
     unsqueeze,
     var,
 )
+from .tensor.sampling import multinomial
 from .value import Value
 
 __version__ = "0.1.0"
@@ -127,6 +128,7 @@ __all__ = [
     "save",
     "load",
     "Tensor",
+    "multinomial",
     "arange",
     "cat",
     "empty",

@@ -1,5 +1,6 @@
 """The `tinygrad-edu` command: `demo` shows what the library does, `graph` draws an expression's
-graph and its backward pass, `train` trains the Fashion-MNIST MLP."""
+graph and its backward pass, `train` trains the Fashion-MNIST MLP (or, `--model charlm`, a
+character-level language model), `sample` generates names from such a model."""
 
 from __future__ import annotations
 
@@ -52,6 +53,9 @@ and the decision boundaries and loss curves of both are plotted (needs matplotli
 
     add_graph_parser(commands)
     add_train_parser(commands)
+    from .charlm import add_sample_parser
+
+    add_sample_parser(commands)
     return parser
 
 

@@ -5,9 +5,11 @@
     model = from_torch(torch_model)
 
 Works for Sequential-style models made of the layers both libraries share (Linear,
-activations, Dropout, Flatten, Identity, BatchNorm1d, Embedding, Sequential, ModuleList, and the
-convolutional ones: Conv1d/2d, ConvTranspose1d/2d, MaxPool1d/2d, AvgPool1d/2d,
-AdaptiveAvgPool1d/2d, BatchNorm2d, Dropout2d, Unflatten, Upsample), nested as deep as you like.
+activations, Dropout, Flatten, Identity, BatchNorm1d, Embedding, Sequential, ModuleList), the
+convolutional ones (Conv1d/2d, ConvTranspose1d/2d, MaxPool1d/2d, AvgPool1d/2d,
+AdaptiveAvgPool1d/2d, BatchNorm2d, Dropout2d, Unflatten, Upsample) and the sequence layers
+(LayerNorm, RMSNorm, GroupNorm, RNN, LSTM, GRU and their cells, MultiheadAttention,
+TransformerEncoderLayer and TransformerEncoder), nested as deep as you like.
 Whatever the model shares stays shared in the copy: a ReLU used twice, a Linear applied twice, a
 weight tied between two layers (one Parameter, whose gradient collects both uses); frozen
 parameters stay frozen and each module keeps its train/eval mode. For
@@ -135,7 +137,125 @@ _ROWS: list[_Row] = [
      lambda torch, m: torch.nn.Embedding(m.num_embeddings, m.embedding_dim, m.padding_idx,
                                          dtype=_torch_dtype(torch, m))),
 ]
+
+
+# ---- sequence-model layers: norms, recurrent layers and cells, attention, transformer ----------
+
+
+def _recurrent(cls_name: str) -> _Row:
+    """A row for RNN / LSTM / GRU: same constructor arguments on both sides."""
+    def args(m: Any) -> dict[str, Any]:
+        kw = dict(num_layers=m.num_layers, bias=m.bias, batch_first=m.batch_first,
+                  dropout=float(m.dropout), bidirectional=m.bidirectional)
+        if cls_name == "RNN":
+            kw["nonlinearity"] = m.nonlinearity
+        return kw
+
+    return (getattr(nn, cls_name), cls_name,
+            lambda t: getattr(nn, cls_name)(t.input_size, t.hidden_size, **args(t),
+                                            dtype=_np_dtype(t)),
+            lambda torch, m: getattr(torch.nn, cls_name)(m.input_size, m.hidden_size, **args(m),
+                                                         dtype=_torch_dtype(torch, m)))
+
+
+def _cell(cls_name: str) -> _Row:
+    def args(m: Any) -> dict[str, Any]:
+        return {"nonlinearity": m.nonlinearity} if cls_name == "RNNCell" else {}
+
+    return (getattr(nn, cls_name), cls_name,
+            lambda t: getattr(nn, cls_name)(t.input_size, t.hidden_size, t.bias, **args(t),
+                                            dtype=_np_dtype(t)),
+            lambda torch, m: getattr(torch.nn, cls_name)(m.input_size, m.hidden_size, m.bias,
+                                                         **args(m),
+                                                         dtype=_torch_dtype(torch, m)))
+
+
+def _activation_name(fn: Any) -> str:
+    name = getattr(fn, "__name__", "")
+    if name not in ("relu", "gelu"):
+        raise TypeError(f"TransformerEncoderLayer: only the 'relu' and 'gelu' activations can be "
+                        f"converted, got {fn!r}")
+    return name
+
+
+def _encoder_layer_args(m: Any, activation: str) -> dict[str, Any]:
+    attn = m.self_attn
+    return dict(d_model=attn.embed_dim, nhead=attn.num_heads,
+                dim_feedforward=m.linear1.out_features, dropout=float(m.dropout.p),
+                activation=activation, layer_norm_eps=m.norm1.eps,
+                batch_first=m.self_attn.batch_first,
+                norm_first=m.norm_first, bias=m.linear1.bias is not None)
+
+
+def _encoder_from_torch(t: Any) -> Any:
+    norm = None if t.norm is None else _layer_from_torch(t.norm)
+    return nn.TransformerEncoder(_layer_from_torch(t.layers[0]), t.num_layers, norm)
+
+
+def _encoder_to_torch(torch: Any, m: Any) -> Any:
+    norm = None if m.norm is None else _layer_to_torch(torch, m.norm)
+    return torch.nn.TransformerEncoder(_layer_to_torch(torch, m.layers[0]), m.num_layers, norm,
+                                       enable_nested_tensor=False)
+
+
+_ROWS += [
+    (nn.LayerNorm, "LayerNorm",
+     lambda t: nn.LayerNorm(t.normalized_shape, t.eps, t.elementwise_affine,
+                            t.bias is not None or not t.elementwise_affine, dtype=_np_dtype(t)),
+     lambda torch, m: torch.nn.LayerNorm(m.normalized_shape, m.eps, m.elementwise_affine,
+                                         m.bias is not None or not m.elementwise_affine,
+                                         dtype=_torch_dtype(torch, m))),
+    (nn.RMSNorm, "RMSNorm",
+     lambda t: nn.RMSNorm(t.normalized_shape, t.eps, t.elementwise_affine, dtype=_np_dtype(t)),
+     lambda torch, m: torch.nn.RMSNorm(m.normalized_shape, m.eps, m.elementwise_affine,
+                                       dtype=_torch_dtype(torch, m))),
+    (nn.GroupNorm, "GroupNorm",
+     lambda t: nn.GroupNorm(t.num_groups, t.num_channels, t.eps, t.affine, dtype=_np_dtype(t)),
+     lambda torch, m: torch.nn.GroupNorm(m.num_groups, m.num_channels, m.eps, m.affine,
+                                         dtype=_torch_dtype(torch, m))),
+    _recurrent("RNN"), _recurrent("LSTM"), _recurrent("GRU"),
+    _cell("RNNCell"), _cell("LSTMCell"), _cell("GRUCell"),
+    (nn.MultiheadAttention, "MultiheadAttention",
+     lambda t: nn.MultiheadAttention(t.embed_dim, t.num_heads, t.dropout,
+                                     t.in_proj_bias is not None, batch_first=t.batch_first,
+                                     dtype=_np_dtype(t)),
+     lambda torch, m: torch.nn.MultiheadAttention(m.embed_dim, m.num_heads, m.dropout,
+                                                  m.in_proj_bias is not None,
+                                                  batch_first=m.batch_first,
+                                                  dtype=_torch_dtype(torch, m))),
+    (nn.TransformerEncoderLayer, "TransformerEncoderLayer",
+     lambda t: nn.TransformerEncoderLayer(**_encoder_layer_args(
+         t, _activation_name(t.activation)), dtype=_np_dtype(t)),
+     lambda torch, m: torch.nn.TransformerEncoderLayer(**_encoder_layer_args(
+         m, _activation_name(m.activation)), dtype=_torch_dtype(torch, m))),
+    (nn.TransformerEncoder, "TransformerEncoder", _encoder_from_torch, _encoder_to_torch),
+]
 _SUPPORTED = ", ".join(["Sequential", "ModuleList"] + [r[1] for r in _ROWS])
+
+
+def _layer_to_torch(torch: Any, m: nn.Module) -> Any:
+    """A new torch layer of m's type and settings (its weights are copied afterwards)."""
+    row = next((r for r in _ROWS if type(m) is r[0]), None)
+    if row is None:
+        raise _unsupported(m, "to_torch")
+    return row[3](torch, m)
+
+
+def _layer_from_torch(t: Any) -> nn.Module:
+    """A new layer of our own for torch's layer t (its weights are copied afterwards)."""
+    torch = _torch()
+    row = next((r for r in _ROWS if type(t) is getattr(torch.nn, r[1])), None)
+    if row is None:
+        raise _unsupported(t, "from_torch")
+    return row[2](t)
+
+
+def _owner(m: Any, path: str) -> tuple[Any, str]:
+    """The submodule holding the dotted name `path` (e.g. 'self_attn.out_proj.weight')."""
+    *mods, leaf = path.split(".")
+    for name in mods:
+        m = getattr(m, name)
+    return m, leaf
 
 
 def _unsupported(m: Any, direction: str) -> TypeError:
@@ -166,13 +286,10 @@ class _Copier:
             out = (torch.nn.Sequential(children) if isinstance(m, nn.Sequential)
                    else torch.nn.ModuleList(children.values()))
         else:
-            row = next((r for r in _ROWS if type(m) is r[0]), None)
-            if row is None:
-                raise _unsupported(m, "to_torch")
-            out = row[3](torch, m)
-            for name, ours in [*m.named_parameters(recurse=False),
-                               *m.named_buffers(recurse=False)]:
-                setattr(out, name, self.tensor_to_torch(ours, getattr(out, name)))
+            out = _layer_to_torch(torch, m)
+            for name, ours in [*m.named_parameters(), *m.named_buffers()]:
+                owner, leaf = _owner(out, name)  # a layer may hold layers (attention, encoder)
+                setattr(owner, leaf, self.tensor_to_torch(ours, getattr(owner, leaf)))
         out.training = m.training
         self.remember(m, out)
         return out
@@ -186,13 +303,10 @@ class _Copier:
             out = (nn.Sequential(children) if isinstance(t, torch.nn.Sequential)
                    else nn.ModuleList(children.values()))
         else:
-            row = next((r for r in _ROWS if type(t) is getattr(torch.nn, r[1])), None)
-            if row is None:
-                raise _unsupported(t, "from_torch")
-            out = row[2](t)
-            for name, theirs in [*t.named_parameters(recurse=False),
-                                 *t.named_buffers(recurse=False)]:
-                setattr(out, name, self.tensor_from_torch(theirs, getattr(out, name)))
+            out = _layer_from_torch(t)
+            for name, theirs in [*t.named_parameters(), *t.named_buffers()]:
+                owner, leaf = _owner(out, name)
+                setattr(owner, leaf, self.tensor_from_torch(theirs, getattr(owner, leaf)))
         out.training = t.training
         self.remember(t, out)
         return out

@@ -216,6 +216,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                     "Adam) on Fashion-MNIST or MNIST, evaluate it on the test set after each "
                     "epoch, and save the model (.npz), its history and a loss/accuracy plot.",
     )
+    parser.add_argument("--model", choices=("mlp", "charlm"), default="mlp",
+                        help="mlp: the image classifier; charlm: a character-level language "
+                             "model of names (see the charlm options below)")
     parser.add_argument("--dataset", choices=sorted(DATASETS), default="fashion-mnist",
                         help="which images (default fashion-mnist)")
     parser.add_argument("--root", default=None, metavar="DIR",
@@ -237,6 +240,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help="where to write the model and plot (default runs/<dataset>)")
     parser.add_argument("--no-progress", action="store_true",
                         help="no progress bars or per-epoch lines, only the summary")
+    from .charlm import add_arguments as add_charlm_arguments
+
+    add_charlm_arguments(parser)
     parser.set_defaults(run=run)
     return parser
 
@@ -252,6 +258,10 @@ def _error(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run `tinygrad-edu train` with parsed arguments; 0 on success, 2 on a usage/data error."""
+    if getattr(args, "model", "mlp") == "charlm":
+        from .charlm import run as run_charlm
+
+        return run_charlm(args)
     if args.download and args.root is None:
         return _error("--download needs --root DIR, the folder to download into")
     try:

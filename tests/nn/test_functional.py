@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import tinygrad_edu as tg
-from tinygrad_edu import Value
+from tinygrad_edu import Value, nn
 from tinygrad_edu.nn import functional as F
 
 
@@ -64,3 +64,56 @@ def test_value_softmax_gradients_match_torch():
 def test_value_gelu_with_tanh_approximation_is_refused():
     with pytest.raises(ValueError, match="for Tensors only"):
         F.gelu(Value(1.0), approximate="tanh")
+
+
+# ---- sequence-model ops: embedding, gelu(approximate='tanh') ----------------------------------
+
+
+def test_embedding_matches_torch_with_padding_idx():
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(6, 3))
+    idx = np.array([[0, 2, 2], [5, 0, 1]])
+    ours_w = tg.tensor(w, dtype=tg.float64, requires_grad=True)
+    theirs_w = torch.tensor(w, requires_grad=True)
+    ours = F.embedding(tg.tensor(idx), ours_w, padding_idx=2)
+    theirs = torch.nn.functional.embedding(torch.tensor(idx), theirs_w, padding_idx=2)
+    np.testing.assert_array_equal(ours.numpy(), theirs.detach().numpy())
+    g = rng.normal(size=ours.shape)
+    ours.backward(tg.tensor(g, dtype=tg.float64))
+    theirs.backward(torch.tensor(g))
+    np.testing.assert_allclose(ours_w.grad.numpy(), theirs_w.grad.numpy(), rtol=1e-12)
+    assert not ours_w.grad.numpy()[2].any() and ours_w.grad.numpy()[0].any()
+
+
+def test_embedding_max_norm_renormalizes_the_rows_looked_up_in_place_as_torch():
+    rng = np.random.default_rng(1)
+    w = rng.normal(size=(5, 4)) * 3
+    idx = np.array([1, 3, 3])
+    ours_w, theirs_w = tg.tensor(w, dtype=tg.float64), torch.tensor(w)
+    out = F.embedding(tg.tensor(idx), ours_w, max_norm=1.5, norm_type=1.0)
+    ref = torch.nn.functional.embedding(torch.tensor(idx), theirs_w, max_norm=1.5, norm_type=1.0)
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours_w.numpy(), theirs_w.numpy(), rtol=1e-12)  # rows 1 and 3
+    assert np.array_equal(ours_w.numpy()[0], w[0])  # rows not looked up stay as they were
+    layer, t_layer = nn.Embedding(5, 4, max_norm=1.0), torch.nn.Embedding(5, 4, max_norm=1.0)
+    assert layer.max_norm == t_layer.max_norm
+    assert np.linalg.norm(layer(tg.tensor([0, 4])).numpy(), axis=1).max() <= 1.0 + 1e-6
+
+
+def test_embedding_errors():
+    with pytest.raises(IndexError, match="index 6 is out of range for 6 embeddings"):
+        F.embedding(tg.tensor([6]), tg.zeros(6, 2))
+    with pytest.raises(TypeError, match="integer tensor"):
+        F.embedding(tg.tensor([0.0]), tg.zeros(6, 2))
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_matches_torch_in_value_and_gradient(approximate):
+    x = np.linspace(-6, 6, 41)
+    a, b = tg.tensor(x, dtype=tg.float64, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ya = F.gelu(a, approximate=approximate)
+    yb = torch.nn.functional.gelu(b, approximate=approximate)
+    np.testing.assert_allclose(ya.numpy(), yb.detach().numpy(), rtol=1e-12, atol=1e-15)
+    ya.sum().backward()
+    yb.sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-8, atol=1e-12)

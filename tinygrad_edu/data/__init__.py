@@ -14,6 +14,7 @@ from .datasets import MNIST, FashionMNIST, Resource
 from .download import ChecksumError, DownloadError, download_url, file_digest
 from .idx import IDXError, idx_digest, read_idx, write_idx
 from .loader import DataLoader, Dataset, Subset, TensorDataset, default_collate, random_split
+from .names import CharDataset, NamesDataset, Vocabulary, load_words, split_words
 from .synthetic import (
     make_blobs,
     make_circles,
@@ -24,6 +25,7 @@ from .synthetic import (
 )
 
 __all__ = [
+    "CharDataset",
     "ChecksumError",
     "DataLoader",
     "Dataset",
@@ -31,9 +33,11 @@ __all__ = [
     "FashionMNIST",
     "IDXError",
     "MNIST",
+    "NamesDataset",
     "Resource",
     "Subset",
     "TensorDataset",
+    "Vocabulary",
     "default_collate",
     "download_url",
     "file_digest",
@@ -44,8 +48,10 @@ __all__ = [
     "make_regression",
     "make_spirals",
     "make_xor",
+    "load_words",
     "random_split",
     "read_idx",
+    "split_words",
     "transforms",
     "write_idx",
 ]

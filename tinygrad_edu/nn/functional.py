@@ -1,5 +1,6 @@
-"""`nn.functional` (import it as `F`): activations, dropout, linear, one_hot, the losses, and
-convolution, pooling and resampling (defined in tensor/window.py) and batch_norm.
+"""`nn.functional` (import it as `F`): activations, dropout, linear, one_hot, embedding, the
+losses, normalization (batch, layer, group, RMS), attention, and convolution, pooling and
+resampling (defined in tensor/window.py).
 
     import tinygrad_edu.nn.functional as F
     loss = F.cross_entropy(model(x), y)
@@ -12,11 +13,13 @@ The activations also take a `Value`, or a list of Values, and apply themselves e
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from ..autograd.mode import no_grad
 from ..random import generator
 from ..tensor import Tensor, apply, from_numpy
 from ..tensor.ops import make_op
@@ -42,6 +45,7 @@ from ..tensor.window import (
 )
 from ..value import Value
 from .batchnorm import batch_norm
+from .normalization import group_norm, layer_norm, rms_norm
 
 __all__ = [
     "relu",
@@ -55,6 +59,11 @@ __all__ = [
     "dropout2d",
     "linear",
     "one_hot",
+    "embedding",
+    "layer_norm",
+    "group_norm",
+    "rms_norm",
+    "scaled_dot_product_attention",
     "mse_loss",
     "l1_loss",
     "huber_loss",
@@ -214,6 +223,114 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     out = np.zeros((*idx.shape, num_classes), dtype=np.int64)
     np.put_along_axis(out, idx[..., None].astype(np.intp), 1, axis=-1)
     return _const(out)
+
+
+# ---- sequence-model ops: embedding, attention ------------------------------------------------
+
+
+def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
+              max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Rows of `weight` (num_embeddings, dim) picked by the integer `input`, as torch's.
+
+    padding_idx: the entries that pick that row pass no gradient to it. max_norm: every row
+    that is looked up and whose norm_type-norm exceeds max_norm is first scaled down to it,
+    in place in `weight` (as PyTorch does).
+    """
+    idx = input._data if isinstance(input, Tensor) else np.asarray(input)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be an integer tensor, got {idx.dtype}")
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), "
+                         f"got shape {weight.shape}")
+    n = weight.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = int(idx.max() if idx.max() >= n else idx.min())
+        raise IndexError(f"embedding: index {bad} is out of range for {n} embeddings "
+                         f"(valid: 0..{n - 1})")
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: scale_grad_by_freq and sparse gradients are not "
+                                  "supported; gradients are dense and unscaled")
+    if max_norm is not None:
+        _renorm_rows(weight, np.unique(idx), max_norm, norm_type)
+    out = weight[idx]
+    if padding_idx is not None:
+        if not -n <= padding_idx < n:
+            raise ValueError(f"embedding: padding_idx {padding_idx} is out of range for {n} "
+                             "embeddings")
+        pad = idx == padding_idx % n
+        if pad.any():  # the same values, but the padding entries come from a detached copy
+            out = out.where(~pad[..., None], weight.detach()[idx])
+    return out
+
+
+def _renorm_rows(weight: Tensor, rows: np.ndarray, max_norm: float, norm_type: float) -> None:
+    w = weight._data[rows]
+    norms = np.linalg.norm(w, ord=norm_type, axis=1, keepdims=True)
+    scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(w.dtype)
+    with no_grad():
+        weight[rows] = _const(w * scale)
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
+                                 attn_mask: Any = None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """softmax(Q K^T * scale + mask) V over (..., L, E) queries and (..., S, E) keys.
+
+    attn_mask: boolean (True = may attend) or additive (added to the scores), broadcasting to
+    (..., L, S); is_causal: query i sees keys 0..i. A query that may attend to nothing gets
+    zero weights (and output 0), as PyTorch 2.13. scale defaults to 1/sqrt(E).
+    """
+    name = "scaled_dot_product_attention"
+    if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
+        raise ValueError(f"{name}: query, key and value need shape (..., seq, features), got "
+                         f"{query.shape}, {key.shape}, {value.shape}")
+    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise ValueError(f"{name}: query {query.shape} and key {key.shape} must share the last "
+                         f"dim, key and value {value.shape} the sequence dim")
+    if is_causal and attn_mask is not None:
+        raise ValueError(f"{name}: give attn_mask or is_causal=True, not both")
+    if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
+    attn = _attention_weights(query, key, attn_mask, is_causal, scale)
+    if dropout_p:
+        attn = dropout(attn, dropout_p)
+    return attn.matmul(value)
+
+
+def _attention_weights(query: Tensor, key: Tensor, attn_mask: Any = None, is_causal: bool = False,
+                      scale: float | None = None) -> Tensor:
+    """softmax(Q K^T * scale + mask) over the keys: the (..., L, S) weights of
+    `scaled_dot_product_attention` (same masks), which MultiheadAttention also returns."""
+    L, S = query.shape[-2], key.shape[-2]
+    s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = query.matmul(key.mT) * s
+    if is_causal:
+        attn_mask = np.tril(np.ones((L, S), dtype=bool))
+    if attn_mask is None:
+        return scores.softmax(-1)
+    m = attn_mask._data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
+    if m.dtype.kind == "b":
+        scores = scores.where(m, -math.inf)
+    else:
+        scores = scores + (attn_mask if isinstance(attn_mask, Tensor) else _const(m))
+    blocked = np.max(scores._data, axis=-1, keepdims=True) == -math.inf
+    if not blocked.any():
+        return scores.softmax(-1)
+    # a row that may attend to nothing: softmax over zeros (finite), then zero weights
+    return scores.where(~blocked, 0.0).softmax(-1).where(~blocked, 0.0)
+
+
+def _repeat_heads(x: Tensor, heads: int) -> Tensor:
+    """(..., h, S, E) -> (..., heads, S, E), each of the h heads repeated heads/h times."""
+    h = x.shape[-3]
+    if heads % h:
+        raise ValueError(f"scaled_dot_product_attention: {heads} query heads cannot share "
+                         f"{h} key/value heads (enable_gqa needs a multiple)")
+    lead, (S, E) = x.shape[:-3], x.shape[-2:]
+    wide = x.unsqueeze(-3).expand(*lead, h, heads // h, S, E)
+    return wide.reshape(*lead, heads, S, E)
 
 
 # ---- losses -------------------------------------------------------------------------------------

@@ -137,11 +137,13 @@ class Dropout2d(Module):
 class Embedding(Module):
     """A lookup table: row i of `weight` (num_embeddings, embedding_dim) for index i.
 
-    Init N(0, 1) as PyTorch. With `padding_idx`, that row starts at zero and gets no gradient.
+    Init N(0, 1) as PyTorch. With `padding_idx`, that row starts at zero and gets no gradient;
+    with `max_norm`, looked-up rows longer than it are scaled down in place (F.embedding).
     """
 
     def __init__(self, num_embeddings: int, embedding_dim: int,
-                 padding_idx: int | None = None, dtype: Any = None) -> None:
+                 padding_idx: int | None = None, max_norm: float | None = None,
+                 norm_type: float = 2.0, dtype: Any = None) -> None:
         super().__init__()
         self.num_embeddings = _positive(num_embeddings, "Embedding: num_embeddings")
         self.embedding_dim = _positive(embedding_dim, "Embedding: embedding_dim")
@@ -151,6 +153,7 @@ class Embedding(Module):
                                  f"{num_embeddings} embeddings")
             padding_idx %= num_embeddings
         self.padding_idx = padding_idx
+        self.max_norm, self.norm_type = max_norm, norm_type
         self.weight = Parameter(empty(num_embeddings, embedding_dim, dtype=dtype))
         init.normal_(self.weight)
         if padding_idx is not None:
@@ -170,6 +173,9 @@ class Embedding(Module):
             bad = int(idx.max() if idx.max() >= self.num_embeddings else idx.min())
             raise IndexError(f"Embedding: index {bad} is out of range for {self.num_embeddings} "
                              f"embeddings (valid: 0..{self.num_embeddings - 1})")
+        if self.max_norm is not None:
+            return F.embedding(input, self.weight, max_norm=self.max_norm,
+                               norm_type=self.norm_type)
         return self.weight[idx]
 
     def extra_repr(self) -> str:

@@ -20,6 +20,7 @@ from . import (
     indexing,
     inplace,
     reductions,
+    sampling,
     shape,
     window,
 )
@@ -191,6 +192,8 @@ METHODS: dict[str, Any] = {
     "unfold": window.tensor_unfold,
     "_windows": window.windows,
     "_unfold_backward": window.unfold_backward,
+    # ---- sampling.py
+    "multinomial": sampling.multinomial,
 }
 
 for _name, _fn in METHODS.items():

@@ -480,3 +480,83 @@ class _Table:
             getitem(unfold(g, win, in_shape), _first(win[0], a.shape)))
 
 OPS = _Table()
+
+
+# ---- sequence-model ops (nn/rnn.py): one LSTM step as three fused rows -----------------------
+# gates: the (..., 4H) pre-activations (i, f, g, o). `lstm_gates` activates them all at once
+# (sigmoid for i, f, o and tanh for g), then `lstm_cell` and `lstm_hidden` read the activated
+# gates A = (A_i, A_f, A_g, A_o), so no rule recomputes a sigmoid. Composed of primitives a
+# step is 17 graph nodes, as these rows 6: that is what brings the LSTM near PyTorch's fused
+# cell. The rules run on arrays only (no second derivatives through them).
+
+_LSTM_COLUMNS: dict[tuple[int, Any], tuple[np.ndarray, ...]] = {}
+
+
+def _lstm_columns(n: int, dtype: Any) -> tuple[np.ndarray, ...]:
+    """Per column of (i, f, g, o): the scale inside tanh and the affine map after it, since
+    sigmoid(x) = 0.5 + 0.5 tanh(x / 2); and (alpha, gamma) with act' = alpha - (act - gamma)^2
+    (sigmoid' = s (1 - s) = 1/4 - (s - 1/2)^2, tanh' = 1 - t^2)."""
+    key = (n, np.dtype(dtype))
+    if key not in _LSTM_COLUMNS:
+        half = np.full(4 * n, 0.5, dtype)
+        half[2 * n:3 * n] = 1.0
+        shift = np.full(4 * n, 0.5, dtype)
+        shift[2 * n:3 * n] = 0.0
+        alpha = np.full(4 * n, 0.25, dtype)
+        alpha[2 * n:3 * n] = 1.0
+        _LSTM_COLUMNS[key] = (half, shift, alpha)
+    return _LSTM_COLUMNS[key]
+
+
+def _lstm_activate(gates):
+    half, shift, _ = _lstm_columns(gates.shape[-1] // 4, gates.dtype)
+    act = np.tanh(gates * half)
+    act *= half
+    act += shift
+    return act
+
+
+def _lstm_activate_rule(g, out, gates):
+    half, shift, alpha = _lstm_columns(gates.shape[-1] // 4, gates.dtype)
+    d = out - shift
+    return g * (alpha - d * d)
+
+
+def _lstm_cell_rule(g, out, act, c):
+    n = c.shape[-1]
+    d = np.zeros(g.shape[:-1] + (4 * n,), g.dtype)   # sum_to (Tensor._vjps) undoes broadcasting
+    d[..., :n] = g * act[..., 2 * n:3 * n]            # dc'/dA_i = A_g
+    d[..., n:2 * n] = g * c                           # dc'/dA_f = c
+    d[..., 2 * n:3 * n] = g * act[..., :n]            # dc'/dA_g = A_i
+    return d                                          # A_o does not touch c'
+
+
+def _lstm_hidden_rule(g, out, act, c):
+    n = c.shape[-1]
+    d = np.zeros(g.shape[:-1] + (4 * n,), g.dtype)
+    d[..., 3 * n:] = g * np.tanh(c)                   # dh/dA_o = tanh(c')
+    return d
+
+
+def _lstm_hidden_c_rule(g, out, act, c):
+    t = np.tanh(c)
+    return g * act[..., 3 * (act.shape[-1] // 4):] * (1 - t * t)  # dh/dc' = A_o tanh'(c')
+
+
+def _lstm_cell(act, c):
+    n = c.shape[-1]
+    return act[..., n:2 * n] * c + act[..., :n] * act[..., 2 * n:3 * n]
+
+
+# A = (sigmoid(i), sigmoid(f), tanh(g), sigmoid(o))
+_Table.lstm_gates = make_op("lstm_gates", _lstm_activate, _lstm_activate_rule,
+                            higher_order=False)
+# c' = A_f c + A_i A_g
+_Table.lstm_cell = make_op("lstm_cell", _lstm_cell,
+    _lstm_cell_rule,
+    lambda g, out, act, c: g * act[..., c.shape[-1]:2 * c.shape[-1]],  # dc'/dc = A_f
+    higher_order=False)
+# h' = A_o tanh(c')
+_Table.lstm_hidden = make_op("lstm_hidden",
+    lambda act, c: act[..., 3 * c.shape[-1]:] * np.tanh(c),
+    _lstm_hidden_rule, _lstm_hidden_c_rule, higher_order=False)
