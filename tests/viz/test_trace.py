@@ -53,7 +53,8 @@ def test_backward_steps_explain_the_chain_rule():
     to_a, to_b = step_d.contributions
     assert (to_a.name, to_a.local, to_b.local) == ("a", -3.0, 2.0)  # d(ab)/da = b, d/db = a
     assert to_a.added == pytest.approx(ge * -3.0)
-    assert to_a.explanation == (f"dL/da += dL/dd * dd/da = {ge:.4g} * -3.0 = {ge * -3.0:.4g}")
+    assert to_a.explanation == (
+        f"dL/da += dL/dd * d(a * b)/da = {ge:.4g} * -3.0 = {ge * -3.0:.4g}")
     assert a.grad == to_a.total and b.grad == to_b.total
 
 
@@ -64,7 +65,8 @@ def test_the_documented_example_line():
     L = c + 0.0
     L.label = "L"
     t = trace_backward(L)
-    assert t[1].contributions[0].explanation == "dL/da += dL/dc * dc/da = 1.0 * -3.0 = -3.0"
+    assert t[1].contributions[0].explanation == \
+        "dL/da += dL/dc * d(a * b)/da = 1.0 * -3.0 = -3.0"
 
 
 def test_a_value_used_twice_shows_the_running_total():
@@ -82,7 +84,7 @@ def test_printing_markdown_and_records():
     *_, L = example()
     t = trace_backward(L)
     text = str(t)
-    assert "backward pass, 3 steps" in text and "dL/da += dL/dd * dd/da" in text
+    assert "backward pass, 3 steps" in text and "dL/da += dL/dd * d(a * b)/da" in text
     md = t.to_markdown()
     assert md.startswith("| step | node | op |") and md.count("\n") == 2 + 4  # 4 rows
     records = t.to_records()
@@ -96,8 +98,19 @@ def test_printing_markdown_and_records():
 def test_tracing_a_freed_graph_says_what_to_do():
     *_, L = example()
     L.backward()
-    with pytest.raises(RuntimeError, match="retain_graph=True"):
+    with pytest.raises(RuntimeError, match="replay=True"):
         trace_backward(L)
+
+
+def test_replay_shows_the_pass_that_ran_without_changing_grad():
+    a, b, c, d, e, L = example()
+    L.backward()
+    first = a.grad
+    t = trace_backward(L, replay=True)
+    assert t.total(a) == first and a.grad == first
+    assert [s.name for s in t] == ["L", "e", "d"]
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        L.backward()  # the graph stays freed
 
 
 def test_after_backward_with_retain_graph_the_trace_reports_this_pass_only():
