@@ -23,6 +23,7 @@ import graphviz
 
 from . import nodes as nd
 from .render import render_dot
+from .trace import formula_lines
 
 __all__ = ["Drawing", "draw_graph", "draw_dot", "by_label_prefix", "by_module"]
 
@@ -222,7 +223,9 @@ def draw_graph(
         if n._op is None:
             continue
         op_id = ids[id(n)] + "op"
+        rules = formula_lines(n, names, names.get(id(roots[0]), "L"))
         dot.node(op_id, nd.op_text(n) or "?", shape="ellipse", style="filled",
+                 tooltip="\n".join(rules) or nd.op_text(n),
                  fillcolor=extra.get("op_fill", OP_FILL), color=extra.get("border", "black"),
                  penwidth=extra.get("pen", "1"),
                  margin="0.02,0.02", height="0.3")

@@ -50,6 +50,27 @@ def _phi(x: Any) -> Any:  # the standard normal density
     return _np_or_math(np.exp, math.exp)(-0.5 * x * x) / math.sqrt(2 * math.pi)
 
 
+def _spread(g: Any, axes: Any, keepdim: bool, shape: tuple) -> Any:
+    """A reduction's gradient copied back along the reduced axes, to the input's shape."""
+    if not keepdim:
+        g = np.reshape(g, tuple(1 if axes is None or i in axes else n
+                                for i, n in enumerate(shape)))
+    return np.broadcast_to(g, shape)
+
+
+def _at_max(a: Any, out: Any, axes: Any, keepdim: bool) -> Any:
+    """1/(number of tied maxima) where `a` reaches its max along `axes`, else 0."""
+    hit = a == _spread(out, axes, keepdim, a.shape)
+    return hit / np.sum(hit, axis=axes, keepdims=True)
+
+
+def _scatter(g: Any, idx: Any, shape: tuple) -> Any:
+    """Zeros of `shape` with g added at `idx` (repeated indices add up)."""
+    out = np.zeros(shape, dtype=g.dtype)
+    np.add.at(out, idx, g)
+    return out
+
+
 # what a formula may call: plain math on numbers and numpy arrays alike
 HELPERS: dict[str, Any] = {
     "exp": _np_or_math(np.exp, math.exp), "log": _np_or_math(np.log, math.log),
@@ -61,6 +82,7 @@ HELPERS: dict[str, Any] = {
     "reshape": np.reshape, "permute": np.transpose,
     "expand": lambda g, shape: np.broadcast_to(g, shape),
     "total": lambda g, dim: np.sum(g, axis=dim, keepdims=True),
+    "spread": _spread, "at_max": _at_max, "scatter": _scatter,
     "astype": lambda g, dtype: g.astype(dtype),
 }
 
@@ -122,7 +144,7 @@ def _show(node: ast.expr, names: Mapping[str, str], outer: int, right: bool) -> 
                 text = f"{base}**{_show(node.right, names, 6, True)}"
         else:
             left = _show(node.left, names, prec, False)
-            right_text = _show(node.right, names, prec + (1 if sym in "-/@" else 0), True)
+            right_text = _show(node.right, names, prec, True)  # a - (b - c) keeps brackets
             text = f"{left} {sym} {right_text}"
     elif isinstance(node, ast.UnaryOp):
         operand = _show(node.operand, names, 4, False)
@@ -136,8 +158,11 @@ def _show(node: ast.expr, names: Mapping[str, str], outer: int, right: bool) -> 
     elif isinstance(node, ast.Call):
         fn = node.func.id if isinstance(node.func, ast.Name) else "?"
         return f"{fn}({', '.join(_show(a, names, 0, False) for a in node.args)})"
-    elif isinstance(node, ast.Attribute) and node.attr == "T":
-        return _show(node.value, names, 6, False) + "\u1d40"
+    elif isinstance(node, ast.Attribute):  # W.T is Wᵀ
+        base = _show(node.value, names, 6, False)
+        return base + "\u1d40" if node.attr == "T" else f"{base}.{node.attr}"
+    elif isinstance(node, ast.Subscript):
+        return f"{_show(node.value, names, 6, False)}[{_show(node.slice, names, 0, False)}]"
     elif isinstance(node, ast.IfExp):
         text = (f"{_show(node.body, names, 1, False)} if {_show(node.test, names, 1, False)} "
                 f"else {_show(node.orelse, names, 1, False)}")

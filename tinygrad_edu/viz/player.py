@@ -324,7 +324,7 @@ svg.addEventListener('click',function(e){  // to the node's step in this pass (s
 svg.addEventListener('mouseover',function(e){  // full precision in the tooltip
   var g=nodeOf(e.target); if(!g){return;}
   var i=els.indexOf(g), nd=nodes[i], st2=state[i];
-  var t=nd.n+(nd.d?'\ndata = '+nd.d:'')
+  var t=nd.n+(nd.op?(nd.d?'\n'+nd.d:''):'\ndata = '+nd.d)
     +(st2&&st2[4]!==null&&st2[4]!==undefined?'\ngrad = '+st2[4]:'');
   g.querySelector('title').textContent=t;
 });

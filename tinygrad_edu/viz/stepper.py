@@ -21,7 +21,7 @@ from . import nodes as nd
 from .draw import Drawing, draw_graph
 from .layout import Item, Layout, choose_rankdir, lay_out
 from .player import SVG_CSS, player_html
-from .trace import Trace, trace_backward, trace_forward
+from .trace import Trace, formula_lines, trace_backward, trace_forward
 
 __all__ = ["Frame", "NodeState", "Stepper", "step_through"]
 
@@ -253,8 +253,9 @@ class Stepper:
         for key, n in order:
             it = layout.items[key]
             op = key.startswith("o")
+            rules = "\n".join(formula_lines(n, self.names, self.names[id(self.root)]))
             nodes.append({"k": key, "n": self._op_text(n) if op else self.names[id(n)],
-                          "d": "" if op else nd.full(n._raw()), "op": int(op),
+                          "d": rules if op else nd.full(n._raw()), "op": int(op),
                           "fw": fw.get(id(n), 0 if n._op is None else None),
                           "bk": bk.get(id(n)),
                           "b": [round(it.x - it.w / 2, 1), round(it.y - it.h / 2, 1),

@@ -24,6 +24,7 @@ from . import formula as fm
 from . import nodes as nd
 
 __all__ = [
+    "formula_lines",
     "ForwardStep",
     "BackwardStep",
     "Contribution",
@@ -92,17 +93,28 @@ class Trace(list):
         self.unreached = list(unreached)  # inputs no gradient reached
 
     def zero_reasons(self) -> list[str]:
-        """Why an input's gradient is zero, in words: the steps that stopped it, or that the
-        output does not depend on it."""
+        """Why an input's gradient is zero, in words: the steps that stopped it, contributions
+        that cancel, or that no gradient reaches it at all."""
         root = self.names.get(id(self.root), "L")
         out = [f"d{root}/d{nd.ref(self.names.get(id(n), '?'))}: no gradient reaches it (the "
                "output does not depend on it through any differentiable path)"
                for n in self.unreached]
+        parts: dict[int, list[tuple[str, Contribution]]] = {}  # input -> (op, what it got)
         for s in self:
             for c in s.contributions:
-                if "\n    " in c.explanation and c.parent._op is None:
-                    out.append(f"d{root}/d{nd.ref(c.name)} gets 0 from '{s.op}': "
-                               + c.explanation.split("\n    ", 1)[1])
+                if c.parent._op is None:
+                    parts.setdefault(id(c.parent), []).append((s.op, c))
+        for got in parts.values():
+            name = nd.ref(got[0][1].name)
+            if not _is_zero(got[-1][1].total):
+                continue
+            added = [c.added for _, c in got]
+            if len(got) > 1 and not all(map(_is_zero, added)):
+                shown = " and ".join(nd.fmt(a) for a in added)
+                out.append(f"d{root}/d{name} = 0: its contributions {shown} cancel, so the "
+                           f"output does not depend on {got[0][1].name} here")
+            out += [f"d{root}/d{name} gets 0 from '{op}': " + c.explanation.split("\n    ")[1]
+                    for op, c in got if "\n    " in c.explanation]
         return out
 
     def total(self, node: Node) -> Any:
@@ -343,6 +355,27 @@ def _line(node: Node, i: int, g: Any, pg: Any, local: Any, names: dict[int, str]
     return f"{text} = {nd.fmt(pg)}"
 
 
+def formula_lines(node: Node, names: dict[int, str], root: str = "L") -> list[str]:
+    """The op's rules from its table row, in this graph's names: one line per input,
+    `dtanh(n)/dn = 1 - o²` (a Value op) or `dL/dX = dL/dY @ Wᵀ` (a Tensor op)."""
+    if node._op is None:
+        return []
+    lines = []
+    for i, parent in enumerate(node._parents):
+        formula = _formula(node, i)
+        if not formula:
+            continue
+        pname = nd.ref(names.get(id(parent), "?"))
+        if nd.is_array(node._raw()):
+            up = f"d{root}/d{nd.ref(names.get(id(node), '?'))}"
+            shown = fm.show(formula, {**_operand_names(node, names), "g": up})
+            lines.append(f"d{root}/d{pname} = {shown}")
+        else:
+            shown = fm.show(formula, _operand_names(node, names))
+            lines.append(f"d{_spelled(node, names)}/d{pname} = {shown}")
+    return lines
+
+
 def _formula(node: Node, i: int) -> str:
     formulas = getattr(node._op, "formulas", None) or ()
     return formulas[i] if i < len(formulas) else ""
@@ -370,8 +403,10 @@ def _operand_names(node: Node, names: dict[int, str], numbers: bool = False) -> 
     for param, v in zip(args, values):
         if hasattr(v, "_op"):
             out[param] = nd.fmt(v._raw()) if numbers else nd.ref(names.get(id(v), "?"))
-        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+        elif isinstance(v, float):
             out[param] = nd.fmt(v)
+        elif len(str(v)) <= 24:  # a short constant (dims, a shape, a dtype): as it is
+            out[param] = str(v)
     return out
 
 
@@ -393,10 +428,7 @@ def _summed_dims(node: Node, i: int) -> list[int]:
 def _why_zero(node: Node, i: int, g: Any, pg: Any, names: dict[int, str]) -> str:
     """Why a contribution is zero although gradient reached the op: a dead relu, a product
     with 0, a saturated tanh. ('' when it is not zero, or nothing reached the op either.)"""
-    def zero(x: Any) -> bool:
-        return not np.any(np.asarray(x._raw() if hasattr(x, "_raw") else x) != 0)
-
-    if not zero(pg) or zero(g):
+    if not _is_zero(pg) or _is_zero(g):
         return ""
     op, parents = node._op.name, node._parents
     arg = parents[i]
@@ -404,12 +436,16 @@ def _why_zero(node: Node, i: int, g: Any, pg: Any, names: dict[int, str]) -> str
     if op == "relu":
         return (f"relu({aname}) with {aname} = {nd.fmt(arg._raw())} <= 0 passes no gradient "
                 "(the relu is dead here)")
-    if op in ("*", "mul") and len(parents) == 2 and zero(parents[1 - i]):
+    if op in ("*", "mul") and len(parents) == 2 and _is_zero(parents[1 - i]):
         oname = nd.ref(names.get(id(parents[1 - i]), "?"))
         return f"the other factor {oname} is 0, so {aname} does not change the product"
     if op in ("tanh", "sigmoid"):
         return f"{op} is flat here: its output {nd.fmt(node._raw())} is saturated"
     return f"'{op}' passes no gradient to {aname} at these values"
+
+
+def _is_zero(x: Any) -> bool:
+    return not np.any(np.asarray(x._raw() if hasattr(x, "_raw") else x) != 0)
 
 
 def _copy(x: Any) -> Any:
