@@ -65,7 +65,7 @@ def test_backward_trace_on_tensors_matches_the_engine_and_grad():
     step = t[-1]
     assert step.op == "matmul" and [c.name for c in step.contributions] == ["W"]
     assert step.contributions[0].local is None  # a Jacobian, not a number
-    assert step.contributions[0].explanation.startswith("dloss/dW += dloss/dt")
+    assert step.contributions[0].explanation.startswith("dloss/dW += x\u1d40 @ dloss/dt1")
     assert "(3, 4) norm" in step.contributions[0].explanation
     records = t.to_records()
     assert all(isinstance(r["added"], str) and "norm" in r["added"] for r in records)
