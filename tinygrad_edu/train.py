@@ -63,11 +63,16 @@ def load_arrays(
         train = cls(root, train=True, download=download)
     except FileNotFoundError as err:
         found = str(err).split(". Pass root=")[0]  # the library's hint speaks Python, not CLI
+        try:  # say "only the test files" only when they are there
+            cls(root, train=False)
+            have = " The folder has only the t10k-* test files; training needs the train-* ones."
+        except (OSError, ValueError):
+            have = ""
+        where = "Pass --root DIR" if root is None else "Point --root at a folder"
         raise FileNotFoundError(
-            f"the training split of {cls.name} is not available: {found}. Training needs "
-            "train-images-idx3-ubyte.gz and train-labels-idx1-ubyte.gz; a folder with only the "
-            "t10k-* test files is not enough. Pass --root DIR with all four files "
-            "(or --root DIR --download to fetch them)."
+            f"the training split of {cls.name} is not available: {found}.{have} {where} "
+            "with the four IDX files (train-images, train-labels, t10k-images, t10k-labels), "
+            "or add --root DIR --download to fetch them into DIR."
         ) from None
     test = cls(root, train=False, download=download)
     return train.arrays(normalize=True, flatten=True), test.arrays(normalize=True, flatten=True)
