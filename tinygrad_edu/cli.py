@@ -12,7 +12,7 @@ __all__ = ["main"]
 def _demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    run_demo(steps=args.steps, seed=args.seed, out=args.out)
+    run_demo(steps=args.steps, seed=args.seed, out=args.out, quiet=args.quiet)
     return 0
 
 
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="demo-output",
                       help="folder for the drawings, the player and the plots")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    demo.add_argument("--quiet", action="store_true", help="no progress bars")
     demo.set_defaults(run=_demo)
     from .train import add_parser as add_train_parser
     from .viz.command import add_parser as add_graph_parser

@@ -240,7 +240,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help="train on the first N training images only (quick runs)")
     parser.add_argument("--out", default=None, metavar="DIR",
                         help="where to write the model and plot (default runs/<dataset>)")
-    parser.add_argument("--no-progress", action="store_true",
+    parser.add_argument("--no-progress", "--quiet", action="store_true",
                         help="no progress bars or per-epoch lines, only the summary")
     parser.set_defaults(run=run)
     return parser

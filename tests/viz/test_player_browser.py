@@ -258,6 +258,31 @@ def test_two_players_on_one_page_work_apart(browser, tmp_path):
     assert two.get_attribute("data-step") == str(len(second) - 1)
 
 
+def test_module_boxes_collapse_and_expand(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    player = step_through(scalar_mlp_300_steps())
+    (root,) = open_page(browser, player.save_html(tmp_path / "p.html"))
+    shown = "return [].filter.call(arguments[0].querySelectorAll('g.tge-v'), " \
+            "function(g){return g.style.display!=='none';}).length"
+    everything = browser.execute_script(shown, root)
+    root.find_element(By.CLASS_NAME, "tge-collapse").click()
+    closed = root.find_elements(By.CSS_SELECTOR, "g.tge-grp.tge-shut")
+    neurons = [g for g in player.layout().groups.values() if "Neuron" in g.title]
+    assert len(closed) == len(neurons) == 4 + 4 + 1 + 4 + 4 + 1, "every neuron of both calls"
+    assert browser.execute_script(shown, root) < everything / 4
+    title = closed[0].find_element(By.CLASS_NAME, "tge-gtitle")
+    assert "nodes inside; click to open" in title.get_attribute("textContent")
+    browser.execute_script("arguments[0].dispatchEvent(new MouseEvent('click',"
+                           "{bubbles:true}))", title)
+    assert len(root.find_elements(By.CSS_SELECTOR, "g.tge-grp.tge-shut")) == len(neurons) - 1
+    root.find_element(By.CLASS_NAME, "tge-expand").click()
+    assert browser.execute_script(shown, root) == everything
+    root.find_element(By.CLASS_NAME, "tge-collapse").click()
+    root.find_element(By.CLASS_NAME, "tge-next").click()  # the first op is inside a neuron
+    assert len(root.find_elements(By.CSS_SELECTOR, "g.tge-grp.tge-shut.cur")) == 1
+
+
 def test_without_a_browser_it_skips_locally_and_fails_on_ci(monkeypatch, tmp_path):
     import sys
 

@@ -188,3 +188,28 @@ def test_a_frame_can_be_drawn_on_its_own():
     d = s.drawing(5)
     assert CURRENT in d.source
     assert b"<svg" in d.pipe("svg")
+
+
+def test_each_module_call_is_a_box_nested_as_the_calls_were():
+    from tinygrad_edu import random as tge_random
+    from tinygrad_edu.nn.scalar import MLP
+
+    tge_random.manual_seed(0)
+    model = MLP(2, [2, 1])
+    out = model([1.0, -2.0])
+    s = step_through(out)
+    groups = {g.title: g for g in s.layout().groups.values()}
+    assert set(groups) == {"MLP", "layers.0: Layer(2\u21922)", "layers.1: Layer(2\u21921)",
+                           "layers.0.neurons.0: Neuron(2\u21921)",
+                           "layers.0.neurons.1: Neuron(2\u21921)",
+                           "layers.1.neurons.0: Neuron(2\u21921)"}
+    by_key = {g.key: g for g in groups.values()}
+    neuron = groups["layers.0.neurons.1: Neuron(2\u21921)"]
+    assert by_key[neuron.parent].title == "layers.0: Layer(2\u21922)"
+    assert by_key[by_key[neuron.parent].parent].title == "MLP"
+    w = model.layers[0].neurons[1].w[0]
+    (i,) = [i for i, n in enumerate(s.drawn) if n is w]
+    assert f"v{i}" in neuron.members and f"v{i}" not in groups["layers.1: Layer(2\u21921)"].members
+    x, y, bw, bh = neuron.rect
+    item = s.layout().items[f"v{i}"]
+    assert x <= item.x - item.w / 2 and item.x + item.w / 2 <= x + bw, "the box holds its items"

@@ -15,6 +15,7 @@ A plain Tensor in an attribute is data, not a parameter, unless it is registered
 
 from __future__ import annotations
 
+import itertools
 import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
@@ -29,24 +30,27 @@ from .parameter import Parameter
 
 __all__ = ["Module", "IncompatibleKeys", "is_parameter"]
 
-# id(graph node) -> (a weak reference to it, the modules whose call returned it, inner first):
-# the viz names parameters (`0.weight`) and boxes (`Linear(784->256)`) from them. Keyed by id,
-# since Tensor's == is elementwise; an entry goes when its node does, so no graph is kept alive.
-CALLS: dict[int, tuple[weakref.ref, list[Any]]] = {}
+# id(graph node) -> (a weak reference to it, the (module, call number) of each Module call that
+# returned it, inner first): the viz names parameters (`0.weight`) and draws a box per call
+# (`Linear(784->256)`) from them. Keyed by id, since Tensor's == is elementwise; an entry goes
+# when its node does, so no graph is kept alive.
+CALLS: dict[int, tuple[weakref.ref, list[tuple[Any, int]]]] = {}
+_CALL_NUMBER = itertools.count()
 
 
 def _remember_call(module: Module, out: Any) -> None:
+    number = next(_CALL_NUMBER)
     for node in out if isinstance(out, (list, tuple)) else (out,):
         if getattr(node, "_op", None) is not None:
             entry = CALLS.get(id(node))
             if entry is None or entry[0]() is not node:
                 key = id(node)
                 entry = CALLS[key] = (weakref.ref(node, lambda _, k=key: CALLS.pop(k, None)), [])
-            entry[1].append(module)
+            entry[1].append((module, number))
 
 
-def modules_that_made(node: Any) -> list[Any]:
-    """The modules whose call returned `node`, innermost first ([] if none did)."""
+def calls_that_made(node: Any) -> list[tuple[Any, int]]:
+    """(module, call number) of each Module call that returned `node`, innermost first."""
     entry = CALLS.get(id(node))
     return entry[1] if entry is not None and entry[0]() is node else []
 

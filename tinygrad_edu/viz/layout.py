@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .render import render_dot
 
-__all__ = ["CHAR", "FONT", "Item", "Layout", "choose_rankdir", "lay_out"]
+__all__ = ["CHAR", "FONT", "Group", "Item", "Layout", "choose_rankdir", "lay_out"]
 
 FONT = 13  # CSS px of the graph's text at scale 1
 CHAR = 0.62 * FONT  # the width of one monospace character
@@ -44,6 +44,18 @@ class Item:
 
 
 @dataclass
+class Group:
+    """A box around the items one Module call computed (a neuron, a layer), maybe nested."""
+
+    key: str
+    title: str  # 'layers.0.neurons.1: Neuron(3→1)'
+    items: list[str]  # the items directly inside (not in a nested group)
+    parent: str | None = None
+    rect: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # x, y, w, h (px)
+    members: list[str] = field(default_factory=list)  # every item inside, nested ones too
+
+
+@dataclass
 class Layout:
     """Where every item is, the edge curves between them, and the picture's size (px)."""
 
@@ -52,6 +64,7 @@ class Layout:
     width: float = 0.0
     height: float = 0.0
     rankdir: str = "LR"
+    groups: dict[str, Group] = field(default_factory=dict)
 
 
 def choose_rankdir(items: dict[str, Item], edges: list[tuple[str, str]],
@@ -80,14 +93,29 @@ def choose_rankdir(items: dict[str, Item], edges: list[tuple[str, str]],
     return "LR" if lr <= tb else "TB"
 
 
-def lay_out(items: dict[str, Item], edges: list[tuple[str, str]], rankdir: str) -> Layout:
-    """Place `items` (in data-flow order) and route `edges` with one run of dot."""
+def lay_out(items: dict[str, Item], edges: list[tuple[str, str]], rankdir: str,
+            groups: dict[str, Group] | None = None) -> Layout:
+    """Place `items` (in data-flow order) and route `edges` with one run of dot; `groups`
+    (outer ones first) become boxes that keep their items together."""
+    groups = groups or {}
     lines = [f"digraph g {{ rankdir={rankdir}; nodesep=0.18; ranksep=0.3;",
              'node [shape=box, fixedsize=true, label=""];']
     for key, it in items.items():
         it.w, it.h = it.size()
         lines.append(f'"{key}" [width={it.w / 72:.4f}, height={it.h / 72:.4f}'
                      + (", shape=ellipse" if it.kind == "op" else "") + "];")
+
+    def cluster(g: Group) -> list[str]:
+        inner = [c for c in groups.values() if c.parent == g.key]
+        body = [f'"{k}";' for k in g.items]
+        for c in inner:
+            body += cluster(c)
+        return [f'subgraph "cluster_{g.key}" {{ label=" "; fontsize={FONT + 4}; margin=10;',
+                *body, "}"]
+
+    for g in groups.values():
+        if g.parent is None:
+            lines += cluster(g)
     lines += [f'"{t}" -> "{h}";' for t, h in edges]
     lines.append("}")
     plain = render_dot("\n".join(lines), "plain").decode("utf-8")
@@ -108,6 +136,19 @@ def lay_out(items: dict[str, Item], edges: list[tuple[str, str]], rankdir: str) 
             xy = [float(v) * 72 for v in parts[4:4 + 2 * n]]
             points = [(xy[i], top - xy[i + 1]) for i in range(0, len(xy), 2)]
             layout.edges.append((parts[1], parts[2], points))
+    for g in reversed(list(groups.values())):  # inner groups first: outer ones contain them
+        inner = [c for c in groups.values() if c.parent == g.key]
+        g.members = list(g.items) + [k for c in inner for k in c.members]
+        boxes = [(it.x - it.w / 2, it.y - it.h / 2, it.x + it.w / 2, it.y + it.h / 2)
+                 for it in (items[k] for k in g.items)] + [
+                (c.rect[0], c.rect[1], c.rect[0] + c.rect[2], c.rect[1] + c.rect[3])
+                for c in inner]
+        if not boxes:
+            continue
+        x0, y0 = min(b[0] for b in boxes) - 6, min(b[1] for b in boxes) - ROW - 2
+        x1, y1 = max(b[2] for b in boxes) + 6, max(b[3] for b in boxes) + 6
+        g.rect = (x0, y0, x1 - x0, y1 - y0)
+    layout.groups = groups
     return layout
 
 

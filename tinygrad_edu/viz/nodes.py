@@ -83,11 +83,11 @@ def module_names(nodes: list[Node]) -> dict[int, str]:
     Module calls remember their outputs (nn/module.py, `CALLS`); each such module names its
     parameters with `named_parameters()`, and the fullest name wins (the outermost module's).
     """
-    from ..nn.module import modules_that_made  # nn is only asked for names
+    from ..nn.module import calls_that_made  # nn is only asked for names
 
     modules: dict[int, Any] = {}
     for n in nodes:
-        for m in modules_that_made(n):
+        for m, _ in calls_that_made(n):
             modules[id(m)] = m
     out: dict[int, str] = {}
     for m in modules.values():

@@ -40,15 +40,26 @@ def svg_of(layout: Layout, texts: dict[str, list[str]], pid: str) -> str:
            'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
            '<path d="M0,0 L10,5 L0,10 z" class="tge-arrowhead"/></marker></defs>'
            '<g class="tge-cam">']
-    for _, _, pts in layout.edges:
+    within: dict[str, list[str]] = {}  # item -> the groups it is in
+    for g in layout.groups.values():
+        x, y, w, h = g.rect
+        out.append(f'<g class="tge-grp" id="{pid}-{g.key}" data-grp="{g.key}">'
+                   f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" rx="6"/>'
+                   f'<text class="tge-gtitle" x="{x + 6:.1f}" y="{y + ROW * 0.72:.1f}">'
+                   f'\u25be {esc(g.title)}</text></g>')
+        for k in g.members:
+            within.setdefault(k, []).append(g.key)
+    for tail, head, pts in layout.edges:
         d = f"M{pts[0][0]:.1f},{pts[0][1]:.1f}" + "".join(
             f" C{pts[i][0]:.1f},{pts[i][1]:.1f} {pts[i + 1][0]:.1f},{pts[i + 1][1]:.1f} "
             f"{pts[i + 2][0]:.1f},{pts[i + 2][1]:.1f}" for i in range(1, len(pts) - 2, 3))
-        out.append(f'<path class="tge-edge" d="{d}" marker-end="url(#{pid}-arrow)"/>')
+        out.append(f'<path class="tge-edge" d="{d}" data-t="{tail}" data-h="{head}" '
+                   f'marker-end="url(#{pid}-arrow)"/>')
     for key, it in layout.items.items():
         x0, y0 = it.x - it.w / 2, it.y - it.h / 2
+        groups = f' data-in="{" ".join(within[key])}"' if key in within else ""
         out.append(f'<g class="tge-{"o" if it.kind == "op" else "v"}" id="{pid}-{key}" '
-                   f'data-key="{key}"><title></title>')
+                   f'data-key="{key}"{groups}><title></title>')
         if it.kind == "op":
             out.append(f'<ellipse cx="{it.x:.1f}" cy="{it.y:.1f}" rx="{it.w / 2:.1f}" '
                        f'ry="{it.h / 2:.1f}"/><text x="{it.x:.1f}" y="{it.y + FONT * 0.35:.1f}" '
@@ -102,7 +113,10 @@ def player_html(layout: Layout, texts: dict[str, list[str]], data: dict[str, Any
         '<button class="tge-zin" title="zoom in (+)">+</button>'
         '<button class="tge-fit" title="fit the graph in view (0)">Fit</button>'
         '<button class="tge-export" title="save this frame as an SVG file">SVG</button>'
-        '</div>'
+        + ('<button class="tge-collapse" title="collapse the innermost boxes (neurons)">'
+           'Collapse</button><button class="tge-expand" title="expand every box">Expand'
+           '</button>' if layout.groups else "")
+        + '</div>'
         f'<div class="tge-legend">{legend}</div>'
         f'<div class="tge-view">{svg_of(layout, texts, pid)}</div>'
         '<div class="tge-title"></div><div class="tge-explain"></div>'
@@ -141,6 +155,11 @@ fill:var(--tge-fg)}}
 stroke-width:3}}
 .tge-o ellipse{{fill:var(--tge-op);stroke:var(--tge-line)}}
 .tge-v,.tge-o{{cursor:pointer}}
+.tge-grp rect{{fill:none;stroke:var(--tge-muted);stroke-dasharray:5 3}}
+.tge-grp .tge-gtitle{{fill:var(--tge-muted);cursor:pointer}}
+.tge-grp.tge-shut rect{{fill:var(--tge-const);stroke-dasharray:none}}
+.tge-grp.tge-shut .tge-gtitle{{fill:var(--tge-fg)}}
+.tge-grp.cur rect{{fill:var(--tge-cur);stroke:var(--tge-cur-line);stroke-width:3}}
 """
 COLOURS = {
     "light": dict(fg="#111827", bg="#ffffff", muted="#6b7280", edge="#4b5563", line="#374151",
@@ -198,7 +217,32 @@ var cam=svg.querySelector('.tge-cam'), W=+svg.getAttribute('data-w'), H=+svg.get
 var q=function(c){return root.querySelector(c);};
 var counter=q('.tge-counter'), slider=q('.tge-slider'), playBtn=q('.tge-play');
 var els=nodes.map(function(nd){return document.getElementById(root.id+'-'+nd.k);});
-var state=[], cur=[];
+var state=[], shut={};
+var groups=D.groups||[], gEls={};
+groups.forEach(function(g){gEls[g.k]=document.getElementById(root.id+'-'+g.k);});
+var edges=[].slice.call(svg.querySelectorAll('.tge-edge'));
+function hiddenBy(el){  // the collapsed group an item is hidden in, if any
+  var gs=(el.getAttribute('data-in')||'').split(' ');
+  for(var j=0;j<gs.length;j++){if(shut[gs[j]]){return gs[j];}}
+  return null;
+}
+function foldGroups(){
+  groups.forEach(function(g){
+    var el=gEls[g.k], up=g.p, hid=false;
+    for(;up;up=groups.filter(function(h){return h.k===up;})[0].p){if(shut[up]){hid=true;}}
+    el.style.display=hid?'none':''; el.classList.toggle('tge-shut',!!shut[g.k]);
+    el.querySelector('.tge-gtitle').textContent=(shut[g.k]?'\u25b8 ':'\u25be ')+g.t
+      +(shut[g.k]?' ('+g.n+' nodes inside; click to open)':'');
+  });
+  var hidden={};
+  els.forEach(function(el,i){
+    var h=hiddenBy(el); el.style.display=h?'none':''; hidden[nodes[i].k]=h;
+  });
+  edges.forEach(function(e){
+    var a=hidden[e.getAttribute('data-t')], b=hidden[e.getAttribute('data-h')];
+    e.style.display=(a&&b&&a===b)?'none':'';  // inside one closed box
+  });
+}
 function bg(el){  // the colour behind the player: the first opaque background up the tree
   for(;el&&el.nodeType===1;el=el.parentElement){
     var m=getComputedStyle(el).backgroundColor.match(/[\d.]+/g);
@@ -225,6 +269,11 @@ function paint(){
       if(d&&d.textContent!==s[2]){d.textContent=s[2];}
       if(g&&g.textContent!==s[3]){g.textContent=s[3];}
     }
+  }
+  groups.forEach(function(g){gEls[g.k].classList.remove('cur');});
+  for(var c=0;c<nodes.length;c++){
+    if(!state[c]||!/\bcur\b/.test(state[c][5]||'')){continue;}
+    var h=hiddenBy(els[c]); if(h){gEls[h].classList.add('cur');}
   }
   var rows=q('.tge-grads tbody'), html='';
   for(var r=0;r<D.inputs.length;r++){
@@ -262,7 +311,9 @@ function show(i){
   i=Math.max(0,Math.min(n-1,i)); apply(i); paint();
   q('.tge-title').textContent=frames[i].t; q('.tge-explain').textContent=frames[i].e;
   counter.textContent='step '+(i+1)+' / '+n; slider.value=i; root.setAttribute('data-step',i);
-  for(var j=0;j<nodes.length;j++){if(state[j]&&/\bcur\b/.test(state[j][5]||'')){inView(j);break;}}
+  for(var j=0;j<nodes.length;j++){
+    if(state[j]&&/\bcur\b/.test(state[j][5]||'')&&!hiddenBy(els[j])){inView(j);break;}
+  }
 }
 function stop(){if(timer){clearInterval(timer);timer=null;} playBtn.textContent='Play';}
 function play(){
@@ -309,12 +360,22 @@ window.addEventListener('pointermove',function(e){
   if(drag.moved){tx=drag.tx+dx; ty=drag.ty+dy; setCam();}
 });
 window.addEventListener('pointerup',function(){setTimeout(function(){drag=null;},0);});
+if(groups.length){
+  q('.tge-collapse').onclick=function(){
+    groups.forEach(function(g){if(g.leaf){shut[g.k]=1;}}); foldGroups(); paint();
+  };
+  q('.tge-expand').onclick=function(){shut={};foldGroups();paint();};
+}
 function nodeOf(t){  // the item (value box or op) an event happened in
   for(;t&&t!==svg;t=t.parentNode){if(t.getAttribute&&t.getAttribute('data-key')){return t;}}
   return null;
 }
 svg.addEventListener('click',function(e){  // to the node's step in this pass (shift: the other)
   if(drag&&drag.moved){return;}
+  var grp=e.target.closest&&e.target.closest('.tge-grp');
+  if(grp&&e.target.classList.contains('tge-gtitle')||grp&&shut[grp.getAttribute('data-grp')]){
+    var gk=grp.getAttribute('data-grp'); shut[gk]=!shut[gk]; foldGroups(); paint(); return;
+  }
   var g=nodeOf(e.target); if(!g){return;}
   var nd=nodes[els.indexOf(g)], back=frames[k].p==='b';
   if(e.shiftKey){back=!back;}

@@ -19,7 +19,8 @@ from typing import Any, NamedTuple
 
 from . import nodes as nd
 from .draw import Drawing, draw_graph
-from .layout import Item, Layout, choose_rankdir, lay_out
+from .groups import call_groups
+from .layout import Group, Item, Layout, choose_rankdir, lay_out
 from .player import SVG_CSS, player_html
 from .trace import Trace, formula_lines, trace_backward, trace_forward
 
@@ -222,8 +223,23 @@ class Stepper:
                 edges.append((f"o{i}", f"v{i}"))
             items[f"v{i}"] = Item(f"v{i}", "value", cells, stacked=nd.is_array(n._raw()))
         rankdir = self.rankdir if self.rankdir != "auto" else choose_rankdir(items, edges)
-        self._layout = lay_out(items, edges, rankdir)
+        self._layout = lay_out(items, edges, rankdir, self._groups(index))
         return self._layout
+
+    def _groups(self, index: dict[int, int]) -> dict[str, Group]:
+        """A box per Module call (neuron, layer, ...), holding the items it computed."""
+        calls = call_groups(self.drawn)
+        inner: dict[str, set[int]] = {c.key: set() for c in calls}
+        for c in calls:
+            if c.parent is not None:
+                inner[c.parent] |= c.members
+        groups: dict[str, Group] = {}
+        for c in calls:
+            own = [n for n in self.drawn if id(n) in c.members and id(n) not in inner[c.key]]
+            keys = [k for n in own for k in ((f"o{index[id(n)]}",) if n._op is not None
+                                             else ()) + (f"v{index[id(n)]}",)]
+            groups[c.key] = Group(c.key, c.title, keys, c.parent)
+        return groups
 
     def _head(self, n: Node) -> str:
         shape = nd.shape_dtype(n)
@@ -278,7 +294,11 @@ class Stepper:
                         self.frames[0].states[id(n)].grad]) for key, n in order}
         inputs = [j for j, (key, n) in enumerate(order)
                   if key.startswith("v") and n._op is None and n.requires_grad]
-        return texts, {"nodes": nodes, "frames": frames, "inputs": inputs, "svgcss": SVG_CSS}
+        groups = [{"k": g.key, "t": g.title, "n": len(g.members), "p": g.parent,
+                   "leaf": not any(h.parent == g.key for h in layout.groups.values())}
+                  for g in layout.groups.values()]
+        return texts, {"nodes": nodes, "frames": frames, "inputs": inputs, "groups": groups,
+                       "svgcss": SVG_CSS}
 
     def to_html(self, *, full_page: bool = True, title: str | None = None) -> str:
         """The player: the graph drawn once, the frames as changes of its look, and controls
