@@ -30,7 +30,7 @@ def test_no_command_prints_help_and_succeeds(capsys):
 def test_the_demo_trains_both_engines_and_writes_what_it_promises(tmp_path, capsys):
     result = run_demo(steps=50, seed=0, out=tmp_path / "out")
     assert result.scalar_accuracy >= 0.95  # the scalar MLP learns two-moons
-    assert result.tensor_accuracy >= 0.85  # the Tensor MLP learns two spirals
+    assert result.tensor_accuracy >= 0.95  # the Tensor MLP learns two spirals
     assert result.scalar_losses[-1] < result.scalar_losses[0] / 10
     files = result.files
     assert files["neuron graph"].read_text().lstrip().startswith("<?xml")
@@ -53,7 +53,7 @@ def _subcommands():
 
 def test_every_command_describes_itself_and_every_option():
     commands = _subcommands()
-    assert set(commands) == {"demo", "graph", "train"}
+    assert set(commands) == {"demo", "graph", "train", "sample"}
     for name, parser in commands.items():
         assert parser.description and len(parser.description) > 60, name
         helped = [a for a in parser._actions if a.dest != "help"]

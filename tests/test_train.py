@@ -157,5 +157,15 @@ def test_mnist_without_its_training_split_says_so(folder, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "the training split of MNIST is not available" in err
     assert "train-images-idx3-ubyte.gz" in err and str(root) in err
+    only_tests = "The folder has only the t10k-* test files"
+    assert (only_tests in err) == (folder != "empty"), "t10k files are named only when there"
+    assert "--root DIR --download" in err
     assert not (tmp_path / "out").exists(), "nothing is written when there is nothing to train"
+
+
+def test_mnist_with_no_root_says_where_it_looked_and_what_to_pass(capsys):
+    assert train.run(parse("--dataset", "mnist")) == 2
+    err = capsys.readouterr().err
+    assert "looked in: nowhere (no root was given" in err and "(no folder)" not in err
+    assert "t10k-* test files" not in err and "Pass --root DIR" in err
 

@@ -13,7 +13,7 @@ __all__ = ["main"]
 def _demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    run_demo(steps=args.steps, seed=args.seed, out=args.out)
+    run_demo(steps=args.steps, seed=args.seed, out=args.out, quiet=args.quiet)
     return 0
 
 
@@ -47,6 +47,7 @@ and the decision boundaries and loss curves of both are plotted (needs matplotli
                            "missing (default demo-output)")
     demo.add_argument("--seed", type=_seed, default=0, metavar="SEED",
                       help="random seed of the weights and the data sets (default 0)")
+    demo.add_argument("--quiet", action="store_true", help="no progress bars")
     demo.set_defaults(run=_demo)
     from .train import add_parser as add_train_parser
     from .viz.command import add_parser as add_graph_parser

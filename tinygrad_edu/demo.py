@@ -38,7 +38,11 @@ class DemoResult:
 
 
 def svm_loss(model: nn.Module, X, y) -> tuple[Value, float]:
-    """Max-margin loss over the batch plus a little L2, and the accuracy; y holds -1 or +1."""
+    """The SVM (max-margin, hinge) loss and the accuracy; y holds -1 or +1.
+
+    Each point costs relu(1 - y * score): nothing once it is on the right side by a margin of
+    1, more the further it is on the wrong side; plus a little L2 on the weights.
+    """
     scores = [model([Value(float(a)), Value(float(b))]) for a, b in X]
     margins = [(1 - yi * s).relu() for yi, s in zip(y, scores)]
     data_loss = sum(margins) * (1.0 / len(margins))
@@ -63,14 +67,15 @@ def one_neuron(out: Path, files: dict[str, Path]) -> None:
           f"do/dw1 = {w1.grad:.4f}, do/dw2 = {w2.grad:.4f}, do/db = {b.grad:.4f}")
 
 
-def train_scalar_mlp(steps: int, result: DemoResult) -> tuple[nn.Module, np.ndarray, np.ndarray]:
+def train_scalar_mlp(steps: int, result: DemoResult,
+                     quiet: bool = False) -> tuple[nn.Module, np.ndarray, np.ndarray]:
     """MLP(2, [16, 16, 1]) of Values on 100 two-moons points, SGD with a decaying rate."""
     X, labels = make_moons(100, noise=0.1)
     y = [1.0 if c == 1 else -1.0 for c in labels]
     model = nn.MLP(2, [16, 16, 1])
     print(f"Scalar engine: MLP(2, [16, 16, 1]) of Values ({len(model.parameters())} parameters) "
-          f"on 100 two-moons points, SGD")
-    bar = progress(range(steps), desc="scalar MLP", every=10)
+          f"on 100 two-moons points, SGD on the SVM (max-margin) loss: mean relu(1 - y * score)")
+    bar = progress(range(steps), desc="scalar MLP", every=10, quiet=quiet)
     for k in bar:
         loss, accuracy = svm_loss(model, X, y)
         model.zero_grad()
@@ -85,9 +90,10 @@ def train_scalar_mlp(steps: int, result: DemoResult) -> tuple[nn.Module, np.ndar
     return model, X, labels
 
 
-def train_tensor_mlp(steps: int, result: DemoResult) -> tuple[nn.Module, np.ndarray, np.ndarray]:
+def train_tensor_mlp(steps: int, result: DemoResult,
+                     quiet: bool = False) -> tuple[nn.Module, np.ndarray, np.ndarray]:
     """A 2-64-64-2 Tensor MLP on 600 points of two spirals: cross-entropy, Adam, full batch."""
-    X, labels = make_spirals(600, noise=0.1)
+    X, labels = make_spirals(600, noise=0.05)  # 0.1 blurs the arms into each other near 0
     model = nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(),
                           nn.Linear(64, 2))
     optimizer = optim.Adam(model.parameters(), lr=0.01)
@@ -95,7 +101,7 @@ def train_tensor_mlp(steps: int, result: DemoResult) -> tuple[nn.Module, np.ndar
     inputs, targets = Tensor(X), Tensor(labels)
     print("Tensor engine: Sequential(Linear(2, 64), ReLU, Linear(64, 64), ReLU, Linear(64, 2)) "
           "on 600 points of two spirals, Adam")
-    bar = progress(range(steps), desc="tensor MLP", every=50)
+    bar = progress(range(steps), desc="tensor MLP", every=50, quiet=quiet)
     for _ in bar:
         logits = model(inputs)
         loss = loss_fn(logits, targets)
@@ -124,12 +130,13 @@ def plot(result: DemoResult, scalar: tuple, tensor_run: tuple, out: Path) -> Non
     except ImportError:
         print("(plots skipped: matplotlib is not installed; pip install 'tinygrad-edu[extras]')")
         return
-    fig = Figure(figsize=(10, 4.2), layout="constrained")
+    fig = Figure(figsize=(10, 4.6), layout="constrained")
     axes = fig.subplots(1, 2)
     with no_grad():
-        panels = [(axes[0], scalar, "scalar MLP on two-moons", 40),
-                  (axes[1], tensor_run, "Tensor MLP on spirals", 200)]
-        for ax, (model, X, labels), name, n in panels:
+        panels = [(axes[0], scalar, "scalar MLP on two moons", 40, result.scalar_accuracy),
+                  (axes[1], tensor_run, "Tensor MLP on two spirals", 200,
+                   result.tensor_accuracy)]
+        for ax, (model, X, labels), name, n, accuracy in panels:
             xx, yy, points = _grid(X, n)
             if isinstance(model, nn.MLP):
                 scores = np.array([model([Value(a), Value(b)]).data for a, b in points])
@@ -138,36 +145,55 @@ def plot(result: DemoResult, scalar: tuple, tensor_run: tuple, out: Path) -> Non
                 scores = scores[:, 1] - scores[:, 0]
             ax.contourf(xx, yy, (scores > 0).reshape(xx.shape), levels=1, alpha=0.25,
                         cmap="coolwarm")
-            ax.scatter(X[:, 0], X[:, 1], c=labels, s=12, cmap="coolwarm", edgecolors="k",
-                       linewidths=0.3)
-            ax.set_title(f"{name}: decision boundary")
+            for c, colour in ((0, "#3b4cc0"), (1, "#b40426")):
+                pick = labels == c
+                ax.scatter(X[pick, 0], X[pick, 1], s=12, color=colour, edgecolors="k",
+                           linewidths=0.3, label=f"class {c}")
+            ax.set_xlabel("$x_1$")
+            ax.set_ylabel("$x_2$")
+            ax.legend(loc="upper right", fontsize=8, title="shaded: predicted class",
+                      title_fontsize=8)
+            ax.set_title(f"{name}\n{accuracy:.0%} of the training points classified right")
     fig.savefig(out / "decision_boundaries.png", dpi=110)
     result.files["decision boundaries"] = out / "decision_boundaries.png"
 
-    fig = Figure(figsize=(10, 3.5), layout="constrained")
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    fig = Figure(figsize=(10, 3.8), layout="constrained")
     axes = fig.subplots(1, 2)
-    for ax, losses, name in [(axes[0], result.scalar_losses, "scalar MLP (SVM loss)"),
-                             (axes[1], result.tensor_losses, "Tensor MLP (cross-entropy)")]:
-        ax.plot(losses)
+    curves = [(axes[0], result.scalar_losses, "scalar MLP: SVM (max-margin) loss",
+               "mean of relu(1 - y * score) + L2;\n0 once every point is right by a margin"),
+              (axes[1], result.tensor_losses, "Tensor MLP: cross-entropy loss",
+               "mean of -log(softmax probability of the true class)")]
+    for ax, losses, name, what in curves:
+        ax.plot(losses, label=what)
         ax.set_yscale("log")
-        ax.set_xlabel("step")
-        ax.set_title(f"{name}: training loss")
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=8))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # 0.2, not 2x10^-1
+        ax.yaxis.set_minor_formatter(NullFormatter())  # no label on every minor tick
+        ax.set_xlabel("training step")
+        ax.set_ylabel("loss (log scale)")
+        ax.legend(loc="upper right", fontsize=8)
+        ax.set_title(name)
     fig.savefig(out / "loss_curves.png", dpi=110)
     result.files["loss curves"] = out / "loss_curves.png"
 
 
 def run_demo(steps: int = 50, seed: int = 0, out: str | Path = "demo-output",
-             tensor_steps: int = 300) -> DemoResult:
-    """Run the tour; returns the accuracies and the files written to `out`."""
+             tensor_steps: int = 300, quiet: bool = False) -> DemoResult:
+    """Run the tour; returns the accuracies and the files written to `out`.
+
+    `quiet` drops the progress bars (the summary lines stay).
+    """
     start = time.perf_counter()
     manual_seed(seed)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     result = DemoResult()
     one_neuron(out, result.files)
-    scalar = train_scalar_mlp(steps, result)
+    scalar = train_scalar_mlp(steps, result, quiet)
     print(f"Scalar MLP training accuracy: {result.scalar_accuracy:.0%}")
-    tensor_run = train_tensor_mlp(tensor_steps, result)
+    tensor_run = train_tensor_mlp(tensor_steps, result, quiet)
     print(f"Tensor MLP training accuracy: {result.tensor_accuracy:.0%}")
     plot(result, scalar, tensor_run, out)
     print(f"\nDone in {time.perf_counter() - start:.0f} s. Wrote to {out.resolve()}:")

@@ -1,4 +1,5 @@
-"""Progress for training loops: a tqdm bar when tqdm is installed, plain lines otherwise."""
+"""Progress for training loops: a tqdm bar in a terminal or a notebook, a few plain lines
+when the output is a log file or a pipe (a bar's redraws would flood it), nothing when quiet."""
 
 from __future__ import annotations
 
@@ -34,10 +35,35 @@ class _Lines:
         print(f"{self.desc} {i}{of} {extra}".rstrip(), file=sys.stderr, flush=True)
 
 
-def progress(items: Iterable[T], desc: str = "", total: int | None = None, every: int = 10) -> Any:
-    """Wrap an iterable with a progress bar; `.set_postfix(loss=...)` shows live figures."""
+class _Quiet(_Lines):
+    """No output at all (`--quiet`), with the same `set_postfix`."""
+
+    def _print(self, i: int) -> None:
+        pass
+
+
+LOG_LINES = 10  # at most about this many lines per loop when the output is not a terminal
+
+
+def _in_notebook() -> bool:
+    shell = sys.modules.get("IPython")
+    ip = shell.get_ipython() if shell is not None and hasattr(shell, "get_ipython") else None
+    return ip is not None and "IPKernelApp" in getattr(ip, "config", {})
+
+
+def progress(items: Iterable[T], desc: str = "", total: int | None = None, every: int = 10,
+             *, quiet: bool = False) -> Any:
+    """Wrap an iterable with a progress bar; `.set_postfix(loss=...)` shows live figures.
+
+    A bar in a terminal or a notebook; when stderr is a file or a pipe, a plain line every
+    `every` items but no more than about LOG_LINES in all; with `quiet`, nothing.
+    """
     if total is None and hasattr(items, "__len__"):
         total = len(items)  # type: ignore[arg-type]
+    if quiet:
+        return _Quiet(items, desc, total, every)
+    if not _in_notebook() and not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
+        return _Lines(items, desc, total, max(every, -(-(total or 0) // LOG_LINES)))
     try:
         import ipywidgets  # noqa: F401  (tqdm.auto's notebook bar needs it)
         from tqdm.auto import tqdm

@@ -63,11 +63,16 @@ def load_arrays(
         train = cls(root, train=True, download=download)
     except FileNotFoundError as err:
         found = str(err).split(". Pass root=")[0]  # the library's hint speaks Python, not CLI
+        try:  # say "only the test files" only when they are there
+            cls(root, train=False)
+            have = " The folder has only the t10k-* test files; training needs the train-* ones."
+        except (OSError, ValueError):
+            have = ""
+        where = "Pass --root DIR" if root is None else "Point --root at a folder"
         raise FileNotFoundError(
-            f"the training split of {cls.name} is not available: {found}. Training needs "
-            "train-images-idx3-ubyte.gz and train-labels-idx1-ubyte.gz; a folder with only the "
-            "t10k-* test files is not enough. Pass --root DIR with all four files "
-            "(or --root DIR --download to fetch them)."
+            f"the training split of {cls.name} is not available: {found}.{have} {where} "
+            "with the four IDX files (train-images, train-labels, t10k-images, t10k-labels), "
+            "or add --root DIR --download to fetch them into DIR."
         ) from None
     test = cls(root, train=False, download=download)
     return train.arrays(normalize=True, flatten=True), test.arrays(normalize=True, flatten=True)
@@ -238,7 +243,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help="train on the first N training images only (quick runs)")
     parser.add_argument("--out", default=None, metavar="DIR",
                         help="where to write the model and plot (default runs/<dataset>)")
-    parser.add_argument("--no-progress", action="store_true",
+    parser.add_argument("--no-progress", "--quiet", action="store_true",
                         help="no progress bars or per-epoch lines, only the summary")
     from .charlm import add_arguments as add_charlm_arguments
 

@@ -46,13 +46,16 @@ class Op(str):
     forward: Callable[..., float]
     derivatives: tuple[Callable[..., Any], ...]  # d(out)/d(arg_i) as a function of (out, *args)
     domain: str  # what the inputs must satisfy, said when they do not
+    formulas: tuple[str, ...]  # each derivative as text over the same names (viz shows it)
 
     def __new__(
         cls, name: str, forward: Callable[..., float],
         derivatives: tuple[Callable[..., Any], ...], domain: str = "",
+        formulas: tuple[str, ...] = (),
     ) -> Op:
         row = super().__new__(cls, name)
         row.forward, row.derivatives, row.domain = forward, tuple(derivatives), domain
+        row.formulas = tuple(formulas)
         return row
 
     __eq__ = object.__eq__
@@ -66,7 +69,8 @@ class Op(str):
     def _replace(self, **changes: Any) -> Op:
         """A copy with some fields changed (as NamedTuple's), e.g. a deliberately wrong rule."""
         fields = {"name": self.name, "forward": self.forward,
-                  "derivatives": self.derivatives, "domain": self.domain, **changes}
+                  "derivatives": self.derivatives, "domain": self.domain,
+                  "formulas": self.formulas, **changes}
         row = type(self)(**fields)
         row.__dict__.update({k: v for k, v in self.__dict__.items() if k not in fields})
         return row
@@ -138,76 +142,80 @@ def _ge_else(a, b, if_greater, if_tie, if_less):
 ADD = Op("+", operator.add, (
     lambda out, a, b: 1.0,                       # d(a+b)/da = 1
     lambda out, a, b: 1.0,                       # d(a+b)/db = 1
-))
+), formulas=("1", "1"))
 SUB = Op("-", operator.sub, (
     lambda out, a, b: 1.0,                       # d(a-b)/da = 1
     lambda out, a, b: -1.0,                      # d(a-b)/db = -1
-))
+), formulas=("1", "-1"))
 MUL = Op("*", operator.mul, (
     lambda out, a, b: b,                         # d(ab)/da = b
     lambda out, a, b: a,                         # d(ab)/db = a
-))
+), formulas=("b", "a"))
 DIV = Op("/", operator.truediv, (
     lambda out, a, b: 1.0 / b,                   # d(a/b)/da = 1/b
     lambda out, a, b: -a / (b * b),              # d(a/b)/db = -a/b^2
-), domain="the divisor must not be zero")
+), domain="the divisor must not be zero", formulas=("1 / b", "-a / b**2"))
 NEG = Op("neg", operator.neg, (
     lambda out, a: -1.0,                         # d(-a)/da = -1
-))
+), formulas=("-1",))
 POW_CONST = Op("**", lambda a, n: math.pow(a, n), (
     lambda out, a, n: _times_pow(n, a, n - 1),   # d(a^n)/da = n a^(n-1)
-), domain="a negative base needs an integer exponent, and 0 a non-negative one")
+), domain="a negative base needs an integer exponent, and 0 a non-negative one",
+   formulas=("n * a**(n - 1)",))
 POW = Op("**", lambda a, b: math.pow(a, b), (
     lambda out, a, b: _times_pow(b, a, b - 1),   # d(a^b)/da = b a^(b-1)
     lambda out, a, b: out * log(a) if a != 0 else 0.0,  # d(a^b)/db = a^b ln(a)
-), domain="d/d(exponent) needs a positive base; a negative base needs an integer exponent")
+), domain="d/d(exponent) needs a positive base; a negative base needs an integer exponent",
+   formulas=("b * a**(b - 1)", "out * log(a)"))
 EXP = Op("exp", math.exp, (
     lambda out, a: out,                          # d(e^a)/da = e^a
-), domain="exp overflows float64 above 709.78")
+), domain="exp overflows float64 above 709.78", formulas=("out",))
 LOG = Op("log", math.log, (
     lambda out, a: 1.0 / a,                      # d(ln a)/da = 1/a
-), domain="log needs a positive input")
+), domain="log needs a positive input", formulas=("1 / a",))
 SQRT = Op("sqrt", math.sqrt, (
     lambda out, a: 0.5 / out,                    # d(sqrt a)/da = 1/(2 sqrt a)
-), domain="sqrt needs a non-negative input, and its derivative is infinite at 0")
+), domain="sqrt needs a non-negative input, and its derivative is infinite at 0",
+   formulas=("1 / (2 * out)",))
 TANH = Op("tanh", math.tanh, (
     lambda out, a: 1.0 - out * out,              # d(tanh a)/da = 1 - tanh^2 a
-))
+), formulas=("1 - out**2",))
 SIGMOID = Op("sigmoid", _sigmoid, (
     lambda out, a: out * (1.0 - out),            # d(s(a))/da = s(a)(1 - s(a))
-))
+), formulas=("out * (1 - out)",))
 RELU = Op("relu", lambda a: a if a > 0 else 0.0, (
     lambda out, a: 1.0 if a > 0 else 0.0,        # 1 for a > 0, else 0 (0 at the kink, as torch)
-))
+), formulas=("a > 0",))
 LEAKY_RELU = Op("leaky_relu", lambda a, slope: a if a > 0 else slope * a, (
     lambda out, a, slope: 1.0 if a > 0 else slope,  # 1 for a > 0, else the slope
-))
+), formulas=("1 if a > 0 else slope",))
 GELU = Op("gelu", _gelu, (                       # gelu(a) = a Phi(a), Phi the normal CDF
     lambda out, a: 0.5 * (1.0 + erf(a / SQRT2)) + a * exp(-0.5 * a * a) * INV_SQRT_2PI,
-))                                               #   d/da = Phi(a) + a phi(a)
+),
+   formulas=("Phi(a) + a * phi(a)",))           #   d/da = Phi(a) + a phi(a)
 SOFTPLUS = Op("softplus", _softplus, (
     lambda out, a: sigmoid(a),                   # d(ln(1 + e^a))/da = sigmoid(a)
-))
+), formulas=("sigmoid(a)",))
 SIN = Op("sin", math.sin, (
     lambda out, a: cos(a),                       # d(sin a)/da = cos a
-))
+), formulas=("cos(a)",))
 COS = Op("cos", math.cos, (
     lambda out, a: -sin(a),                      # d(cos a)/da = -sin a
-))
+), formulas=("-sin(a)",))
 ERF = Op("erf", math.erf, (
     lambda out, a: TWO_OVER_SQRT_PI * exp(-a * a),  # d(erf a)/da = 2/sqrt(pi) e^(-a^2)
-))
+), formulas=("2 / sqrt(pi) * exp(-a**2)",))
 ABS = Op("abs", abs, (
     lambda out, a: _ge_else(a, 0.0, 1.0, 0.0, -1.0),  # sign(a) (0 at the kink, as torch)
-))
+), formulas=("sign(a)",))
 MAXIMUM = Op("maximum", max, (                   # a tie splits the gradient evenly, as torch
     lambda out, a, b: _ge_else(a, b, 1.0, 0.5, 0.0),
     lambda out, a, b: _ge_else(a, b, 0.0, 0.5, 1.0),
-))
+), formulas=("(a > b) + 0.5 * (a == b)", "(b > a) + 0.5 * (a == b)"))
 MINIMUM = Op("minimum", min, (
     lambda out, a, b: _ge_else(a, b, 0.0, 0.5, 1.0),
     lambda out, a, b: _ge_else(a, b, 1.0, 0.5, 0.0),
-))
+), formulas=("(a < b) + 0.5 * (a == b)", "(b < a) + 0.5 * (a == b)"))
 
 
 # ---- the node -----------------------------------------------------------------------------------

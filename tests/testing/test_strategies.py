@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
@@ -131,3 +132,15 @@ def test_tensors_are_float64_leaves_that_require_grad(t):
 @given(tst.tensors(shape=(2,), dtype=np.float32, requires_grad=False))
 def test_tensors_take_a_dtype_and_requires_grad(t):
     assert t.dtype == np.float32 and not t.requires_grad
+
+
+def test_without_hypothesis_the_import_says_what_to_install(monkeypatch):
+    import importlib
+    import sys
+
+    monkeypatch.setitem(sys.modules, "hypothesis", None)  # as if not installed
+    monkeypatch.delitem(sys.modules, "tinygrad_edu.testing.strategies")
+    with pytest.raises(ImportError, match=r"pip install 'tinygrad-edu\[testing\]'"):
+        importlib.import_module("tinygrad_edu.testing.strategies")
+    monkeypatch.undo()
+    importlib.import_module("tinygrad_edu.testing.strategies")

@@ -181,6 +181,7 @@ def test_by_module_gives_each_layer_of_a_scalar_mlp_a_box():
     edges = re.findall(r"^\s*(\w+) -> (\w+)", d.source, re.M)
     assert (g["layers.0"], g["layers.1"]) in edges and (g["layers.1"], g["layers.2"]) in edges
     assert not re.search(r"op \[label=relu", d.source), "each neuron's relu is in its layer"
+    assert "layers.1: Layer(8\u21928)" in d.source
 
 
 def test_by_module_on_tensor_layers_boxes_each_linear():
@@ -196,3 +197,5 @@ def test_by_module_on_tensor_layers_boxes_each_linear():
     assert sorted(boxes.values()) == ["0", "2"], "the parameter-free ReLU has no box of its own"
     assert not re.search(r"op \[label=(matmul|permute)", d.source), "W.T and x @ W.T are inside"
     assert by_module(model, depth=1)(model[0].weight) == "0"
+    titles = re.findall(r'^\s*g\d+ \[label="([^\\]+)', d.source, re.M)
+    assert sorted(titles) == ["0: Linear(3\u21924)", "2: Linear(4\u21922)"], "type and shape"

@@ -1,19 +1,25 @@
 """The step-through: frames for every forward and backward step, and the offline HTML player."""
 
+import json
 import re
-import sys
 
 import pytest
 
 from tinygrad_edu import Value
 from tinygrad_edu.viz import Stepper, step_through, trace_forward
-from tinygrad_edu.viz.stepper import CURRENT, CURRENT_OP, DONE, frame_patches
+from tinygrad_edu.viz.stepper import CURRENT
 
 
 def example():
     a, b, c = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c")
     L = (a * b + c).tanh() + a
     return a, b, c, L
+
+
+def player_json(html):
+    raw = re.search(r'<script type="application/json" class="tge-json">(.*?)</script>', html,
+                    re.S).group(1)
+    return json.loads(raw)
 
 
 def test_one_frame_for_the_inputs_each_op_each_backward_step_and_the_end():
@@ -28,19 +34,34 @@ def test_one_frame_for_the_inputs_each_op_each_backward_step_and_the_end():
     assert s.frames[1].explanation == trace_forward(L)[0].explanation
 
 
-def test_the_current_node_is_highlighted_and_finished_nodes_marked():
+def test_the_current_node_is_flagged_and_the_inputs_it_feeds_receive():
     a, b, c, L = example()
     s = step_through(L)
     first_backward = s.frames[5]
-    assert first_backward.styles[id(L)]["fill"] == CURRENT
-    assert first_backward.styles[id(L)]["border"] == CURRENT_OP
-    # after the root's step, `a` has part of its gradient (via '+'), the rest comes at the end
-    assert first_backward.styles[id(a)]["grad"].startswith("grad so far")
-    assert "fill" not in first_backward.styles[id(a)] or \
-        first_backward.styles[id(a)]["fill"] != DONE
-    last = s.frames[-1]
-    assert all(last.styles[id(n)]["fill"] == DONE for n in (a, b, c, L))
-    assert last.styles[id(a)]["grad"] == f"grad {a.grad:.4g}"
+    assert first_backward.states[id(L)].flags == "cur"
+    assert first_backward.states[id(a)].flags == "recv"  # L = tanh(..) + a
+    assert first_backward.states[id(b)].flags == ""
+
+
+def test_a_node_is_complete_exactly_when_every_consumer_has_contributed():
+    """Interior nodes and leaves alike: `a` feeds '*' and the last '+'; so it stays partial
+    until '*' has run, while tanh's input is complete as soon as tanh (its only consumer) has."""
+    a, b, c, L = example()
+    s = step_through(L)
+    backward = [f for f in s.frames if f.phase == "b"]
+    consumers = {}
+    for n in s.nodes:
+        for p in n._parents:
+            consumers.setdefault(id(p), set()).add(id(n))
+    for k, frame in enumerate(backward[:-1], start=1):
+        ran = {id(st.node) for st in s.backward_trace[:k]}
+        for n in s.drawn:
+            complete = n is L or (id(n) in consumers and consumers[id(n)] <= ran)
+            assert (frame.states[id(n)].phase == "complete") == complete, (k, s.names[id(n)])
+    step1 = backward[0]
+    assert step1.states[id(a)].grad.startswith("grad so far")
+    assert all(backward[-1].states[id(n)].phase == "complete" for n in (a, b, c, L))
+    assert backward[-1].states[id(a)].grad == f"grad {a.grad:.4g}"
 
 
 def test_gradients_fill_in_as_they_become_known_and_end_at_grad():
@@ -59,6 +80,17 @@ def test_forward_only_changes_nothing():
     L.backward()  # the graph is still there
 
 
+def test_step_through_after_backward_replays_the_pass_and_leaves_grad_alone():
+    a, b, c, L = example()
+    L.backward()
+    grads = (a.grad, b.grad, c.grad)
+    s = step_through(L)
+    assert (a.grad, b.grad, c.grad) == grads, "the replay changes no .grad"
+    assert dict(s.frames[-1].grads) == {"a": grads[0], "b": grads[1], "c": grads[2]}
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        L.backward()  # still freed, as backward() left it
+
+
 def test_big_graphs_are_refused_with_advice():
     x = Value(1.0, label="x")
     for _ in range(100):
@@ -67,37 +99,87 @@ def test_big_graphs_are_refused_with_advice():
         step_through(x, max_steps=50)
 
 
+def test_literals_sit_on_their_op_unless_asked_for_as_nodes():
+    a = Value(3.0, label="a")
+    y = a * 2.0 + 1.0
+    s = step_through(y)
+    assert [n for n in s.drawn if n._op is None] == [a], "2.0 and 1.0 are no nodes"
+    texts, _ = s.player_data()
+    ops = sorted(t[0] for k, t in texts.items() if k.startswith("o"))
+    assert ops == ["* 2.0", "+ 1.0"]
+    assert "1.0" not in dict(s.frames[-1].grads)
+    y = a * 2.0 + 1.0
+    kept = step_through(y, literals="nodes")
+    assert len([n for n in kept.drawn if n._op is None]) == 3
+
+
 def test_the_player_is_one_self_contained_html_file(tmp_path):
     a, b, c, L = example()
     path = step_through(L).save_html(tmp_path / "steps.html")
     page = path.read_text()
     assert page.startswith("<!DOCTYPE html>")
-    assert page.count('class="tge-frame"') == 10
-    assert page.count("<svg") == 1, "the first frame is inline; the others are patches of it"
+    assert page.count("<svg") == 1, "the graph is drawn once; frames only restyle it"
     assert "<?xml" not in page
     for pattern in (r"<script[^>]+src=", r"<link\b", r"@import", r"url\(\s*['\"]?http"):
         assert not re.search(pattern, page), f"no external resources ({pattern})"
     hosts = set(re.findall(r"https?://([^/\"' ]+)", page))
     assert hosts <= {"www.w3.org"}, f"only XML namespace names, no links: {hosts}"
-    for control in ("tge-prev", "tge-next", "tge-play", "ArrowRight", "ArrowLeft"):
+    for control in ("tge-prev", "tge-next", "tge-play", "tge-fit", "tge-zin", "tge-export",
+                    "ArrowRight", "ArrowLeft", "tge-legend", "tge-help"):
         assert control in page
-    assert "dL/da += dL/dv" in page, "the explanation line is under the graph"
+    data = player_json(page)
+    assert len(data["frames"]) == 10
+    assert "dL/da += dL/dL" in data["frames"][5]["e"], "the chain-rule lines are in the frames"
+
+
+def test_frames_store_only_what_changed_and_rebuild_every_state():
+    *_, L = example()
+    s = step_through(L)
+    texts, data = s.player_data()
+    frames, nodes = data["frames"], data["nodes"]
+    assert len(frames[0]["s"]) == len(nodes), "the first frame sets every item"
+    assert max(len(f["s"]) for f in frames[1:]) < len(nodes), "later frames only changes"
+    state = {}
+    for k, f in enumerate(frames):
+        state.update({row[0]: row for row in f["s"]})
+        for nd_info, row in zip(nodes, [state[i] for i in range(len(nodes))]):
+            if nd_info["op"]:
+                continue
+            n = next(n for n in s.drawn if s.names[id(n)] == nd_info["n"])
+            st = s.frames[k].states[id(n)]
+            assert (row[2], row[3], row[4], row[5]) == (st.data, st.grad, st.full, st.flags)
+
+
+def test_a_300_step_scalar_mlp_is_a_small_file():
+    from tinygrad_edu import random as tge_random
+    from tinygrad_edu.nn.scalar import MLP
+
+    tge_random.manual_seed(0)
+    model = MLP(3, [4, 4, 1])
+    loss = sum(((model(x) - y) ** 2 for x, y in [([2.0, 3.0, -1.0], 1.0),
+                                                  ([3.0, -1.0, 0.5], -1.0)]), Value(0.0))
+    s = step_through(loss)
+    assert len(s) >= 300
+    assert len(s.to_html().encode()) < 500_000
+
+
+def test_parameters_are_named_from_the_module_that_was_called():
+    from tinygrad_edu.nn.scalar import MLP
+
+    model = MLP(2, [2, 1])
+    out = model([1.0, -2.0])
+    s = step_through(out)
+    names = set(s.names.values())
+    assert {"layers.0.neurons.0.w.0", "layers.1.neurons.0.b"} <= names
+    out.label = ""
 
 
 def test_notebook_display_is_an_html_fragment():
     *_, L = example()
     fragment = step_through(L)._repr_html_()
     assert fragment.startswith('<div class="tge-player"') and "<html" not in fragment
-    ids = re.findall(r'id="(tge-[0-9a-f]+)"', fragment)
-    assert len(ids) == 1 and f'"{ids[0]}"' in fragment, "the script finds its own player"
-
-
-def test_widget_needs_ipywidgets_and_says_so(monkeypatch):
-    *_, L = example()
-    s = step_through(L)
-    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # as if not installed
-    with pytest.raises(ImportError, match="pip install ipywidgets"):
-        s.widget()
+    ids = set(re.findall(r'id="(tge-[0-9a-f]+)"', fragment))
+    assert len(ids) == 1 and f'"{ids.pop()}"' in fragment, "the script finds its own player"
 
 
 def test_a_frame_can_be_drawn_on_its_own():
@@ -108,47 +190,26 @@ def test_a_frame_can_be_drawn_on_its_own():
     assert b"<svg" in d.pipe("svg")
 
 
-def test_widget_slider_shows_the_chosen_frame(monkeypatch):
-    """With ipywidgets present, a slider picks the frame (here a minimal stand-in module)."""
-    import types
+def test_each_module_call_is_a_box_nested_as_the_calls_were():
+    from tinygrad_edu import random as tge_random
+    from tinygrad_edu.nn.scalar import MLP
 
-    class Widget:
-        def __init__(self, *children, **kw):
-            self.children, self.__dict__["_observers"] = children, []
-            self.__dict__.update(kw)
-
-        def observe(self, fn, names):
-            self._observers.append(fn)
-
-        def __setattr__(self, name, value):
-            self.__dict__[name] = value
-            for fn in self.__dict__.get("_observers", []):
-                fn({"name": name, "new": value})
-
-    fake = types.ModuleType("ipywidgets")
-    fake.IntSlider = fake.Play = fake.HTML = fake.HBox = fake.VBox = Widget
-    fake.jslink = lambda a, b: None
-    monkeypatch.setitem(sys.modules, "ipywidgets", fake)
-    *_, L = example()
-    s = step_through(L)
-    box = s.widget()
-    (controls, view) = box.children[0]
-    (play, slider) = controls.children[0]
-    assert slider.max == len(s) - 1 and "the inputs" in view.value
-    slider.value = len(s) - 1
-    assert "done" in view.value and "<svg" in view.value
-
-
-def test_frames_are_stored_as_small_patches_that_rebuild_every_frame():
-    *_, L = example()
-    s = step_through(L)
-    svgs = s.svgs()
-    patches = frame_patches(svgs)
-    assert all(isinstance(p, list) for p in patches), "every frame keeps the same layout"
-    assert max(len(p) for p in patches) < len(svgs[0].split("\n")) / 4, "patches are small"
-    lines = svgs[0].split("\n")
-    for k, patch in enumerate(patches, start=1):
-        for i, line in patch:
-            lines[i] = line
-        assert "\n".join(lines) == svgs[k]
-    assert frame_patches(["<svg>\na\n</svg>", "<svg>\nb\nc\n</svg>"]) == ["<svg>\nb\nc\n</svg>"]
+    tge_random.manual_seed(0)
+    model = MLP(2, [2, 1])
+    out = model([1.0, -2.0])
+    s = step_through(out)
+    groups = {g.title: g for g in s.layout().groups.values()}
+    assert set(groups) == {"MLP", "layers.0: Layer(2\u21922)", "layers.1: Layer(2\u21921)",
+                           "layers.0.neurons.0: Neuron(2\u21921)",
+                           "layers.0.neurons.1: Neuron(2\u21921)",
+                           "layers.1.neurons.0: Neuron(2\u21921)"}
+    by_key = {g.key: g for g in groups.values()}
+    neuron = groups["layers.0.neurons.1: Neuron(2\u21921)"]
+    assert by_key[neuron.parent].title == "layers.0: Layer(2\u21922)"
+    assert by_key[by_key[neuron.parent].parent].title == "MLP"
+    w = model.layers[0].neurons[1].w[0]
+    (i,) = [i for i, n in enumerate(s.drawn) if n is w]
+    assert f"v{i}" in neuron.members and f"v{i}" not in groups["layers.1: Layer(2\u21921)"].members
+    x, y, bw, bh = neuron.rect
+    item = s.layout().items[f"v{i}"]
+    assert x <= item.x - item.w / 2 and item.x + item.w / 2 <= x + bw, "the box holds its items"

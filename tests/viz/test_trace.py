@@ -53,7 +53,8 @@ def test_backward_steps_explain_the_chain_rule():
     to_a, to_b = step_d.contributions
     assert (to_a.name, to_a.local, to_b.local) == ("a", -3.0, 2.0)  # d(ab)/da = b, d/db = a
     assert to_a.added == pytest.approx(ge * -3.0)
-    assert to_a.explanation == (f"dL/da += dL/dd * dd/da = {ge:.4g} * -3.0 = {ge * -3.0:.4g}")
+    assert to_a.explanation == (
+        f"dL/da += dL/dd * d(a * b)/da = {ge:.4g} * b = {ge:.4g} * -3.0 = {ge * -3.0:.4g}")
     assert a.grad == to_a.total and b.grad == to_b.total
 
 
@@ -64,7 +65,8 @@ def test_the_documented_example_line():
     L = c + 0.0
     L.label = "L"
     t = trace_backward(L)
-    assert t[1].contributions[0].explanation == "dL/da += dL/dc * dc/da = 1.0 * -3.0 = -3.0"
+    assert t[1].contributions[0].explanation == \
+        "dL/da += dL/dc * d(a * b)/da = 1.0 * b = 1.0 * -3.0 = -3.0"
 
 
 def test_a_value_used_twice_shows_the_running_total():
@@ -82,7 +84,7 @@ def test_printing_markdown_and_records():
     *_, L = example()
     t = trace_backward(L)
     text = str(t)
-    assert "backward pass, 3 steps" in text and "dL/da += dL/dd * dd/da" in text
+    assert "backward pass, 3 steps" in text and "dL/da += dL/dd * d(a * b)/da" in text
     md = t.to_markdown()
     assert md.startswith("| step | node | op |") and md.count("\n") == 2 + 4  # 4 rows
     records = t.to_records()
@@ -96,8 +98,19 @@ def test_printing_markdown_and_records():
 def test_tracing_a_freed_graph_says_what_to_do():
     *_, L = example()
     L.backward()
-    with pytest.raises(RuntimeError, match="retain_graph=True"):
+    with pytest.raises(RuntimeError, match="replay=True"):
         trace_backward(L)
+
+
+def test_replay_shows_the_pass_that_ran_without_changing_grad():
+    a, b, c, d, e, L = example()
+    L.backward()
+    first = a.grad
+    t = trace_backward(L, replay=True)
+    assert t.total(a) == first and a.grad == first
+    assert [s.name for s in t] == ["L", "e", "d"]
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        L.backward()  # the graph stays freed
 
 
 def test_after_backward_with_retain_graph_the_trace_reports_this_pass_only():
@@ -188,4 +201,60 @@ def test_the_root_steps_local_derivative_is_spelled_out_not_named_like_the_total
     P = a * b
     P.label = "P"
     assert trace_backward(P)[0].contributions[1].explanation.startswith(
-        "dP/db += dP/dP * d(a * b)/db = 1.0 * 2.0 = 2.0")
+        "dP/db += dP/dP * d(a * b)/db = 1.0 * a = 1.0 * 2.0 = 2.0")
+
+
+def test_each_line_shows_the_rules_formula_from_the_op_table_then_its_numbers():
+    n = Value(0.8813735870195432, label="n")
+    o = n.tanh()
+    o.label = "o"
+    (step,) = trace_backward(o)
+    assert step.contributions[0].explanation == \
+        "do/dn += do/do * dtanh(n)/dn = 1.0 * (1 - o\u00b2) = 1.0 * (1 - 0.7071\u00b2) = 0.5"
+
+
+def test_tensor_lines_are_the_vector_jacobian_product_in_matrix_form():
+    import numpy as np
+
+    from tinygrad_edu.tensor import Tensor
+
+    X = Tensor(np.ones((4, 3)), requires_grad=True)
+    X.label = "X"
+    W = Tensor(np.ones((3, 2)), requires_grad=True)
+    W.label = "W"
+    b = Tensor(np.zeros(2), requires_grad=True)
+    b.label = "b"
+    Y = X @ W
+    Y.label = "Y"
+    L = (Y + b).sum()
+    lines = [c.explanation for s in trace_backward(L) for c in s.contributions]
+    assert any(line.startswith("dL/dX += dL/dY @ W\u1d40 = (4, 3)") for line in lines)
+    assert any(line.startswith("dL/dW += X\u1d40 @ dL/dY = (3, 2)") for line in lines)
+    assert any(line.startswith("dL/db += dL/dt") and "summed over dim 0 (broadcast)" in line
+               for line in lines)
+
+
+def test_a_zero_gradient_says_why():
+    x, w = Value(-2.0, label="x"), Value(3.0, label="w")
+    z = Value(0.0, label="z")
+    h = x * w
+    h.label = "h"
+    y = h.relu() + z * w
+    t = trace_backward(y)
+    text = str(t)
+    assert "relu(h) with h = -6.0 <= 0 passes no gradient" in text
+    assert "the other factor z is 0, so w does not change the product" in text
+    reasons = t.zero_reasons()
+    assert any(r.startswith("dL/dw gets 0 from '*'") for r in reasons)
+    assert not any("dL/dz" in r for r in reasons), "z's own gradient is w = 3, not zero"
+
+
+def test_an_input_whose_contributions_cancel_is_said_not_to_matter():
+    x, y = Value(3.0, label="x"), Value(2.0, label="y")
+    d = x - x
+    d.label = "d"
+    L = d * y + y
+    L.label = "L"
+    reasons = trace_backward(L).zero_reasons()
+    assert reasons == ["dL/dx = 0: its contributions 2.0 and -2.0 cancel, so the output does "
+                       "not depend on x here"]

@@ -156,7 +156,8 @@ class MNIST(Dataset):
                 if not download:
                     raise
         if not download:
-            searched = ", ".join(str(d) for d in self._search_dirs()) or "(no folder)"
+            searched = ", ".join(str(d) for d in self._search_dirs()) or \
+                f"nowhere (no root was given, and {self.name} has no system folder)"
             hint = "Pass root=<folder with the files>, or download=True"
             if self.system_dirs:
                 hint += f", or install the Debian package that provides {self.system_dirs[0]}"

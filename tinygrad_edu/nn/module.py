@@ -15,18 +15,45 @@ A plain Tensor in an attribute is data, not a parameter, unless it is registered
 
 from __future__ import annotations
 
+import itertools
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..autograd.mode import no_grad
+from ..autograd.mode import MODE, no_grad
 from ..tensor import Tensor
 from ..tensor.dtypes import as_dtype
 from ..value import Value
 from .parameter import Parameter
 
 __all__ = ["Module", "IncompatibleKeys", "is_parameter"]
+
+# id(graph node) -> (a weak reference to it, the (module, call number) of each Module call that
+# returned it, inner first): the viz names parameters (`0.weight`) and draws a box per call
+# (`Linear(784->256)`) from them. Keyed by id, since Tensor's == is elementwise; an entry goes
+# when its node does, so no graph is kept alive.
+CALLS: dict[int, tuple[weakref.ref, list[tuple[Any, int]]]] = {}
+_CALL_NUMBER = itertools.count()
+
+
+def _remember_call(module: Module, out: Any) -> None:
+    number = next(_CALL_NUMBER)
+    for node in out if isinstance(out, (list, tuple)) else (out,):
+        if getattr(node, "_op", None) is not None:
+            entry = CALLS.get(id(node))
+            if entry is None or entry[0]() is not node:
+                key = id(node)
+                entry = CALLS[key] = (weakref.ref(node, lambda _, k=key: CALLS.pop(k, None)), [])
+            entry[1].append((module, number))
+
+
+def calls_that_made(node: Any) -> list[tuple[Any, int]]:
+    """(module, call number) of each Module call that returned `node`, innermost first."""
+    entry = CALLS.get(id(node))
+    return entry[1] if entry is not None and entry[0]() is node else []
+
 
 _BOOKKEEPING = frozenset({"training", "_buffer_names", "_non_persistent"})
 _PARAMETER_TYPES = (Value, Parameter)
@@ -84,7 +111,10 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        out = self.forward(*args, **kwargs)
+        if MODE.grad_enabled:
+            _remember_call(self, out)
+        return out
 
     # ---- what it holds: this scan of the attributes feeds everything below (parameters() has
     # ---- a faster copy of it that skips the names)

@@ -60,6 +60,7 @@ class Op(NamedTuple):
     # which of (out, input 0, input 1, ...) rule i reads, for the in-place check; None = all
     reads: tuple[frozenset[int] | None, ...] | None = None
     higher_order: bool = True  # do the rules also run on Tensors (create_graph=True)?
+    formulas: tuple[str, ...] = ()  # rule i as text over the rule's names (the viz shows it)
 
 
 class PerInput:
@@ -102,14 +103,17 @@ def make_op(
     *vjps: Callable[..., Any],
     view: bool = False,
     higher_order: bool = True,
+    formulas: tuple[str, ...] = (),
 ) -> Op:
-    """An Op with one VJP rule per input, in argument order.
+    """An Op with one VJP rule per input, in argument order, and each rule's formula as text
+    over the rule's own names (checked against the rule in tests/viz/test_formula.py).
 
         SQUARE = make_op("square", lambda a: a * a,
-                         lambda g, out, a: 2 * g * a)        # d(a^2)/da = 2a
+                         lambda g, out, a: 2 * g * a,        # d(a^2)/da = 2a
+                         formulas=("2 * g * a",))
     """
     reads = tuple(_reads(r) for r in vjps)
-    return Op(name, forward, vjps, view, reads, higher_order)
+    return Op(name, forward, vjps, view, reads, higher_order, formulas)
 
 
 # ---- helpers that work on numpy arrays and on Tensors, for the rules ----------------------------
@@ -398,78 +402,108 @@ class _Table:
     # elementwise, two inputs (broadcasting; the driver sums each gradient to its input's shape)
     add = make_op("add", np.add,
         lambda g, out, a, b: g,                       # d(a+b)/da = 1
-        lambda g, out, a, b: g)                       # d(a+b)/db = 1
+        lambda g, out, a, b: g,                       # d(a+b)/db = 1
+        formulas=("g", "g"))
     sub = make_op("sub", np.subtract,
         lambda g, out, a, b: g,                       # d(a-b)/da = 1
-        lambda g, out, a, b: -g)                      # d(a-b)/db = -1
+        lambda g, out, a, b: -g,                      # d(a-b)/db = -1
+        formulas=("g", "-g"))
     mul = make_op("mul", np.multiply,
         lambda g, out, a, b: g * b,                   # d(ab)/da = b
-        lambda g, out, a, b: g * a)                   # d(ab)/db = a
+        lambda g, out, a, b: g * a,                   # d(ab)/db = a
+        formulas=("g * b", "g * a"))
     div = make_op("div", np.true_divide,
         lambda g, out, a, b: g / b,                   # d(a/b)/da = 1/b
-        lambda g, out, a, b: -g * a / (b * b))        # d(a/b)/db = -a/b^2
+        lambda g, out, a, b: -g * a / (b * b),        # d(a/b)/db = -a/b^2
+        formulas=("g / b", "-g * a / b**2"))
     pow = make_op("pow", np.power,
         lambda g, out, a, b: g * (b * a ** (b - 1)),  # d(a^b)/da = b a^(b-1)
-        _pow_db)                                      # d(a^b)/db = a^b ln a
+        _pow_db,                                      # d(a^b)/db = a^b ln a
+        formulas=("g * b * a**(b - 1)", "g * out * log(a)"))
     maximum = make_op("maximum", np.maximum,          # a tie splits the gradient, as PyTorch
         lambda g, out, a, b: where(a > b, g, where(a == b, g * 0.5, 0)),
-        lambda g, out, a, b: where(b > a, g, where(a == b, g * 0.5, 0)))
+        lambda g, out, a, b: where(b > a, g, where(a == b, g * 0.5, 0)),
+        formulas=("g * ((a > b) + 0.5 * (a == b))", "g * ((b > a) + 0.5 * (a == b))"))
     where = make_op("where", lambda a, b, cond: np.where(cond, a, b),
         lambda g, out, a, b, cond: where(cond, g, 0),
-        lambda g, out, a, b, cond: where(~cond, g, 0))
+        lambda g, out, a, b, cond: where(~cond, g, 0),
+        formulas=("where(cond, g, 0)", "where(~cond, g, 0)"))
 
     # elementwise, one input
-    pow_const = make_op("pow", np.power, _pow_da)     # a ** n for a number n
+    pow_const = make_op("pow", np.power, _pow_da,     # a ** n for a number n
+        formulas=("g * n * a**(n - 1)",))
     neg = make_op("neg", np.negative,
-        lambda g, out, a: -g)
+        lambda g, out, a: -g,
+        formulas=("-g",))
     exp = make_op("exp", np.exp,
-        lambda g, out, a: g * out)                    # d(e^a)/da = e^a
+        lambda g, out, a: g * out,                    # d(e^a)/da = e^a
+        formulas=("g * out",))
     log = make_op("log", np.log,
-        lambda g, out, a: g / a)                      # d(ln a)/da = 1/a
+        lambda g, out, a: g / a,                      # d(ln a)/da = 1/a
+        formulas=("g / a",))
     sqrt = make_op("sqrt", np.sqrt,
-        lambda g, out, a: g / (2 * out))              # d(sqrt a)/da = 1/(2 sqrt a)
+        lambda g, out, a: g / (2 * out),              # d(sqrt a)/da = 1/(2 sqrt a)
+        formulas=("g / (2 * out)",))
     abs = make_op("abs", np.abs,
-        lambda g, out, a: g * sign(a))                # sign(a), 0 at the kink as PyTorch
+        lambda g, out, a: g * sign(a),                # sign(a), 0 at the kink as PyTorch
+        formulas=("g * sign(a)",))
     tanh = make_op("tanh", np.tanh,
-        lambda g, out, a: g * (1 - out * out))        # 1 - tanh^2
+        lambda g, out, a: g * (1 - out * out),        # 1 - tanh^2
+        formulas=("g * (1 - out**2)",))
     sigmoid = make_op("sigmoid", _sigmoid,
-        lambda g, out, a: g * (out * (1 - out)))      # s (1 - s)
+        lambda g, out, a: g * (out * (1 - out)),      # s (1 - s)
+        formulas=("g * out * (1 - out)",))
     relu = make_op("relu", lambda a: np.maximum(a, 0),
-        lambda g, out, a: g * (out > 0))              # 1 where a > 0, else 0 (also at 0)
+        lambda g, out, a: g * (out > 0),              # 1 where a > 0, else 0 (also at 0)
+        formulas=("g * (out > 0)",))
     softplus = make_op("softplus", lambda a: np.logaddexp(0, a),
-        lambda g, out, a: g * sigmoid(a))             # d ln(1 + e^a)/da = sigmoid(a)
+        lambda g, out, a: g * sigmoid(a),             # d ln(1 + e^a)/da = sigmoid(a)
+        formulas=("g * sigmoid(a)",))
     erf = make_op("erf", _erf,
-        lambda g, out, a: g * (_ERF_C * exp(-(a * a))))  # 2/sqrt(pi) e^(-a^2)
+        lambda g, out, a: g * (_ERF_C * exp(-(a * a))),  # 2/sqrt(pi) e^(-a^2)
+        formulas=("g * 2 / sqrt(pi) * exp(-a**2)",))
     sin = make_op("sin", np.sin,
-        lambda g, out, a: g * cos(a))
+        lambda g, out, a: g * cos(a),
+        formulas=("g * cos(a)",))
     cos = make_op("cos", np.cos,
-        lambda g, out, a: -g * sin(a))
+        lambda g, out, a: -g * sin(a),
+        formulas=("-g * sin(a)",))
     astype = make_op("astype", lambda a, dtype, in_dtype: a.astype(dtype),
-        lambda g, out, a, dtype, in_dtype: astype(g, in_dtype))
+        lambda g, out, a, dtype, in_dtype: astype(g, in_dtype),
+        formulas=("astype(g, in_dtype)",))
 
     # reductions (axes: a sorted tuple of dims, or None for all)
     sum = make_op("sum", lambda a, axes, keepdim, shape: np.add.reduce(a, axes, keepdims=keepdim),
-        lambda g, out, a, axes, keepdim, shape: expand(_keep_axes(g, axes, keepdim, shape), shape))
+        lambda g, out, a, axes, keepdim, shape: expand(_keep_axes(g, axes, keepdim, shape), shape),
+        formulas=("spread(g, axes, keepdim, shape)",))
     amax = make_op("amax", lambda a, axes, keepdim: np.maximum.reduce(a, axes, keepdims=keepdim),
-        _amax_rule)
+        _amax_rule,
+        formulas=("spread(g, axes, keepdim, a.shape) * at_max(a, out, axes, keepdim)",))
     log_softmax = make_op("log_softmax", _log_softmax,  # fused for stability and speed
-        lambda g, out, a, dim: g - exp(out) * rsum(g, dim, True))
+        lambda g, out, a, dim: g - exp(out) * rsum(g, dim, True),
+        formulas=("g - exp(out) * total(g, dim)",))
 
     # shape and indexing (the gradient is moved back to where each element came from)
     reshape = make_op("reshape", lambda a, shape, in_shape: a.reshape(shape),
-        lambda g, out, a, shape, in_shape: reshape(g, in_shape), view=True)
+        lambda g, out, a, shape, in_shape: reshape(g, in_shape), view=True,
+        formulas=("reshape(g, in_shape)",))
     permute = make_op("permute", lambda a, axes, inverse: a.transpose(axes),
-        lambda g, out, a, axes, inverse: permute(g, inverse), view=True)
+        lambda g, out, a, axes, inverse: permute(g, inverse), view=True,
+        formulas=("permute(g, inverse)",))
     expand = make_op("expand", lambda a, shape: np.broadcast_to(a, shape),
-        lambda g, out, a, shape: g, view=True)        # sum_to (in Tensor._vjps) does the work
+        lambda g, out, a, shape: g, view=True,        # sum_to (in Tensor._vjps) does the work
+        formulas=("g",))
     getitem = make_op("getitem", lambda a, idx, in_shape: a[idx],
-        lambda g, out, a, idx, in_shape: index_add(g, idx, in_shape), view=True)
+        lambda g, out, a, idx, in_shape: index_add(g, idx, in_shape), view=True,
+        formulas=("scatter(g, idx, in_shape)",))
     index_add = make_op("index_add", _index_add,
-        lambda g, out, a, idx, shape: getitem(g, idx))
+        lambda g, out, a, idx, shape: getitem(g, idx),
+        formulas=("g[idx]",))
     cat = Op("cat", _cat, PerInput(_cat_rule, reads=frozenset()))
 
     # linear algebra
-    matmul = make_op("matmul", np.matmul, _mm_da, _mm_db)
+    matmul = make_op("matmul", np.matmul, _mm_da, _mm_db,
+        formulas=("g @ b.T", "a.T @ g"))
 
     # sliding windows (tensor/window.py builds conv, pooling, unfold and fold from these two)
     unfold = make_op("unfold", _unfold,              # every window, as a strided view (im2col)

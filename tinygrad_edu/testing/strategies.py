@@ -38,8 +38,16 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
+
+try:
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+except ImportError as err:  # an optional dependency: say which install brings it
+    raise ImportError(
+        "tinygrad_edu.testing.strategies needs hypothesis, which is not installed: "
+        "pip install 'tinygrad-edu[testing]' (or pip install hypothesis). gradcheck and the "
+        "rest of tinygrad_edu.testing work without it."
+    ) from err
 
 from ..value import Value
 

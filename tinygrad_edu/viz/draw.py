@@ -23,8 +23,9 @@ import graphviz
 
 from . import nodes as nd
 from .render import render_dot
+from .trace import formula_lines
 
-__all__ = ["Drawing", "draw_graph", "draw_dot", "by_label_prefix", "by_module"]
+__all__ = ["Drawing", "draw_graph", "draw_dot", "by_label_prefix", "by_module", "describe"]
 
 Node = Any
 GroupFn = Callable[[Node], "str | None"]
@@ -130,7 +131,27 @@ def by_module(model: Any, depth: int | None = None) -> GroupFn:
         while depth < deepest and len({tuple(p[:depth]) for p in paths.values()}) < 2:
             depth += 1
     groups = {key: ".".join(path[:depth]) for key, path in paths.items()}
-    return lambda node: groups.get(id(node))
+    named = dict(model.named_modules())
+
+    def group(node: Node) -> str | None:
+        return groups.get(id(node))
+
+    group.titles = {g: describe(named[g]) for g in set(groups.values()) if g in named}
+    return group
+
+
+def describe(module: Any) -> str:
+    """A module by type and shape, as a box's title: `Linear(784→256)`, `Neuron(3→1)`."""
+    kind = type(module).__name__
+    for into, out in (("in_features", "out_features"), ("in_channels", "out_channels"),
+                      ("input_size", "hidden_size"), ("num_embeddings", "embedding_dim")):
+        if hasattr(module, into) and hasattr(module, out):
+            return f"{kind}({getattr(module, into)}\u2192{getattr(module, out)})"
+    if hasattr(module, "w") and isinstance(module.w, list):  # a scalar Neuron
+        return f"{kind}({len(module.w)}\u21921)"
+    if hasattr(module, "neurons") and module.neurons:  # a scalar Layer
+        return f"{kind}({len(module.neurons[0].w)}\u2192{len(module.neurons)})"
+    return kind
 
 
 def draw_graph(
@@ -191,7 +212,9 @@ def draw_graph(
 
     for gname, inside in members.items():
         if "g:" + gname in kept:
-            dot.node(group_ids[gname], _group_label(gname, inside), shape="box3d",
+            title = getattr(group, "titles", {}).get(gname)
+            dot.node(group_ids[gname], _group_label(f"{gname}: {title}" if title else gname,
+                                                    inside), shape="box3d",
                      style="filled", fillcolor=GROUP_FILL)
     box_ids = set(group_ids.values())
     group_edges: set[tuple[str, str]] = set()
@@ -222,7 +245,9 @@ def draw_graph(
         if n._op is None:
             continue
         op_id = ids[id(n)] + "op"
+        rules = formula_lines(n, names, names.get(id(roots[0]), "L"))
         dot.node(op_id, nd.op_text(n) or "?", shape="ellipse", style="filled",
+                 tooltip="\n".join(rules) or nd.op_text(n),
                  fillcolor=extra.get("op_fill", OP_FILL), color=extra.get("border", "black"),
                  penwidth=extra.get("pen", "1"),
                  margin="0.02,0.02", height="0.3")

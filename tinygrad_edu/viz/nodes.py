@@ -8,12 +8,14 @@ shape, dtype, norm and their first few entries.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-__all__ = ["walk", "names", "is_array", "fmt", "op_text", "constants", "grad_of"]
+__all__ = ["walk", "names", "literals", "module_names", "ref", "is_array", "fmt", "full",
+           "op_text", "constants", "grad_of"]
 
 Node = Any
 
@@ -42,26 +44,87 @@ def walk(roots: Iterable[Node]) -> list[Node]:
     return order
 
 
-def names(nodes: list[Node], root: Node | None = None) -> dict[int, str]:
-    """id(node) -> a short unique name: its label, else `v3`/`t3` (its place in `nodes`).
+def names(nodes: list[Node], root: Node | None = None,
+          literal: set[int] | frozenset[int] = frozenset()) -> dict[int, str]:
+    """id(node) -> a short unique name for the explanations and the boxes.
 
-    The root is called `L` when it has no label, as in the chain rule's dL/dx.
+    Its label; else its name in the Module that was called to build the graph (`0.weight`,
+    `fc1.bias`); else `v1, v2, ...` (`t1, ...` for tensors), numbered in reading order; the
+    root is `L` when it has neither, as in the chain rule's dL/dx. Literal numbers (the ids in
+    `literal`) are named by their value, as they are shown on their op.
     """
-    index = {id(n): i for i, n in enumerate(nodes)}
+    from_modules = module_names(nodes)
     taken: set[str] = set()
     out: dict[int, str] = {}
-    ordered = ([root] if root is not None else []) + [n for n in nodes if n is not root]
-    for node in ordered:
-        label = str(getattr(node, "label", "") or "")
+    counter = 0
+    for node in nodes:
+        if id(node) in literal:
+            out[id(node)] = fmt(node._raw())
+            continue
+        label = str(getattr(node, "label", "") or "") or from_modules.get(id(node), "")
+        if not label and node is root:
+            label = "L"
         if not label:
-            prefix = "t" if is_array(node._raw()) else "v"
-            label = "L" if node is root else f"{prefix}{index.get(id(node), len(index))}"
+            counter += 1
+            label = f"{'t' if is_array(node._raw()) else 'v'}{counter}"
         name, k = label, 2
         while name in taken:
             name, k = f"{label}_{k}", k + 1
         taken.add(name)
         out[id(node)] = name
+    if root is not None and id(root) not in out:
+        out[id(root)] = str(getattr(root, "label", "") or "") or "L"
     return out
+
+
+def module_names(nodes: list[Node]) -> dict[int, str]:
+    """id(parameter) -> its name in the Modules whose calls built these nodes: `0.weight`.
+
+    Module calls remember their outputs (nn/module.py, `CALLS`); each such module names its
+    parameters with `named_parameters()`, and the fullest name wins (the outermost module's).
+    """
+    from ..nn.module import calls_that_made  # nn is only asked for names
+
+    modules: dict[int, Any] = {}
+    for n in nodes:
+        for m, _ in calls_that_made(n):
+            modules[id(m)] = m
+    out: dict[int, str] = {}
+    for m in modules.values():
+        for name, p in m.named_parameters():
+            if len(name) > len(out.get(id(p), "")):
+                out[id(p)] = name
+    return out
+
+
+def literals(nodes: list[Node]) -> set[int]:
+    """The ids of literal numbers: `2.0` in `a * 2.0`, shown on their op instead of as nodes.
+
+    A literal is an unlabelled scalar leaf used once that no Module owns: what Python numbers
+    become. (Label a Value to keep it as a node of its own.)
+    """
+    uses: dict[int, int] = {}
+    for n in nodes:
+        for p in n._parents:
+            uses[id(p)] = uses.get(id(p), 0) + 1
+    owned = module_names(nodes)
+    out: set[int] = set()
+    for n in nodes:
+        if n._op is not None or getattr(n, "label", "") or id(n) in owned:
+            continue
+        raw = n._raw()
+        scalar = not is_array(raw) or raw.ndim == 0
+        constant = not is_array(raw) or not n.requires_grad  # a tensor literal needs no grad
+        if scalar and constant and uses.get(id(n), 0) == 1:
+            out.add(id(n))
+    return out
+
+
+def ref(name: str) -> str:
+    """A name as it goes into a formula: `(x1*w1)` for a label that is itself a formula."""
+    if re.fullmatch(r"[A-Za-z_][\w.]*|-?[\d.]+(e[-+]?\d+)?", name):
+        return name
+    return f"({name})"
 
 
 def is_array(x: Any) -> bool:
@@ -72,7 +135,7 @@ def is_array(x: Any) -> bool:
 def num(x: float) -> str:
     """A scalar, short: -3.0, 0.9951, 1.234e-05."""
     x = float(x)
-    text = f"{x:.4g}"
+    text = f"{x + 0.0:.4g}"  # + 0.0: no -0.0
     if text.lstrip("-").isdigit():
         text += ".0"
     return text
@@ -94,6 +157,18 @@ def fmt(x: Any, *, entries: int = 4, shape: bool = True) -> str:
     return (f"{tuple(raw.shape)} " if shape else "") + f"norm {num(norm)} [{head}{more}]"
 
 
+def full(x: Any) -> str:
+    """A number in full precision, or a small array whole (a big one by shape and summary)."""
+    raw = x._raw() if hasattr(x, "_raw") else x
+    if not is_array(raw):
+        return repr(float(raw))
+    if raw.size <= 64:  # every digit needed to get the same floats back
+        return np.array2string(raw, precision=17, separator=", ", max_line_width=100)
+    flat = raw.reshape(-1).astype(np.float64)
+    return (f"{tuple(raw.shape)} {raw.dtype}: min {flat.min():.8g}, max {flat.max():.8g}, "
+            f"mean {flat.mean():.8g}, norm {np.linalg.norm(flat):.8g}")
+
+
 def shape_dtype(x: Any) -> str:
     """'(3, 4) float32' for an array, '' for a scalar Value."""
     raw = x._raw() if hasattr(x, "_raw") else x
@@ -102,15 +177,19 @@ def shape_dtype(x: Any) -> str:
     return f"{tuple(raw.shape)} {raw.dtype}"
 
 
-def op_text(node: Node) -> str:
-    """The op's name, with its constants for scalar ops: '*', '** 2.0', 'leaky_relu 0.01'.
+def op_text(node: Node, literal: set[int] | frozenset[int] = frozenset()) -> str:
+    """The op's name, with its constants and literal operands: '*', '** 2.0', '* 0.5'.
 
     A tensor op's constants are bookkeeping (dims, saved shapes), so only its name is shown.
     """
     op = node._op
     if op is None:
         return ""
-    return " ".join([op.name, *(_const(c) for c in constants(node))])
+    lits = [(i, fmt(p._raw())) for i, p in enumerate(node._parents) if id(p) in literal]
+    parts = [op.name, *(_const(c) for c in constants(node))]
+    for i, text in lits:
+        parts = [text, *parts] if i == 0 and len(node._parents) == 2 else [*parts, text]
+    return " ".join(parts)
 
 
 def constants(node: Node) -> list[Any]:

@@ -1,45 +1,57 @@
-"""Step through the forward and backward pass of a graph, one picture per step.
+"""Step through the forward and backward pass of a graph, one frame per step.
 
     L = (a * b + c).tanh()
     s = step_through(L)         # runs L.backward() and records it
-    s                           # in Jupyter: a slider (ipywidgets) or the HTML player
+    s                           # in Jupyter: the player, inline
     s.save_html("steps.html")   # one self-contained file: open it in any browser, offline
 
-Each frame is the graph with the current node highlighted, finished nodes marked (green) and
-the gradients filled in as they become known (orange while only part of it has arrived), with
-the chain-rule line for the step underneath. The player is plain HTML with the frames as
-inline SVG and a few lines of JavaScript: no network, no CDN.
+Each frame says how every node looks: not computed yet, computed, its gradient so far (some
+consumer has yet to contribute) or complete (every consumer has contributed), which node is
+current and which receive a gradient, with the chain-rule lines of the step. The graph is laid
+out once (layout.py); the player (player.py) only restyles it from frame to frame.
 """
 
 from __future__ import annotations
 
-import html
-import json
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from ..autograd import graph
 from . import nodes as nd
-from .draw import Drawing, draw_graph, text_width
-from .render import render_many
-from .trace import Trace, trace_backward, trace_forward
+from .draw import Drawing, draw_graph
+from .groups import call_groups
+from .layout import Group, Item, Layout, choose_rankdir, lay_out
+from .player import SVG_CSS, player_html
+from .trace import Trace, formula_lines, trace_backward, trace_forward
 
-__all__ = ["Frame", "Stepper", "step_through"]
+__all__ = ["Frame", "NodeState", "Stepper", "step_through"]
 
 Node = Any
 
+# the colours of a frame drawn with draw_graph (Stepper.drawing); the player has its own CSS
 CURRENT, CURRENT_OP, DONE, PENDING = "#fde047", "#f59e0b", "#bbf7d0", "#f3f4f6"
-PARTIAL_COLOR, FINAL_COLOR, UNKNOWN_COLOR = "#c2410c", "#b91c1c", "#9ca3af"
+PARTIAL_COLOR, FINAL_COLOR, UNKNOWN_COLOR = "#c2410c", "#15803d", "#6b7280"
+
+
+class NodeState(NamedTuple):
+    """How one node looks in one frame."""
+
+    phase: str  # 'unknown' (not computed), 'computed', 'partial' (grad so far) or 'complete'
+    data: str  # the data cell's text
+    grad: str  # the grad cell's text ('' when the node takes no gradient)
+    full: str | None  # the gradient in full precision (hover, the table), None when unknown
+    flags: str = ""  # 'cur' (this step's node), 'recv' (receives a gradient in this step)
 
 
 @dataclass
 class Frame:
-    """One picture of the step-through: which node is current, how every node looks."""
+    """One step of the step-through: its title, its chain-rule lines, how every node looks."""
 
     title: str
     explanation: str
-    styles: dict[int, dict[str, str]] = field(default_factory=dict)  # id(node) -> draw style
+    phase: str  # 'f' (forward) or 'b' (backward)
+    states: dict[int, NodeState] = field(default_factory=dict)  # id(node) -> its look
     grads: list[tuple[str, Any]] = field(default_factory=list)  # (input, its gradient so far)
 
 
@@ -47,8 +59,11 @@ class Stepper:
     """The frames of a forward (optional) and a backward pass through the graph of `root`.
 
     Building it with `backward=True` runs a real backward pass (see `trace_backward`): `.grad`
-    fills in and the graph is freed unless `retain_graph=True`. `grad` seeds a non-scalar root,
-    as in `root.backward(grad)`.
+    fills in and the graph is freed unless `retain_graph=True`. After `root.backward()` (the
+    natural order) it replays that pass instead, changing no `.grad`. `grad` seeds a
+    non-scalar root, as in `root.backward(grad)`. `rankdir='auto'` picks left-to-right or
+    top-to-bottom for the graph's shape. Literal numbers (`a * 2.0`) are shown on their op;
+    `literals='nodes'` draws them as nodes of their own, with their gradients.
     """
 
     def __init__(
@@ -57,11 +72,19 @@ class Stepper:
         *,
         forward: bool = True,
         backward: bool = True,
-        rankdir: str = "LR",
-        max_steps: int | None = 150,
+        rankdir: str = "auto",
+        max_steps: int | None = 1000,
         retain_graph: bool = False,
         grad: Any = None,
+        literals: str = "inline",
+        title: str | None = None,
     ) -> None:
+        if rankdir not in ("auto", "LR", "RL", "TB", "BT"):
+            raise ValueError(f"step_through: rankdir must be 'auto', 'LR', 'RL', 'TB' or 'BT', "
+                             f"got {rankdir!r}")
+        if literals not in ("inline", "nodes"):
+            raise ValueError(f"step_through: literals must be 'inline' or 'nodes', got "
+                             f"{literals!r}")
         self.root, self.rankdir = root, rankdir
         self.nodes = nd.walk([root])
         ops = sum(1 for n in self.nodes if n._op is not None)
@@ -72,83 +95,83 @@ class Stepper:
                 f"step-through is for small graphs (max_steps={max_steps}). Draw big graphs "
                 "with draw_graph(root, group=...), or pass max_steps=None to step anyway."
             )
-        self.forward_trace: Trace | None = trace_forward(root) if forward else None
+        self.literals = nd.literals(self.nodes) if literals == "inline" else set()
+        self.names = nd.names(self.nodes, root, self.literals)
+        self.title = title or f"Step-through of {self.names[id(root)]}: forward, then backward"
+        self.forward_trace: Trace | None = (
+            trace_forward(root, names=self.names) if forward else None)
         self.backward_trace: Trace | None = (
-            trace_backward(root, grad, retain_graph=retain_graph) if backward else None
+            trace_backward(root, grad, retain_graph=retain_graph, names=self.names,
+                           literals=self.literals, replay=_freed(root)) if backward else None
         )
-        self.names = nd.names(self.nodes, root)
+        self.drawn = [n for n in self.nodes if id(n) not in self.literals]
         self.frames: list[Frame] = self._frames()
-        self._svgs: list[str] | None = None
+        self._layout: Layout | None = None
 
     # ---- frames ----------------------------------------------------------------------------
+    def _state(self, n: Node, computed: bool, total: Any, complete: bool,
+               flags: str = "") -> NodeState:
+        scalar = not nd.is_array(n._raw())
+        data = nd.fmt(n._raw(), shape=False) if computed else "?"
+        data = ("data " if scalar else "") + data
+        if not n.requires_grad:
+            return NodeState("computed" if computed else "unknown", data, "", None, flags)
+        if total is None:
+            grad, full = "grad ?", None
+        else:
+            grad = ("grad " if complete else "grad so far ") + nd.fmt(total, shape=False)
+            full = nd.full(total)
+        phase = ("unknown" if not computed else "complete" if complete and total is not None
+                 else "partial" if total is not None else "computed")
+        return NodeState(phase, data, grad, full, flags)
+
     def _frames(self) -> list[Frame]:
-        nodes, names = self.nodes, self.names
-        inputs = [n for n in nodes if n._op is None and n.requires_grad]
-        final = self.backward_trace.totals if self.backward_trace is not None else {}
-
-        def style(n: Node, computed: bool, total: Any, finished: bool) -> dict[str, str]:
-            s: dict[str, str] = {}
-            if not computed:
-                s.update(data="data ?" if not nd.is_array(n._raw()) else "?",
-                         data_color=UNKNOWN_COLOR, fill=PENDING)
-            if total is None:
-                s.update(grad="grad ?", grad_color=UNKNOWN_COLOR)
-            elif finished:
-                s.update(grad="grad " + nd.fmt(total, shape=False), grad_color=FINAL_COLOR,
-                         fill=DONE)
-            else:
-                s.update(grad="grad so far " + nd.fmt(total, shape=False),
-                         grad_color=PARTIAL_COLOR)
-            return s
-
-        def current(s: dict[str, str]) -> dict[str, str]:
-            # colours only: a thicker border would move the layout between frames
-            return {**s, "fill": CURRENT, "border": CURRENT_OP, "op_fill": CURRENT_OP}
-
-        frames: list[Frame] = []
+        drawn, names, root = self.drawn, self.names, self.root
+        inputs = [n for n in drawn if n._op is None and n.requires_grad]
         unknown = [(names[id(n)], None) for n in inputs]
+        frames: list[Frame] = []
         if self.forward_trace is not None:
-            computed: set[int] = {id(n) for n in nodes if n._op is None}
-            frames.append(Frame(
-                "the inputs", "Inputs: " + ", ".join(
-                    f"{names[id(n)]} = {nd.fmt(n._raw())}" for n in nodes if n._op is None),
-                {id(n): style(n, id(n) in computed, None, False) for n in nodes}, unknown))
+            computed: set[int] = {id(n) for n in drawn if n._op is None}
+            leaves = ", ".join(f"{names[id(n)]} = {nd.fmt(n._raw())}"
+                               for n in drawn if n._op is None)
+            frames.append(Frame("the inputs", "Inputs: " + leaves, "f", {
+                id(n): self._state(n, id(n) in computed, None, False) for n in drawn}, unknown))
             for step in self.forward_trace:
                 computed.add(id(step.node))
-                styles = {id(n): style(n, id(n) in computed, None, False) for n in nodes}
-                styles[id(step.node)] = current(styles[id(step.node)])
+                states = {id(n): self._state(n, id(n) in computed, None, False) for n in drawn}
+                states[id(step.node)] = states[id(step.node)]._replace(flags="cur")
                 frames.append(Frame(f"forward {step.index}/{len(self.forward_trace)}",
-                                    step.explanation, styles, unknown))
+                                    step.explanation, "f", states, unknown))
         if self.backward_trace is not None:
             steps = self.backward_trace
-            own_step = {id(s.node): s.index for s in steps}
-            last_in: dict[int, int] = {}  # when each node receives its last contribution
+            last_in: dict[int, int] = {id(root): 1}  # when each node's gradient is complete
             for s in steps:
                 for c in s.contributions:
                     last_in[id(c.parent)] = s.index
             totals: dict[int, Any] = {}
-            rname = names[id(self.root)]
+            rname = names[id(root)]
             for s in steps:
                 totals.setdefault(id(s.node), s.upstream)
                 for c in s.contributions:
                     totals[id(c.parent)] = c.total
-
-                def finished(n: Node, k: int = s.index) -> bool:
-                    return own_step.get(id(n), last_in.get(id(n), 0)) <= k
-
-                styles = {id(n): style(n, True, totals.get(id(n)), finished(n)) for n in nodes}
-                styles[id(s.node)] = current(styles[id(s.node)])
-                head = (f"d{rname}/d{s.name} = {nd.fmt(s.upstream)} is complete; the chain rule "
-                        f"passes it through '{s.op}' to its inputs:")
+                receiving = {id(c.parent) for c in s.contributions}
+                states = {id(n): self._state(
+                    n, True, totals.get(id(n)), last_in.get(id(n), len(steps) + 1) <= s.index,
+                    "cur" if n is s.node else "recv" if id(n) in receiving else "")
+                    for n in drawn}
+                head = (f"d{rname}/d{nd.ref(s.name)} = {nd.fmt(s.upstream)} is complete; the "
+                        f"chain rule passes it through '{s.op}' to its inputs:")
                 grads = [(names[id(n)], totals.get(id(n))) for n in inputs]
                 frames.append(Frame(f"backward {s.index}/{len(steps)}",
-                                    head + "\n" + s.explanation, styles, grads))
-            done = {id(n): style(n, True, final.get(id(n)), True) for n in nodes}
+                                    head + "\n" + s.explanation, "b", states, grads))
+            final = steps.totals
+            done = {id(n): self._state(n, True, final.get(id(n)), True) for n in drawn}
             grads = [(names[id(n)], final.get(id(n))) for n in inputs]
-            summary = ", ".join(f"d{rname}/d{name} = {nd.fmt(g)}" for name, g in grads
+            summary = ", ".join(f"d{rname}/d{nd.ref(name)} = {nd.fmt(g)}" for name, g in grads
                                 if g is not None)
-            frames.append(Frame("done", "Backward done: " + summary, done, grads))
-        _fix_widths(nodes, frames)
+            why = steps.zero_reasons()
+            frames.append(Frame("done", "Backward done: " + summary
+                                + "".join("\n" + w for w in why), "b", done, grads))
         return frames
 
     def __len__(self) -> int:
@@ -158,66 +181,132 @@ class Stepper:
         return self.frames[k]
 
     def drawing(self, k: int) -> Drawing:
-        """Frame `k` as a Drawing (displays inline in Jupyter)."""
-        styles = self.frames[k].styles
-        return draw_graph(self.root, self.rankdir, max_nodes=None,
-                          style=lambda n: styles.get(id(n), {}))
+        """Frame `k` as a Drawing (a static picture of that step; displays inline in Jupyter)."""
+        states = self.frames[k].states
+        fills = {"unknown": PENDING, "complete": DONE}
+        colours = {"partial": PARTIAL_COLOR, "complete": FINAL_COLOR}
 
-    def svgs(self) -> list[str]:
-        """Every frame as an SVG document (laid out in one run of the renderer, then cached)."""
-        if self._svgs is None:
-            self._svgs = render_many([self.drawing(k).source for k in range(len(self))])
-        return self._svgs
+        def style(n: Node) -> dict[str, str]:
+            st = states.get(id(n))
+            if st is None:
+                return {}
+            s = {"data": st.data, "grad": st.grad,
+                 "grad_color": colours.get(st.phase, UNKNOWN_COLOR),
+                 "data_color": UNKNOWN_COLOR if st.phase == "unknown" else "#000000"}
+            if st.phase in fills:
+                s["fill"] = fills[st.phase]
+            if st.flags == "cur":
+                s.update(fill=CURRENT, border=CURRENT_OP, op_fill=CURRENT_OP)
+            return s
+
+        rankdir = self.layout().rankdir
+        return draw_graph(self.root, rankdir, max_nodes=None, style=style)
 
     # ---- the HTML player ---------------------------------------------------------------------
-    def to_html(self, *, full_page: bool = True, title: str = "tinygrad_edu step-through") -> str:
-        """The player: inline SVG frames, prev/next/play buttons, arrow keys, a slider.
+    def layout(self) -> Layout:
+        """The one layout every frame shares: each box as wide as its longest text."""
+        if self._layout is not None:
+            return self._layout
+        items: dict[str, Item] = {}
+        edges: list[tuple[str, str]] = []
+        index = {id(n): i for i, n in enumerate(self.drawn)}
+        for i, n in enumerate(self.drawn):
+            states = [f.states[id(n)] for f in self.frames if id(n) in f.states]
+            cells = [("name", len(self._head(n))),
+                     ("data", max(len(s.data) for s in states))]
+            if n.requires_grad:
+                cells.append(("grad", max(len(s.grad) for s in states)))
+            if n._op is not None:
+                items[f"o{i}"] = Item(f"o{i}", "op", [("op", len(self._op_text(n)))])
+                for p in n._parents:
+                    if id(p) in index:
+                        edges.append((f"v{index[id(p)]}", f"o{i}"))
+                edges.append((f"o{i}", f"v{i}"))
+            items[f"v{i}"] = Item(f"v{i}", "value", cells, stacked=nd.is_array(n._raw()))
+        rankdir = self.rankdir if self.rankdir != "auto" else choose_rankdir(items, edges)
+        self._layout = lay_out(items, edges, rankdir, self._groups(index))
+        return self._layout
 
-        All frames share one layout, so the first frame's SVG is stored whole and each later
-        frame as the lines that differ from the one before (a few per step): the file stays
-        small, and a few lines of JavaScript rebuild frame k.
-        """
-        pid = "tge-" + uuid.uuid4().hex[:10]
-        svgs = [_inline(svg) for svg in self.svgs()]
-        frames = []
-        for k, frame in enumerate(self.frames):
-            rows = "".join(
-                f'<tr data-node="{html.escape(name)}"><td>{html.escape(name)}</td>'
-                f'<td class="tge-grad" data-value="{_data_value(g)}">'
-                f"{html.escape('?' if g is None else nd.fmt(g))}</td></tr>"
-                for name, g in frame.grads
-            )
-            lines = "<br>".join(html.escape(t) for t in frame.explanation.split("\n"))
-            frames.append(
-                f'<div class="tge-frame" data-step="{k}"{"" if k == 0 else " hidden"}>'
-                f'<div class="tge-title">{html.escape(frame.title)}</div>'
-                f'<div class="tge-explain">{lines}</div>'
-                f'<table class="tge-grads"><tr><th>input</th><th>gradient so far</th></tr>'
-                f"{rows}</table></div>"
-            )
-        data = json.dumps({"base": svgs[0].split("\n"), "patches": frame_patches(svgs)})
-        body = (
-            f'<div class="tge-player" id="{pid}" tabindex="0">'
-            '<div class="tge-controls">'
-            '<button class="tge-first" title="first step">|&lt;</button>'
-            '<button class="tge-prev" title="previous step (left arrow)">&lt; Prev</button>'
-            '<button class="tge-play" title="play / pause (space)">Play</button>'
-            '<button class="tge-next" title="next step (right arrow)">Next &gt;</button>'
-            '<button class="tge-last" title="last step">&gt;|</button>'
-            '<button class="tge-zoom" title="fit the graph / full size">Zoom</button>'
-            f'<input class="tge-slider" type="range" min="0" max="{len(frames) - 1}" value="0">'
-            f'<span class="tge-counter">step 1 / {len(frames)}</span></div>'
-            f'<div class="tge-svg">{svgs[0]}</div>'
-            + "".join(frames)
-            + '<script type="application/json" class="tge-data">'
-            + data.replace("<", "\\u003c")  # no '</script>' or '<!--' can end the script
-            + f"</script></div><style>{_CSS}</style>"
-            + f"<script>{_JS % (json.dumps(pid), json.dumps(full_page), CURRENT)}</script>"
-        )
-        if not full_page:
-            return body
-        return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-                f"<title>{html.escape(title)}</title></head><body>{body}</body></html>")
+    def _groups(self, index: dict[int, int]) -> dict[str, Group]:
+        """A box per Module call (neuron, layer, ...), holding the items it computed."""
+        calls = call_groups(self.drawn)
+        inner: dict[str, set[int]] = {c.key: set() for c in calls}
+        for c in calls:
+            if c.parent is not None:
+                inner[c.parent] |= c.members
+        groups: dict[str, Group] = {}
+        for c in calls:
+            own = [n for n in self.drawn if id(n) in c.members and id(n) not in inner[c.key]]
+            keys = [k for n in own for k in ((f"o{index[id(n)]}",) if n._op is not None
+                                             else ()) + (f"v{index[id(n)]}",)]
+            groups[c.key] = Group(c.key, c.title, keys, c.parent)
+        return groups
+
+    def _head(self, n: Node) -> str:
+        shape = nd.shape_dtype(n)
+        return self.names[id(n)] + (f" {shape}" if shape else "")
+
+    def _op_text(self, n: Node) -> str:
+        return nd.op_text(n, self.literals)
+
+    def player_data(self) -> tuple[dict[str, list[str]], dict[str, Any]]:
+        """The player's texts of frame 0 (by SVG item) and its data: nodes, frames, inputs."""
+        layout = self.layout()
+        order: list[tuple[str, Node]] = []
+        for i, n in enumerate(self.drawn):
+            if n._op is not None:
+                order.append((f"o{i}", n))
+            order.append((f"v{i}", n))
+        fw: dict[int, int] = {}  # where a click jumps: a node's own step in each pass,
+        bk: dict[int, int] = {}  # or for an input, the step its gradient is complete
+        leaves = {id(n) for n in self.drawn if n._op is None}
+        for k, f in enumerate(self.frames):
+            for key, st in f.states.items():
+                if st.flags == "cur":
+                    (fw if f.phase == "f" else bk)[key] = k
+                elif f.phase == "b" and st.phase == "complete" and key in leaves:
+                    bk.setdefault(key, k)
+        nodes = []
+        for key, n in order:
+            it = layout.items[key]
+            op = key.startswith("o")
+            rules = "\n".join(formula_lines(n, self.names, self.names[id(self.root)]))
+            nodes.append({"k": key, "n": self._op_text(n) if op else self.names[id(n)],
+                          "d": rules if op else nd.full(n._raw()), "op": int(op),
+                          "fw": fw.get(id(n), 0 if n._op is None else None),
+                          "bk": bk.get(id(n)),
+                          "b": [round(it.x - it.w / 2, 1), round(it.y - it.h / 2, 1),
+                                round(it.w, 1), round(it.h, 1)]})
+        frames, before = [], [None] * len(order)
+        for f in self.frames:
+            changes = []
+            for j, (key, n) in enumerate(order):
+                st = f.states[id(n)]
+                base = ("leaf " if n._op is None and n.requires_grad else
+                        "const " if not n.requires_grad else "")
+                row = ([j, "", "", "", None, st.flags] if key.startswith("o") else
+                       [j, base + st.phase, st.data, st.grad, st.full, st.flags])
+                if row != before[j]:
+                    changes.append(row)
+                    before[j] = row
+            frames.append({"t": f.title, "e": f.explanation, "p": f.phase, "s": changes})
+        texts = {key: ([self._op_text(n)] if key.startswith("o") else
+                       [self._head(n), self.frames[0].states[id(n)].data,
+                        self.frames[0].states[id(n)].grad]) for key, n in order}
+        inputs = [j for j, (key, n) in enumerate(order)
+                  if key.startswith("v") and n._op is None and n.requires_grad]
+        groups = [{"k": g.key, "t": g.title, "n": len(g.members), "p": g.parent,
+                   "leaf": not any(h.parent == g.key for h in layout.groups.values())}
+                  for g in layout.groups.values()]
+        return texts, {"nodes": nodes, "frames": frames, "inputs": inputs, "groups": groups,
+                       "svgcss": SVG_CSS}
+
+    def to_html(self, *, full_page: bool = True, title: str | None = None) -> str:
+        """The player: the graph drawn once, the frames as changes of its look, and controls
+        (buttons, keys, slider, zoom, pan, fit, click-to-jump, SVG export)."""
+        texts, data = self.player_data()
+        return player_html(self.layout(), texts, data, title=title or self.title,
+                           full_page=full_page)
 
     def save_html(self, path: str | Path) -> Path:
         """Write the player to one HTML file that opens offline in any browser."""
@@ -228,154 +317,19 @@ class Stepper:
     def _repr_html_(self) -> str:
         return self.to_html(full_page=False)
 
-    def widget(self) -> Any:
-        """An ipywidgets slider with the frame under it (needs `pip install ipywidgets`)."""
-        try:
-            import ipywidgets as widgets
-        except ImportError:
-            raise ImportError(
-                "Stepper.widget needs ipywidgets (pip install ipywidgets); the HTML player "
-                "(display the Stepper, or save_html) works without it"
-            ) from None
-        svgs = self.svgs()
-        slider = widgets.IntSlider(value=0, min=0, max=len(self) - 1, description="step")
-        play = widgets.Play(value=0, min=0, max=len(self) - 1, interval=1200)
-        widgets.jslink((play, "value"), (slider, "value"))
-        view = widgets.HTML()
-
-        def show(change: Any = None) -> None:
-            frame = self.frames[slider.value]
-            lines = "<br>".join(html.escape(t) for t in frame.explanation.split("\n"))
-            view.value = (f"<b>{html.escape(frame.title)}</b>{_inline(svgs[slider.value])}"
-                          f"<div>{lines}</div>")
-
-        slider.observe(show, names="value")
-        show()
-        return widgets.VBox([widgets.HBox([play, slider]), view])
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import HTML, display
-
-        try:
-            display(self.widget())
-        except ImportError:
-            display(HTML(self._repr_html_()))
-
     def __repr__(self) -> str:
         return f"<Stepper: {len(self)} frames; save_html(path) writes the player>"
+
+
+def _freed(root: Node) -> bool:
+    """Has `root.backward()` already run and freed the graph? Then the stepper replays it."""
+    return root._op is not None and graph.is_freed(root)
 
 
 def step_through(root: Node, **options: Any) -> Stepper:
     """A Stepper over the forward and backward pass of `root` (runs `root.backward()`).
 
-    Options: forward=True, backward=True, rankdir='LR', max_steps=150 (frames; each one is
-    laid out, so big graphs take long), retain_graph=False, grad=None.
+    Options: forward=True, backward=True, rankdir='auto', max_steps=1000, retain_graph=False,
+    grad=None, literals='inline' (or 'nodes'), title=None.
     """
     return Stepper(root, **options)
-
-
-def _fix_widths(nodes: list[Node], frames: list[Frame]) -> None:
-    """Give each text cell the width of its longest text in any frame, so that every frame
-    has the same layout (only colours and texts change) and the player can patch frames."""
-    for n in nodes:
-        data = ("" if nd.is_array(n._raw()) else "data ") + nd.fmt(n._raw(), shape=False)
-        styles = [f.styles[id(n)] for f in frames if id(n) in f.styles]
-        widest_data = max([len(data)] + [len(s.get("data", "")) for s in styles])
-        widest_grad = max([len("grad ?")] + [len(s.get("grad", "")) for s in styles])
-        for s in styles:
-            s["data_width"] = str(text_width("x" * widest_data))
-            s["width"] = str(text_width("x" * widest_grad))
-
-
-def frame_patches(svgs: list[str]) -> list[Any]:
-    """Each frame after the first as [[line number, new line], ...] against the frame before,
-    or as its whole text when the line count differs (then the layout moved)."""
-    patches: list[Any] = []
-    prev = svgs[0].split("\n")
-    for svg in svgs[1:]:
-        cur = svg.split("\n")
-        if len(cur) == len(prev):
-            patches.append([[i, line] for i, (line, old) in enumerate(zip(cur, prev))
-                            if line != old])
-        else:
-            patches.append(svg)
-        prev = cur
-    return patches
-
-
-def _inline(svg: str) -> str:
-    """An SVG document without its XML prologue, to put inside HTML."""
-    start = svg.find("<svg")
-    return svg[start:] if start >= 0 else svg
-
-
-def _data_value(g: Any) -> str:
-    if g is None:
-        return ""
-    raw = g._raw() if hasattr(g, "_raw") else g
-    if nd.is_array(raw):
-        return html.escape(json.dumps(raw.tolist()))
-    return repr(float(raw))
-
-
-_CSS = """
-.tge-player{font-family:Helvetica,Arial,sans-serif;font-size:14px;outline:none}
-.tge-controls{margin:4px 0;display:flex;gap:6px;align-items:center}
-.tge-controls button{padding:3px 10px;font-size:14px}
-.tge-title{font-weight:bold;margin:4px 0}
-.tge-svg{overflow:auto;max-height:75vh;border:1px solid #eee}
-.tge-svg svg{max-width:100%;height:auto}
-.tge-svg.tge-zoomed svg{max-width:none}
-.tge-explain{font-family:Menlo,Consolas,monospace;background:#f8fafc;padding:6px;
-border-left:3px solid #f59e0b;margin:4px 0;white-space:nowrap;overflow-x:auto}
-.tge-grads{border-collapse:collapse;margin-top:4px}
-.tge-grads td,.tge-grads th{border:1px solid #ddd;padding:2px 8px;font-family:monospace}
-"""
-
-_JS = """(function(){
-var root=document.getElementById(%s), full=%s;
-var frames=root.querySelectorAll('.tge-frame'), n=frames.length, k=0, timer=null;
-var data=JSON.parse(root.querySelector('.tge-data').textContent);
-var box=root.querySelector('.tge-svg'), lines=data.base.slice(), at=0;
-function svgFor(i){
-  if(i<at){lines=data.base.slice();at=0;}
-  for(;at<i;at++){
-    var p=data.patches[at];
-    if(typeof p==='string'){lines=p.split('\\n');}
-    else{for(var j=0;j<p.length;j++){lines[p[j][0]]=p[j][1];}}
-  }
-  return lines.join('\\n');
-}
-var q=function(c){return root.querySelector(c);};
-var counter=q('.tge-counter'), slider=q('.tge-slider'), playBtn=q('.tge-play');
-function show(i){
-  k=Math.max(0,Math.min(n-1,i));
-  for(var j=0;j<n;j++){frames[j].hidden=(j!==k);}
-  box.innerHTML=svgFor(k);
-  var cur=box.querySelector('[fill="%s"]');  // keep the current node in view
-  if(cur&&cur.scrollIntoView){cur.scrollIntoView({block:'nearest',inline:'center'});}
-  counter.textContent='step '+(k+1)+' / '+n; slider.value=k; root.setAttribute('data-step',k);
-}
-function stop(){if(timer){clearInterval(timer);timer=null;} playBtn.textContent='Play';}
-function play(){
-  if(timer){stop();return;}
-  if(k>=n-1){show(0);}
-  playBtn.textContent='Pause';
-  timer=setInterval(function(){if(k>=n-1){stop();}else{show(k+1);}},1200);
-}
-q('.tge-first').onclick=function(){stop();show(0);};
-q('.tge-prev').onclick=function(){stop();show(k-1);};
-q('.tge-next').onclick=function(){stop();show(k+1);};
-q('.tge-last').onclick=function(){stop();show(n-1);};
-playBtn.onclick=play;
-q('.tge-zoom').onclick=function(){box.classList.toggle('tge-zoomed');show(k);};
-slider.oninput=function(){stop();show(parseInt(slider.value,10));};
-function key(e){
-  var t=e.target&&e.target.tagName; if(t==='INPUT'&&e.target!==slider||t==='TEXTAREA'){return;}
-  if(e.key==='ArrowRight'){stop();show(k+1);e.preventDefault();}
-  else if(e.key==='ArrowLeft'){stop();show(k-1);e.preventDefault();}
-  else if(e.key===' '){play();e.preventDefault();}
-}
-(full?document:root).addEventListener('keydown',key);
-show(0);
-})();"""

@@ -20,9 +20,11 @@ from typing import Any
 import numpy as np
 
 from ..autograd import graph
+from . import formula as fm
 from . import nodes as nd
 
 __all__ = [
+    "formula_lines",
     "ForwardStep",
     "BackwardStep",
     "Contribution",
@@ -84,10 +86,36 @@ class Trace(list):
     """
 
     def __init__(self, kind: str, root: Node, steps: Sequence[Any], names: dict[int, str],
-                 totals: dict[int, Any] | None = None) -> None:
+                 totals: dict[int, Any] | None = None, unreached: Sequence[Node] = ()) -> None:
         super().__init__(steps)
         self.kind, self.root, self.names = kind, root, names
         self.totals = totals or {}
+        self.unreached = list(unreached)  # inputs no gradient reached
+
+    def zero_reasons(self) -> list[str]:
+        """Why an input's gradient is zero, in words: the steps that stopped it, contributions
+        that cancel, or that no gradient reaches it at all."""
+        root = self.names.get(id(self.root), "L")
+        out = [f"d{root}/d{nd.ref(self.names.get(id(n), '?'))}: no gradient reaches it (the "
+               "output does not depend on it through any differentiable path)"
+               for n in self.unreached]
+        parts: dict[int, list[tuple[str, Contribution]]] = {}  # input -> (op, what it got)
+        for s in self:
+            for c in s.contributions:
+                if c.parent._op is None:
+                    parts.setdefault(id(c.parent), []).append((s.op, c))
+        for got in parts.values():
+            name = nd.ref(got[0][1].name)
+            if not _is_zero(got[-1][1].total):
+                continue
+            added = [c.added for _, c in got]
+            if len(got) > 1 and not all(map(_is_zero, added)):
+                shown = " and ".join(nd.fmt(a) for a in added)
+                out.append(f"d{root}/d{name} = 0: its contributions {shown} cancel, so the "
+                           f"output does not depend on {got[0][1].name} here")
+            out += [f"d{root}/d{name} gets 0 from '{op}': " + c.explanation.split("\n    ")[1]
+                    for op, c in got if "\n    " in c.explanation]
+        return out
 
     def total(self, node: Node) -> Any:
         """The gradient this backward pass gave `node` (None if none reached it)."""
@@ -181,19 +209,21 @@ def _call(op: str, args: list[str]) -> str:
     return f"{op}({', '.join(args)})"
 
 
-def trace_forward(root: Node) -> Trace:
+def trace_forward(root: Node, *, names: dict[int, str] | None = None) -> Trace:
     """The ops that computed `root`, parents before children (arguments left to right).
 
     The graph records what was computed, not when; this is the order Python evaluates one
     expression in, and an order the engine could have run any graph in. Nothing is changed.
+    `names` (id(node) -> name) overrides the default names of `nodes.names`.
     """
     order = nd.walk([root])
-    names = nd.names(order, root)
+    if names is None:
+        names = nd.names(order, root, nd.literals(order))
     steps = []
     for node in order:
         if node._op is None:
             continue
-        args = [names[id(p)] for p in node._parents]
+        args = [nd.ref(names[id(p)]) for p in node._parents]
         consts = [nd.fmt(c) if isinstance(c, float) else str(c) for c in nd.constants(node)]
         op = node._op.name
         symbolic = _call(op, args + consts)
@@ -211,18 +241,28 @@ def trace_forward(root: Node) -> Trace:
     return Trace("forward", root, steps, names)
 
 
-def trace_backward(root: Node, grad: Any = None, *, retain_graph: bool = False) -> Trace:
+def trace_backward(root: Node, grad: Any = None, *, retain_graph: bool = False,
+                   names: dict[int, str] | None = None,
+                   literals: set[int] | None = None, replay: bool = False) -> Trace:
     """Run `root.backward(grad)` and record every chain-rule step, in the order it ran.
 
     This is a real backward pass: `.grad` fills in (accumulating, as backward() does; zero the
     grads first for a clean reading) and the graph is freed unless `retain_graph=True`. The
     running totals are this pass's gradients: on fresh grads they end at `.grad`. (A node's
     hooks run on its complete gradient: `upstream` is after them, the totals before.)
-    Raises RuntimeError if an earlier backward() already freed the graph.
+    `replay=True` re-runs the steps of a `root.backward()` that already ran (even one that
+    freed the graph) without changing any `.grad`: the step-through after backward().
+    Each line shows the rule's formula (from the op table) with the graph's names, then its
+    numbers. Contributions to literal numbers
+    (`literals`, ids; by default those of `nodes.literals`) are not listed.
     """
     order = nd.walk([root])
-    names = nd.names(order, root)
+    if literals is None:
+        literals = nd.literals(order)
+    if names is None:
+        names = nd.names(order, root, literals)
     rname = names[id(root)]
+    uses: dict[int, int] = {}
     totals: dict[int, Any] = {}
     steps: list[BackwardStep] = []
 
@@ -230,42 +270,189 @@ def trace_backward(root: Node, grad: Any = None, *, retain_graph: bool = False) 
         name = names.get(id(node), "?")
         totals.setdefault(id(node), _copy(g))  # only the root has no total yet
         step = BackwardStep(len(steps) + 1, node, name, node._op.name, _copy(g))
-        for i, (parent, pg) in enumerate(zip(node._parents, parent_grads)):
+        parents = node._parents
+        for i, (parent, pg) in enumerate(zip(parents, parent_grads)):
             if pg is None:
                 continue
             pg = _copy(pg)
             before = totals.get(id(parent))
             total = pg if before is None else before + pg
             totals[id(parent)] = total
-            pname = names.get(id(parent), "?")
+            if id(parent) in literals:
+                continue
+            uses[id(parent)] = uses.get(id(parent), 0) + 1
             local = _local(node, i)
-            # dL/da += dL/dc * dc/da: the root's gradient, the node's, the local derivative
-            target, up, d_local = f"d{rname}/d{pname}", f"d{rname}/d{name}", f"d{name}/d{pname}"
-            if node is root:  # dL/dv += dL/dL * dL/dv would name two things alike: spell it out
-                d_local = f"d{_spelled(node, names)}/d{pname}"
-            if local is not None:
-                text = (f"{target} += {up} * {d_local} = "
-                        f"{nd.fmt(g)} * {nd.fmt(local)} = {nd.fmt(pg)}")
-            else:
-                text = f"{target} += {up} through {node._op.name} = {nd.fmt(pg)}"
+            text = _line(node, i, g, pg, local, names, rname, root)
+            if sum(p is parent for p in parents) > 1:  # a * a: say which argument it is
+                text += f"  (through argument {i + 1} of {len(parents)})"
             if before is not None:
                 text += f"  (so far {nd.fmt(total)})"
-            step.contributions.append(Contribution(parent, pname, local, pg, total, text))
+            why = _why_zero(node, i, g, pg, names)
+            if why:
+                text += f"\n    {why}"
+            step.contributions.append(Contribution(parent, names.get(id(parent), "?"), local,
+                                                   pg, total, text))
         steps.append(step)
 
+    freed = [n for n in order if n._op is not None and graph.is_freed(n)] if replay else []
+    if any(n._release is not None for n in freed):  # a Tensor graph let its saved arrays go
+        raise graph.GraphFreedError(
+            "step_through/trace_backward: backward() already ran on this graph and freed the "
+            "arrays its rules saved, so the pass cannot be shown again. Call step_through(loss) "
+            "instead of loss.backward() (it runs backward itself), or call "
+            "loss.backward(retain_graph=True) first."
+        )
     try:
-        graph.backward(root, grad, retain_graph=retain_graph, observer=observe)
+        if replay:  # backward() already ran: replay its steps, capturing, so no .grad changes
+            for n in freed:
+                n._g = None
+            seeds = [root._seed_grad(grad, False)]
+            graph._run_graph([root], seeds, retain_graph=True, create_graph=False,
+                             capture=order, observer=observe)
+        else:
+            graph.backward(root, grad, retain_graph=retain_graph, observer=observe)
     except graph.GraphFreedError as err:
         raise graph.GraphFreedError(
             "trace_backward runs a real backward pass, but an earlier backward() already freed "
-            "this graph. Recompute the forward and trace that, or call the earlier backward "
-            f"with retain_graph=True. (backward said: {err})"
+            "this graph. Pass replay=True to see that pass again (no .grad changes; "
+            "step_through does so), recompute the forward, or call the earlier backward with "
+            f"retain_graph=True. (backward said: {err})"
         ) from err
+    finally:
+        if freed and not retain_graph:
+            for n in order:
+                if n._op is not None:
+                    n._g = graph.FREED
     if id(root) not in totals:  # a root that is an input: backward only seeded it
         g = nd.grad_of(root)
         if g is not None:
             totals[id(root)] = g
-    return Trace("backward", root, steps, names, totals)
+    never = [n for n in order if n._op is None and n.requires_grad and id(n) not in totals
+             and id(n) not in literals]
+    return Trace("backward", root, steps, names, totals, never)
+
+
+def _line(node: Node, i: int, g: Any, pg: Any, local: Any, names: dict[int, str], rname: str,
+          root: Node) -> str:
+    """`dL/da += dL/dc * dc/da = 0.5 * b = 0.5 * -3.0 = -1.5`: the chain rule for one input,
+    with the rule's formula from the op table, first in names and then in numbers."""
+    name, pname = names.get(id(node), "?"), names.get(id(node._parents[i]), "?")
+    target, up = f"d{rname}/d{nd.ref(pname)}", f"d{rname}/d{nd.ref(name)}"
+    formula = _formula(node, i)
+    if local is not None:  # a scalar op: the local derivative, times the upstream number
+        d_local = f"d{_spelled(node, names)}/d{nd.ref(pname)}"
+        text = f"{target} += {up} * {d_local}"
+        if formula:
+            sym = fm.show(formula, _operand_names(node, names), outer=3)
+            num = fm.show(formula, _operand_names(node, names, numbers=True), outer=3)
+            for part in dict.fromkeys([sym, num]):  # the numbers only when they differ
+                text += f" = {nd.fmt(g)} * {part}"
+        else:
+            text += f" = {nd.fmt(g)} * {nd.fmt(local)}"
+        return f"{text} = {nd.fmt(pg)}"
+    if formula:  # a tensor op: the vector-Jacobian product in matrix form
+        shown = fm.show(formula, {**_operand_names(node, names), "g": up})
+        text = f"{target} += {shown}"
+    else:
+        text = f"{target} += {up} through {node._op.name}"
+    summed = _summed_dims(node, i)
+    if summed:
+        text += f", summed over dim{'s' * (len(summed) > 1)} {', '.join(map(str, summed))} " \
+                "(broadcast)"
+    return f"{text} = {nd.fmt(pg)}"
+
+
+def formula_lines(node: Node, names: dict[int, str], root: str = "L") -> list[str]:
+    """The op's rules from its table row, in this graph's names: one line per input,
+    `dtanh(n)/dn = 1 - o²` (a Value op) or `dL/dX = dL/dY @ Wᵀ` (a Tensor op)."""
+    if node._op is None:
+        return []
+    lines = []
+    for i, parent in enumerate(node._parents):
+        formula = _formula(node, i)
+        if not formula:
+            continue
+        pname = nd.ref(names.get(id(parent), "?"))
+        if nd.is_array(node._raw()):
+            up = f"d{root}/d{nd.ref(names.get(id(node), '?'))}"
+            shown = fm.show(formula, {**_operand_names(node, names), "g": up})
+            lines.append(f"d{root}/d{pname} = {shown}")
+        else:
+            shown = fm.show(formula, _operand_names(node, names))
+            lines.append(f"d{_spelled(node, names)}/d{pname} = {shown}")
+    return lines
+
+
+def _formula(node: Node, i: int) -> str:
+    formulas = getattr(node._op, "formulas", None) or ()
+    return formulas[i] if i < len(formulas) else ""
+
+
+def _params(node: Node) -> list[str]:
+    """The rule's parameter names (out, a, b, n, ... or g, out, a, ...) for its formula."""
+    op = node._op
+    rule = (op.derivatives[0] if hasattr(op, "derivatives") else
+            next(iter(op.vjps), None))
+    code = getattr(rule, "__code__", None)
+    return list(code.co_varnames[:code.co_argcount]) if code is not None else []
+
+
+def _operand_names(node: Node, names: dict[int, str], numbers: bool = False) -> dict[str, str]:
+    """Formula operand -> what it is in this graph: a node's name, or its number."""
+    params = _params(node)
+    parents = list(node._parents)
+    tensor = nd.is_array(node._raw())
+    args = params[2:] if tensor else params[1:]  # after (g, out) or (out)
+    values = [*parents, *(node._ctx or ())]
+    out: dict[str, str] = {}
+    if "out" in params:
+        out["out"] = nd.fmt(node._raw()) if numbers else nd.ref(names.get(id(node), "?"))
+    for param, v in zip(args, values):
+        if hasattr(v, "_op"):
+            out[param] = nd.fmt(v._raw()) if numbers else nd.ref(names.get(id(v), "?"))
+        elif isinstance(v, float):
+            out[param] = nd.fmt(v)
+        elif len(str(v)) <= 24:  # a short constant (dims, a shape, a dtype): as it is
+            out[param] = str(v)
+    return out
+
+
+_BROADCASTING = {"add", "sub", "mul", "div", "pow", "maximum", "where"}
+
+
+def _summed_dims(node: Node, i: int) -> list[int]:
+    """The dims of the output that broadcasting added to input i, so its gradient sums them."""
+    if node._op.name not in _BROADCASTING:
+        return []
+    out, arg = node._raw(), node._parents[i]._raw()
+    if not (nd.is_array(out) and nd.is_array(arg)) or out.shape == arg.shape:
+        return []
+    lead = out.ndim - arg.ndim
+    return list(range(lead)) + [lead + d for d, n in enumerate(arg.shape)
+                                if n == 1 and out.shape[lead + d] != 1]
+
+
+def _why_zero(node: Node, i: int, g: Any, pg: Any, names: dict[int, str]) -> str:
+    """Why a contribution is zero although gradient reached the op: a dead relu, a product
+    with 0, a saturated tanh. ('' when it is not zero, or nothing reached the op either.)"""
+    if not _is_zero(pg) or _is_zero(g):
+        return ""
+    op, parents = node._op.name, node._parents
+    arg = parents[i]
+    aname = nd.ref(names.get(id(arg), "?"))
+    if op == "relu":
+        return (f"relu({aname}) with {aname} = {nd.fmt(arg._raw())} <= 0 passes no gradient "
+                "(the relu is dead here)")
+    if op in ("*", "mul") and len(parents) == 2 and _is_zero(parents[1 - i]):
+        oname = nd.ref(names.get(id(parents[1 - i]), "?"))
+        return f"the other factor {oname} is 0, so {aname} does not change the product"
+    if op in ("tanh", "sigmoid"):
+        return f"{op} is flat here: its output {nd.fmt(node._raw())} is saturated"
+    return f"'{op}' passes no gradient to {aname} at these values"
+
+
+def _is_zero(x: Any) -> bool:
+    return not np.any(np.asarray(x._raw() if hasattr(x, "_raw") else x) != 0)
 
 
 def _copy(x: Any) -> Any:
@@ -287,7 +474,7 @@ def _local(node: Node, i: int) -> float | None:
 
 def _spelled(node: Node, names: dict[int, str]) -> str:
     """The op applied to its inputs, as a learner would write it: tanh(v4), (a * b)."""
-    args = [names.get(id(p), "?") for p in node._parents]
+    args = [nd.ref(names.get(id(p), "?")) for p in node._parents]
     op = node._op.name
     if len(args) == 2 and not op.isidentifier():
         return f"({args[0]} {op} {args[1]})"

@@ -1,0 +1,171 @@
+"""The formula beside each derivative rule, shown with the graph's own names and numbers.
+
+Each row of the op tables (value.py, tensor/ops.py) carries `formulas`: per input, its rule as
+a small Python expression over the rule's own parameter names, e.g. `1 - out**2` for tanh (a
+Value op: d(out)/d(a)) or `g @ b.T` for matmul (a Tensor op: the gradient of input a, given
+the output's gradient g). The same text is evaluated numerically in the tests and compared
+with the rule, so a wrong formula fails like a wrong derivative; here it is only printed:
+
+    show("1 - out**2", {"out": "o"})              ->  '1 - o²'
+    show("g @ b.T", {"g": "dL/dY", "b": "W"})      ->  'dL/dY @ Wᵀ'
+
+`evaluate` computes a formula on numbers or arrays (the helpers it may call are in HELPERS).
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+__all__ = ["HELPERS", "evaluate", "show", "operands"]
+
+_SUPER = {2: "\u00b2", 3: "\u00b3"}
+_BIN = {ast.Add: ("+", 2), ast.Sub: ("-", 2), ast.Mult: ("*", 3), ast.Div: ("/", 3),
+        ast.MatMult: ("@", 3), ast.Pow: ("**", 5)}
+_CMP = {ast.Gt: ">", ast.Lt: "<", ast.GtE: ">=", ast.LtE: "<=", ast.Eq: "==", ast.NotEq: "!="}
+
+
+def _np_or_math(np_fn: Any, math_fn: Any) -> Any:
+    return lambda x: np_fn(x) if isinstance(x, np.ndarray) else math_fn(x)
+
+
+def _sigmoid(x: Any) -> Any:
+    return 1 / (1 + np.exp(-x)) if isinstance(x, np.ndarray) else 1 / (1 + math.exp(-x))
+
+
+def _erf(x: Any) -> Any:
+    return np.vectorize(math.erf)(x) if isinstance(x, np.ndarray) else math.erf(x)
+
+
+def _Phi(x: Any) -> Any:  # the standard normal CDF
+    return 0.5 * (1 + _erf(x / math.sqrt(2)))
+
+
+def _phi(x: Any) -> Any:  # the standard normal density
+    return _np_or_math(np.exp, math.exp)(-0.5 * x * x) / math.sqrt(2 * math.pi)
+
+
+def _spread(g: Any, axes: Any, keepdim: bool, shape: tuple) -> Any:
+    """A reduction's gradient copied back along the reduced axes, to the input's shape."""
+    if not keepdim:
+        g = np.reshape(g, tuple(1 if axes is None or i in axes else n
+                                for i, n in enumerate(shape)))
+    return np.broadcast_to(g, shape)
+
+
+def _at_max(a: Any, out: Any, axes: Any, keepdim: bool) -> Any:
+    """1/(number of tied maxima) where `a` reaches its max along `axes`, else 0."""
+    hit = a == _spread(out, axes, keepdim, a.shape)
+    return hit / np.sum(hit, axis=axes, keepdims=True)
+
+
+def _scatter(g: Any, idx: Any, shape: tuple) -> Any:
+    """Zeros of `shape` with g added at `idx` (repeated indices add up)."""
+    out = np.zeros(shape, dtype=g.dtype)
+    np.add.at(out, idx, g)
+    return out
+
+
+# what a formula may call: plain math on numbers and numpy arrays alike
+HELPERS: dict[str, Any] = {
+    "exp": _np_or_math(np.exp, math.exp), "log": _np_or_math(np.log, math.log),
+    "sqrt": _np_or_math(np.sqrt, math.sqrt), "sin": _np_or_math(np.sin, math.sin),
+    "cos": _np_or_math(np.cos, math.cos), "sigmoid": _sigmoid, "erf": _erf,
+    "sign": lambda x: np.sign(x) if isinstance(x, np.ndarray) else float(np.sign(x)),
+    "Phi": _Phi, "phi": _phi, "pi": math.pi,
+    "where": np.where,
+    "reshape": np.reshape, "permute": np.transpose,
+    "expand": lambda g, shape: np.broadcast_to(g, shape),
+    "total": lambda g, dim: np.sum(g, axis=dim, keepdims=True),
+    "spread": _spread, "at_max": _at_max, "scatter": _scatter,
+    "astype": lambda g, dtype: g.astype(dtype),
+}
+
+
+@cache
+def _parse(formula: str) -> ast.expr:
+    return ast.parse(formula, mode="eval").body
+
+
+def operands(formula: str) -> set[str]:
+    """The names a formula reads that are not helpers: its operands."""
+    return {n.id for n in ast.walk(_parse(formula)) if isinstance(n, ast.Name)} - set(HELPERS)
+
+
+def evaluate(formula: str, env: Mapping[str, Any]) -> Any:
+    """The formula's value with the operands in `env` (numbers or numpy arrays).
+
+    Formulas are the op tables' own text, never user input.
+    """
+    code = compile(ast.Expression(_parse(formula)), "<formula>", "eval")
+    return eval(code, {"__builtins__": {}, **HELPERS}, dict(env))  # noqa: S307
+
+
+def show(formula: str, names: Mapping[str, str], *, outer: int = 0) -> str:
+    """The formula with each operand replaced by `names[operand]` (a name or a number).
+
+    `outer` is the precedence of what the formula is put into (3 for `x * formula`), so that
+    it gets brackets when it needs them.
+    """
+    return _show(_parse(formula), names, outer, False)
+
+
+def _prec(node: ast.expr) -> int:
+    if isinstance(node, ast.BinOp) and type(node.op) in _BIN:
+        return _BIN[type(node.op)][1]
+    if isinstance(node, ast.UnaryOp):
+        return 4
+    if isinstance(node, ast.IfExp):
+        return 0
+    return 6  # names, numbers, calls, [comparisons]
+
+
+def _show(node: ast.expr, names: Mapping[str, str], outer: int, right: bool) -> str:
+    prec = _prec(node)
+    if isinstance(node, ast.Name):
+        text = names.get(node.id, node.id)
+        negative = text.startswith("-")
+        return f"({text})" if negative and (right or outer >= 4) else text
+    if isinstance(node, ast.Constant):
+        text = repr(node.value)
+        return f"({text})" if text.startswith("-") and (right or outer >= 4) else text
+    if isinstance(node, ast.BinOp):
+        sym, _ = _BIN[type(node.op)]
+        if isinstance(node.op, ast.Pow):
+            base = _show(node.left, names, 5, False)
+            if isinstance(node.right, ast.Constant) and node.right.value in _SUPER:
+                text = base + _SUPER[node.right.value]
+            else:
+                text = f"{base}**{_show(node.right, names, 6, True)}"
+        else:
+            left = _show(node.left, names, prec, False)
+            right_text = _show(node.right, names, prec, True)  # a - (b - c) keeps brackets
+            text = f"{left} {sym} {right_text}"
+    elif isinstance(node, ast.UnaryOp):
+        operand = _show(node.operand, names, 4, False)
+        text = ("not " + operand) if isinstance(node.op, (ast.Invert, ast.Not)) \
+            else "-" + operand
+    elif isinstance(node, ast.Compare):
+        parts = [_show(node.left, names, 2, False)]
+        for op, right_node in zip(node.ops, node.comparators):
+            parts += [_CMP.get(type(op), "?"), _show(right_node, names, 2, True)]
+        return "[" + " ".join(parts) + "]"  # Iverson's bracket: 1 if it holds, else 0
+    elif isinstance(node, ast.Call):
+        fn = node.func.id if isinstance(node.func, ast.Name) else "?"
+        return f"{fn}({', '.join(_show(a, names, 0, False) for a in node.args)})"
+    elif isinstance(node, ast.Attribute):  # W.T is Wᵀ
+        base = _show(node.value, names, 6, False)
+        return base + "\u1d40" if node.attr == "T" else f"{base}.{node.attr}"
+    elif isinstance(node, ast.Subscript):
+        return f"{_show(node.value, names, 6, False)}[{_show(node.slice, names, 0, False)}]"
+    elif isinstance(node, ast.IfExp):
+        text = (f"{_show(node.body, names, 1, False)} if {_show(node.test, names, 1, False)} "
+                f"else {_show(node.orelse, names, 1, False)}")
+    else:
+        text = ast.unparse(node)
+    return f"({text})" if prec < outer or (right and prec == outer and prec < 5) else text
