@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from .dtypes import default_float
 from .ops import OPS
-from .tensor import Tensor, _binary, _floating, _new, _pair, apply
+from .tensor import Tensor, _binary, _floating, _lift, _new, _pair, _result_type, apply
 
 __all__ = [
     "add", "radd", "sub", "rsub", "mul", "rmul", "truediv", "rtruediv", "floordiv", "rfloordiv",
@@ -50,14 +51,25 @@ def rmul(x: Tensor, other: Any) -> Tensor:
     return _binary(OPS.mul, other, x)
 
 
+def _true_divide(a: Any, b: Any) -> Tensor:
+    """a / b in PyTorch's dtype: the promoted one, or float32 for two integer operands, each
+    converted to it directly (int8 -1 / uint8 1 is -1.0, not 255.0 via uint8)."""
+    if not isinstance(a, Tensor):
+        a = _lift(a, b)
+    elif not isinstance(b, Tensor):
+        b = _lift(b, a)
+    dt = _result_type(a._data, b._data) if a._data.dtype != b._data.dtype else a._data.dtype
+    if dt.kind != "f":
+        dt = default_float
+    return apply(OPS.div, (a.to(dt), b.to(dt)))
+
+
 def truediv(x: Tensor, other: Any) -> Tensor:
-    a, b = _pair(x, other)
-    return apply(OPS.div, (_floating(a), _floating(b)))
+    return _true_divide(x, other)
 
 
 def rtruediv(x: Tensor, other: Any) -> Tensor:
-    a, b = _pair(other, x)
-    return apply(OPS.div, (_floating(a), _floating(b)))
+    return _true_divide(other, x)
 
 
 def _floor_divide(a: Any, b: Any) -> Tensor:

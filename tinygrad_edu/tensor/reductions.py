@@ -125,6 +125,9 @@ def std(
     axis: Any = None,
 ) -> Tensor:
     """Standard deviation: sqrt(var), with gradient 0 where it is 0 (as PyTorch)."""
+    if x.dtype == float16:  # in float32 throughout: the variance of 300s is inf in float16
+        s = std(x.to(float32), dim, unbiased, keepdim, correction=correction, axis=axis)
+        return s.to(float16)
     return _pow0(var(x, dim, unbiased, keepdim, correction=correction, axis=axis), 0.5)
 
 

@@ -179,7 +179,9 @@ def repeat(x: Tensor, *sizes: Any) -> Tensor:
     interleaved = tuple(v for n in shape for v in (1, n))
     wide = tuple(v for r, n in zip(reps, shape) for v in (r, n))
     out = x.reshape(interleaved).expand(wide).reshape(tuple(r * n for r, n in zip(reps, shape)))
-    return out.clone() if all(r == 1 for r in reps) else out  # a copy, never a view (PyTorch)
+    # new memory, as PyTorch's: reshape of the expanded view copies, except where it need not
+    # (all reps 1, or only size-1 dims repeated), which would leave a view of x (or read-only)
+    return out.clone() if np.may_share_memory(out._data, x._data) else out
 
 
 def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:

@@ -270,9 +270,17 @@ def _unary(op: Op, x: Tensor) -> Tensor:
 
 
 def _compare(fn: Callable[..., np.ndarray], a: Any, b: Any) -> Tensor:
-    a = a._data if isinstance(a, Tensor) else a
-    b = b._data if isinstance(b, Tensor) else b
-    return _new(np.asarray(fn(a, b)))
+    """fn on both operands' arrays in PyTorch's result dtype (int8 -1 == uint8 255 there, as
+    both are 255 in uint8); the result is outside the graph."""
+    if not isinstance(a, Tensor):
+        a = _lift(a, b)
+    elif not isinstance(b, Tensor):
+        b = _lift(b, a)
+    x, y = a._data, b._data
+    if x.dtype != y.dtype:
+        dt = _result_type(x, y)
+        x, y = x.astype(dt), y.astype(dt)
+    return _new(np.asarray(fn(x, y)))
 
 
 # ---- the class ----------------------------------------------------------------------------------
