@@ -295,6 +295,8 @@ def _apply_tensors(cls: type[Function], args: tuple[Any, ...]) -> Any:
         )
     ctx._result = result
     rules = tuple(ctx.rule(i) for i in range(len(ctx._tensor_args)))
-    op = _tensor_op_class()(cls.__name__, ctx.forward_on_arrays, rules)
+    # view=True: a forward that returns an input, or a view of one, makes the output a view of
+    # that input (as PyTorch), so in-place changes through it are caught, not silently shared
+    op = _tensor_op_class()(cls.__name__, ctx.forward_on_arrays, rules, view=True)
     op.ctx = ctx
     return apply(op, ctx._tensor_args)

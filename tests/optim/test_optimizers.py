@@ -316,7 +316,8 @@ def test_zero_grad_on_tensors():
 def test_a_bad_tensor_gradient_fails_before_anything_changes():
     a, b = nn.Parameter(tg.ones(2)), nn.Parameter(tg.ones(3))
     opt = optim.Adam([a, b], lr=0.1)
-    a.grad, b.grad = tg.ones(2), tg.ones(2)  # b's gradient has the wrong shape
+    a.grad, b.grad = tg.ones(2), tg.ones(3)
+    b.grad.data = tg.ones(2)  # b's gradient storage swapped for one of the wrong shape
     with pytest.raises(RuntimeError, match=r"shape \(3,\) but its .grad is \(2,\)"):
         opt.step()
     assert a.numpy().tolist() == [1.0, 1.0] and opt.state == {}

@@ -252,7 +252,8 @@ def _opt_setup(s: dict, opt_cls=optim.SGD, **kw: Any) -> tuple[nn.Linear, optim.
 def _step_with_bad_grad(s: dict) -> None:
     m, opt = _opt_setup(s, optim.Adam)
     m.weight.grad = Tensor(np.ones((3, 2), np.float32))
-    m.bias.grad = Tensor(np.ones((2, 3), np.float32))  # the wrong shape
+    m.bias.grad = Tensor(np.ones(3, np.float32))
+    m.bias.grad.data = Tensor(np.ones((2, 3), np.float32))  # its storage swapped: wrong shape
     opt.step()
 
 
@@ -480,6 +481,29 @@ CASES: list[Case] = [
     Case("tensor-inplace-leaf", "Tensor", "an in-place change to a leaf that requires grad",
          _inplace_on_leaf, RuntimeError, r"add_: a leaf tensor that requires grad",
          "Do the update inside `with tinygrad_edu.no_grad():`.", _leaf_unchanged),
+    Case("tensor-grad-assign", "Tensor", "assigning .grad something that is not a gradient",
+         lambda s: setattr(_t([1.0, 2.0], requires_grad=True), "grad", 0.0), TypeError,
+         r"assigning \.grad: expected a Tensor or None, got float",
+         "Assign a Tensor of the parameter's shape and dtype (or None)."),
+    Case("tensor-view-copy", "Tensor", "view() of a transposed (non-contiguous) tensor",
+         lambda s: _t(np.ones((2, 3))).T.view(6), RuntimeError,
+         r"view: a tensor of shape \(3, 2\) whose memory is not contiguous",
+         "Use reshape(), or contiguous().view()."),
+    Case("tensor-gather-index", "Tensor", "gather or index_select with a negative index",
+         lambda s: _t([1.0, 2.0, 3.0]).index_select(0, Tensor([-1])), IndexError,
+         r"index_select: index -1 is out of bounds for dim 0 with size 3",
+         "Use indices in [0, size); add the size to negative ones yourself."),
+    Case("tensor-int-div-zero", "Tensor", "integer // or % by zero",
+         lambda s: Tensor([4, 2]) // 0, ZeroDivisionError,
+         r"floor_divide \(//\): integer division by zero",
+         "Check the divisor, or divide floats (x.float() // 0 is inf)."),
+    Case("tensor-int-negative-pow", "Tensor", "an integer tensor to a negative integer power",
+         lambda s: Tensor([1, 2]) ** -2, RuntimeError,
+         r"pow: integers to negative integer powers are not allowed \(int64 tensor \*\* -2",
+         "Make the base float: x.float() ** -2."),
+    Case("tensor-dim-twice", "Tensor", "the same dim twice in dims=",
+         lambda s: _t(np.ones((2, 3))).sum((1, -1)), RuntimeError,
+         r"sum: dim 1 appears more than once in dims \(1, -1\)", "Name each dim once."),
     Case("tensor-anomaly", "Tensor", "log(0) inside detect_anomaly()", _anomaly_tensor,
          tg.AnomalyError, r"forward of 'log' produced inf",
          "Fix the op the message names (here: keep log's input positive)."),

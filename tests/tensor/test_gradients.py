@@ -109,6 +109,10 @@ def pow_inputs():
     return two_broadcast(tst.positive(margin=0.05, max_value=5.0), tst.floats(-3.0, 3.0))
 
 
+# a quarter past an integer: rounding (and a % b with b in {1, 2, -2}) is far from its jumps
+off_steps = st.integers(-4, 4).map(lambda k: k + 0.25)
+
+
 def where_inputs():
     def draw(s):
         return st.tuples(arr(s[0]), arr(s[1]), hnp.arrays(bool, s[2]))
@@ -174,6 +178,7 @@ CASES = {
     "maximum": (lambda a, b: a.maximum(b), two_distinct_broadcast(), {}),
     "minimum": (lambda a, b: a.minimum(b), two_distinct_broadcast(), {}),
     "where": (lambda a, b, c: T.where(c, a, b), where_inputs(), {}),
+    "mod": (lambda a, b: a % b, two_broadcast(off_steps, st.sampled_from([1.0, 2.0, -2.0])), {}),
     "matmul": (lambda a, b: a @ b, tst.matmul_shapes(max_side=SIDE).flatmap(
         lambda s: st.tuples(arr(s[0]), arr(s[1]))), {}),
     "dot": (lambda a, b: a.dot(b), st.integers(0, SIDE).flatmap(
@@ -202,6 +207,12 @@ CASES = {
     # a float32 result: a wider eps keeps the difference above float32 rounding (linear op)
     "astype": (lambda a: a.float(), one(), {"eps": 1e-2, "atol": 1e-4}),
     "clone": (lambda a: a.clone() * a, one(), {}),
+    # piecewise constant: a zero gradient, recorded (the graph is not cut)
+    "floor": (lambda a: a.floor() * a, one(off_steps), {}),
+    "ceil": (lambda a: a.ceil() * a, one(off_steps), {}),
+    "round": (lambda a: a.round() * a, one(off_steps), {}),
+    "trunc": (lambda a: a.trunc() * a, one(off_steps), {}),
+    "sign": (lambda a: a.sign() * a, one(tst.nonzero()), {}),
     # reductions
     "sum": (lambda a, d, k: a.sum(d, k), with_dims(), {}),
     "mean": (lambda a, d, k: a.mean(d, k),
@@ -272,6 +283,7 @@ SECOND_ORDER = ["add", "sub", "mul", "div", "pow", "pow_const", "neg", "exp", "l
                 "abs", "tanh", "sigmoid", "relu", "softplus", "gelu", "erf", "sin", "cos",
                 "astype", "matmul", "sum", "var", "prod", "amax", "maximum", "where",
                 "logsumexp", "log_softmax", "softmax", "reshape", "getitem_array", "expand",
+                "mod", "minimum", "amin",
                 "permute", "cat", "pad", "mlp", "unfold", "conv2d", "conv_transpose2d"]
 
 

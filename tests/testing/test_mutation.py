@@ -239,6 +239,11 @@ TENSOR_BUGS = [
     ("abs", 0, "g for a < 0 too", lambda g, out, a: g * 1),
     ("relu", 0, "g for a < 0 too", lambda g, out, a: g * 1),
     ("maximum", 0, "g to a also where a < b", lambda g, out, a, b: g * 1),
+    # piecewise constant: the gradient passed through instead of 0 (a straight-through rule)
+    *[(name, 0, "g instead of 0", lambda g, out, a: g)
+      for name in ("floor", "ceil", "round", "trunc", "sign")],
+    ("mod", 1, "-g*(a/b), the floor dropped", lambda g, out, a, b: -g * (a / b)),
+    ("minimum", 0, "g to a also where a > b", lambda g, out, a, b: g * 1),
     ("amax", 0, "g to every entry, not just the max",
      lambda g, out, a, axes, keepdim: ops.expand(ops._keep_axes(g, axes, keepdim, a.shape),
                                                  a.shape)),
@@ -272,6 +277,8 @@ def tensor_mutants() -> Iterator[Mutant]:
     for name, op in _tensor_table().items():
         cases = _own_case_first(name, _TENSOR_CASES.get(name, []))
         for i in range(_n_rules(op)):
+            if not isinstance(op.vjps, PerInput) and tuple(op.vjps)[i] is ops._zero_rule:
+                continue  # 1.01 * 0, -0 and 0 * 0 are 0: equivalent mutants (see TENSOR_BUGS)
             for kind, mutate in TENSOR_MUTATIONS.items():
                 mutant_op = op._replace(vjps=_tensor_rules(op, i, mutate))
                 yield Mutant("Tensor", name, i, kind, _tensor_patch(name, mutant_op), cases)

@@ -505,8 +505,16 @@ def _nll_rows(logp: Tensor, t: np.ndarray, weight: Tensor | None, ignore_index: 
         return -picked.sum()
     if reduction == "mean":  # one multiply instead of a negation and a division
         count = t.shape[0] if w is None else float(w.sum())
-        return picked.sum() * (-1.0 / count if count else float("nan"))
+        return _per_row(picked.sum(), count, -1.0)  # one multiply: no negation, no division
     raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _per_row(total: Tensor, count: float, sign: float = 1.0) -> Tensor:
+    """sign * total / count; with no row counted (all ignored) nan with a zero gradient, as
+    PyTorch, not 0/0 in backward too, which would turn every weight into nan."""
+    if not count:
+        return total * 0.0 + float("nan")
+    return total * (sign / count)
 
 
 def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None, ignore_index: int = -100,
@@ -564,7 +572,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
         elif reduction == "mean":
             denom = float(weight._data[flat[keep]].sum()) if weight is not None else \
                 float(keep.sum())
-            smooth = smooth.sum() / denom
+            smooth = _per_row(smooth.sum(), denom)
         loss = (1 - label_smoothing) * loss + smooth * (label_smoothing / n_classes)
     if reduction == "none":
         return loss.reshape(t.shape)

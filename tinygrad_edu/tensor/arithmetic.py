@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from .dtypes import default_float
 from .ops import OPS
-from .tensor import Tensor, _binary, _compare, _floating, _pair, apply
+from .tensor import Tensor, _binary, _floating, _lift, _new, _pair, _result_type, apply
 
 __all__ = [
     "add", "radd", "sub", "rsub", "mul", "rmul", "truediv", "rtruediv", "floordiv", "rfloordiv",
@@ -50,26 +51,46 @@ def rmul(x: Tensor, other: Any) -> Tensor:
     return _binary(OPS.mul, other, x)
 
 
+def _true_divide(a: Any, b: Any) -> Tensor:
+    """a / b in PyTorch's dtype: the promoted one, or float32 for two integer operands, each
+    converted to it directly (int8 -1 / uint8 1 is -1.0, not 255.0 via uint8)."""
+    if not isinstance(a, Tensor):
+        a = _lift(a, b)
+    elif not isinstance(b, Tensor):
+        b = _lift(b, a)
+    dt = _result_type(a._data, b._data) if a._data.dtype != b._data.dtype else a._data.dtype
+    if dt.kind != "f":
+        dt = default_float
+    return apply(OPS.div, (a.to(dt), b.to(dt)))
+
+
 def truediv(x: Tensor, other: Any) -> Tensor:
-    a, b = _pair(x, other)
-    return apply(OPS.div, (_floating(a), _floating(b)))
+    return _true_divide(x, other)
 
 
 def rtruediv(x: Tensor, other: Any) -> Tensor:
-    a, b = _pair(other, x)
-    return apply(OPS.div, (_floating(a), _floating(b)))
+    return _true_divide(other, x)
+
+
+def _floor_divide(a: Any, b: Any) -> Tensor:
+    """a // b in PyTorch's result dtype; not differentiable (PyTorch defines no derivative)."""
+    a, b = _pair(a, b)
+    if a._data.dtype.kind in "iub" and not np.all(b._data):
+        raise ZeroDivisionError("floor_divide (//): integer division by zero (as in PyTorch)")
+    return _new(np.asarray(np.floor_divide(a._data, b._data)))
 
 
 def floordiv(x: Tensor, other: Any) -> Tensor:
-    return _compare(np.floor_divide, x, other)
+    return _floor_divide(x, other)
 
 
 def rfloordiv(x: Tensor, other: Any) -> Tensor:
-    return _compare(np.floor_divide, other, x)
+    return _floor_divide(other, x)
 
 
 def mod(x: Tensor, other: Any) -> Tensor:
-    return _compare(np.mod, x, other)
+    """x - floor(x / other) * other (the sign of other, as Python and torch.remainder)."""
+    return _binary(OPS.mod, x, other)
 
 
 def neg(x: Tensor) -> Tensor:
@@ -84,10 +105,12 @@ def pow(x: Tensor, other: Any) -> Tensor:
     if isinstance(other, np.generic):
         other = other.item()  # a numpy scalar exponent must not make float32 float64
     if isinstance(other, numbers.Real) and not isinstance(other, (bool, np.bool_)):
-        x = x
         if isinstance(other, numbers.Integral):
-            if other < 0:
-                x = _floating(x)
+            if other < 0 and x._data.dtype.kind in "iub":
+                raise RuntimeError(
+                    f"pow: integers to negative integer powers are not allowed ({x.dtype} "
+                    f"tensor ** {other}, as in PyTorch); use x.float() ** {other}"
+                )
         else:
             x = _floating(x)
         return apply(OPS.pow_const, (x,), (other,))

@@ -76,14 +76,20 @@ def isfinite(x: Tensor) -> Tensor:
     return _new(np.isfinite(x._data))
 
 
+def _logical(fn: Any, x: Tensor, dim: Any, keepdim: bool) -> Tensor:
+    axes = _norm_axes(dim, None, x.ndim, fn.__name__)
+    out = np.asarray(fn(x._data, axis=axes, keepdims=keepdim))
+    return _new(out.astype(np.uint8) if x.dtype == np.uint8 else out)  # torch's uint8 quirk
+
+
 def any(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    axes = _norm_axes(dim, None, x.ndim, "any")
-    return _new(np.asarray(np.any(x._data, axis=axes, keepdims=keepdim)))
+    """Is any element non-zero (over `dim`)? bool, or uint8 for a uint8 tensor (as PyTorch)."""
+    return _logical(np.any, x, dim, keepdim)
 
 
 def all(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    axes = _norm_axes(dim, None, x.ndim, "all")
-    return _new(np.asarray(np.all(x._data, axis=axes, keepdims=keepdim)))
+    """Is every element non-zero (over `dim`)? bool, or uint8 for a uint8 tensor (as PyTorch)."""
+    return _logical(np.all, x, dim, keepdim)
 
 
 def equal(x: Tensor, other: Tensor) -> bool:

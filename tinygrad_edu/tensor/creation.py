@@ -77,6 +77,9 @@ def linspace(
     start: float, end: float, steps: int, *, dtype: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """`steps` evenly spaced values from start to end, both included."""
+    if dtype is not None and _dt(dtype).kind == "b":
+        raise TypeError("linspace: dtype bool is not supported (as in PyTorch); make it as a "
+                        "float tensor and compare it, e.g. linspace(...) > 0.5")
     return _make(np.linspace(start, end, steps).astype(_dt(dtype)), requires_grad)
 
 

@@ -35,7 +35,14 @@ def _norm_axes(dim: Any, axis: Any, ndim: int, what: str) -> tuple[int, ...] | N
     if dim is None:
         return None
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-    out = sorted({_norm_dim(d, ndim, what) for d in dims})
+    normed = [_norm_dim(d, ndim, what) for d in dims]
+    out = sorted(set(normed))
+    if len(out) != len(normed):
+        twice = next(d for d in out if normed.count(d) > 1)
+        raise RuntimeError(
+            f"{what}: dim {twice} appears more than once in dims {tuple(dims)} (as PyTorch, "
+            "each dim may be given once)"
+        )
     if ndim == 0:
         return None
     return tuple(out)

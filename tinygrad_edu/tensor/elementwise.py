@@ -4,18 +4,14 @@ Each function takes the Tensor first and is bound as a Tensor method in methods.
 primitive ones are one `apply` of a row of ops.py (integer inputs become float32 first, as
 exp of an int tensor is a float). The others are compositions of primitives: no derivative
 code here, the chain rule does it all, so their gradients (and second derivatives) are right as
-soon as the primitives' are. `clamp` and `leaky_relu` are `where`s, and
-`minimum(a, b) = -maximum(-a, -b)`. Rounding (floor, sign, ...) gives constants: its
-derivative is 0 almost everywhere.
+soon as the primitives' are. `clamp` and `leaky_relu` are `where`s. Rounding
+(floor, sign, ...) is recorded with a zero derivative, so `x + x.floor()` still reaches x.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
-
-import numpy as np
 
 from .ops import OPS
 from .tensor import Tensor, _binary, _new, _unary, apply
@@ -78,14 +74,13 @@ def maximum(x: Tensor, other: Any) -> Tensor:
     return _binary(OPS.maximum, x, other)
 
 
-# ---- compositions of primitives ----------------------------------------------------------------
-
 
 def minimum(x: Tensor, other: Any) -> Tensor:
     """Elementwise minimum; a tie splits the gradient evenly, as PyTorch."""
-    if not isinstance(other, (Tensor, numbers.Real)):
-        other = Tensor(other)
-    return -(-x).maximum(-other)
+    return _binary(OPS.minimum, x, other)
+
+
+# ---- compositions of primitives ----------------------------------------------------------------
 
 
 def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
@@ -129,26 +124,35 @@ def reciprocal(x: Tensor) -> Tensor:
     return 1 / x
 
 
-# ---- rounding: constants for autograd -----------------------------------------------------------
+# ---- rounding: piecewise constant, so their gradient is 0 (recorded, as PyTorch) -------------
+
+
+def _rounding(op, x: Tensor) -> Tensor:
+    if x._data.dtype.kind in "iub":  # integers are already round: a copy, in their dtype
+        return _new(x._data.copy())
+    return apply(op, (x,))
 
 
 def floor(x: Tensor) -> Tensor:
-    """Rounded down; a constant for autograd (its derivative is 0 almost everywhere)."""
-    return _new(np.floor(x._data))
+    """Rounded down; its gradient is 0 (the derivative wherever it is defined)."""
+    return _rounding(OPS.floor, x)
 
 
 def ceil(x: Tensor) -> Tensor:
-    return _new(np.ceil(x._data))
+    return _rounding(OPS.ceil, x)
 
 
 def round(x: Tensor) -> Tensor:
-    return _new(np.round(x._data))
+    """Rounded to the nearest integer, halves to even (as PyTorch)."""
+    return _rounding(OPS.round, x)
 
 
 def trunc(x: Tensor) -> Tensor:
-    return _new(np.trunc(x._data))
+    return _rounding(OPS.trunc, x)
 
 
 def sign(x: Tensor) -> Tensor:
-    """-1, 0 or 1 per element; a constant (its gradient is 0 almost everywhere)."""
-    return _new(np.sign(x._data))
+    """-1, 0 or 1 per element; its gradient is 0."""
+    if x._data.dtype.kind == "b":
+        return _new(x._data.copy())
+    return apply(OPS.sign, (x,))

@@ -22,24 +22,85 @@ __all__ = [
 ]
 
 
-def _index(idx: Any) -> tuple:
-    """A PyTorch index as a numpy one: Tensors and lists become arrays."""
+def _index(idx: Any, shape: tuple[int, ...]) -> tuple:
+    """A PyTorch index as the numpy index that picks the same elements in the same layout.
+
+    Tensors and lists become arrays (0-d integer Tensors count as ints, as in PyTorch). The two
+    rules differ in one place: PyTorch applies ints first, as selects that drop their dim, and
+    only then advanced indexing, so `x[0, :, [0, 2]]` on (2, 3, 4) is (3, 2); numpy counts the
+    int as an advanced index separated from the list by the slice, which puts the broadcast
+    dims first: (2, 3). When ints and arrays meet, the index is rewritten as one of integer
+    arrays broadcast to PyTorch's result layout (`_as_arrays`).
+    """
     if not isinstance(idx, tuple):
         idx = (idx,)
     out = []
+    ints = arrays = False
     for i in idx:
         if isinstance(i, Tensor):
             i = i._data
+            if i.ndim == 0 and i.dtype.kind in "iu":
+                i = int(i)
         elif isinstance(i, list):
             i = np.asarray(i)
-        if isinstance(i, np.ndarray) and i.dtype.kind not in "biu":
-            raise IndexError(f"indexing: index arrays must be integer or bool, got {i.dtype}")
+        if isinstance(i, np.ndarray):
+            if i.dtype.kind not in "biu":
+                raise IndexError(f"indexing: index arrays must be integer or bool, got {i.dtype}")
+            arrays = True
+        elif isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)):
+            ints = True
         out.append(i)
+    if ints and arrays:
+        return _as_arrays(out, shape)
+    return tuple(out)
+
+
+def _as_arrays(idx: list, shape: tuple[int, ...]) -> tuple:
+    """An index of ints, slices, None, Ellipsis and arrays as integer arrays (one per dim of
+    `shape`) that broadcast to PyTorch's result: ints drop their dim, each slice and None
+    keeps one, and the arrays' broadcast dims stand where the first array is if the arrays are
+    adjacent once the ints are gone, else first."""
+    if any(isinstance(i, (bool, np.bool_)) for i in idx):
+        raise IndexError("indexing: a Python bool mixed with ints and index arrays is not "
+                         "supported; index in two steps")
+    flat: list = []  # bool masks become the integer arrays of their True positions
+    for i in idx:
+        flat.extend(np.nonzero(i) if isinstance(i, np.ndarray) and i.dtype.kind == "b" else [i])
+    is_arr = [isinstance(i, np.ndarray) for i in flat]
+    ellipses = [k for k, i in enumerate(flat) if not is_arr[k] and i is Ellipsis]
+    used = sum(1 for k, i in enumerate(flat) if is_arr[k] or i not in (None, Ellipsis))
+    if used > len(shape) or len(ellipses) > 1:
+        raise IndexError(f"too many indices for a tensor of {len(shape)} dims")
+    fill = [slice(None)] * (len(shape) - used)
+    if ellipses:
+        flat[ellipses[0] : ellipses[0] + 1] = fill
+    else:
+        flat += fill
+    kept = [i for i in flat if isinstance(i, np.ndarray) or not isinstance(i, (int, np.integer))]
+    arrays = [k for k, i in enumerate(kept) if isinstance(i, np.ndarray)]
+    block = np.broadcast_shapes(*(kept[k].shape for k in arrays))
+    adjacent = arrays == list(range(arrays[0], arrays[-1] + 1))
+    before = arrays[0] if adjacent else 0  # the dims (slices, None) in front of the block
+    rank = len(kept) - len(arrays) + len(block)
+    out, j = [], 0  # j: which slice or None of kept this is
+    for i in flat:
+        if isinstance(i, np.ndarray):
+            lead = (1,) * (before + len(block) - i.ndim)
+            out.append(i.reshape(lead + i.shape + (1,) * (rank - before - len(block))))
+            continue
+        if isinstance(i, slice):
+            r = j if j < before else j + len(block)  # its dim in the result
+            n = shape[len(out)]
+            out.append(np.arange(n)[i].reshape([-1 if d == r else 1 for d in range(rank)]))
+        elif i is not None:
+            out.append(i)  # an int: a 0-d index that broadcasts (numpy checks its range)
+            continue
+        j += 1  # None gets its size-1 dim from broadcasting and indexes no dim
     return tuple(out)
 
 
 def getitem(x: Tensor, idx: Any) -> Tensor:
-    index = _index(idx)
+    index = _index(idx, x._data.shape)
     try:
         return apply(OPS.getitem, (x,), (index, x._data.shape))
     except IndexError as err:
@@ -82,17 +143,25 @@ def _mask(mask: Any) -> np.ndarray:
     return m if m.dtype.kind == "b" else m != 0
 
 
-def _int_index(index: Any, what: str) -> np.ndarray:
+def _int_index(index: Any, what: str, size: int, d: int) -> np.ndarray:
+    """An index tensor checked against [0, size): negative indices raise, as PyTorch's gather
+    and index_select (numpy would count them from the end)."""
     idx = index._data if isinstance(index, Tensor) else np.asarray(index)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{what}: index must be an integer tensor, got {idx.dtype}")
+    if idx.size and (idx.min() < 0 or idx.max() >= size):
+        bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
+        raise IndexError(
+            f"{what}: index {bad} is out of bounds for dim {d} with size {size} (valid: 0.."
+            f"{size - 1}; negative indices are not counted from the end here, as in PyTorch)"
+        )
     return idx
 
 
 def gather(x: Tensor, dim: int, index: Any) -> Tensor:
     """out[i][j] = x[index[i][j]][j] for dim 0 (and likewise for other dims), as torch.gather."""
-    idx = _int_index(index, "gather")
     d = _norm_dim(dim, x.ndim, "gather")
+    idx = _int_index(index, "gather", x.shape[d] if x.ndim else 1, d)
     if idx.ndim != x.ndim:
         raise ValueError(f"gather: index has {idx.ndim} dims but the input has {x.ndim}")
     grid = []
@@ -108,8 +177,8 @@ def gather(x: Tensor, dim: int, index: Any) -> Tensor:
 
 def index_select(x: Tensor, dim: int, index: Any) -> Tensor:
     """The slices `index` (1-D) along `dim`."""
-    idx = _int_index(index, "index_select").reshape(-1)
     d = _norm_dim(dim, x.ndim, "index_select")
+    idx = _int_index(index, "index_select", x.shape[d] if x.ndim else 1, d).reshape(-1)
     return x[(slice(None),) * d + (idx,)]
 
 

@@ -239,7 +239,7 @@ def itruediv(x: Tensor, other: Any) -> Tensor:
 
 
 def setitem(x: Tensor, idx: Any, value: Any) -> None:
-    index = _index(idx)
+    index = _index(idx, x._data.shape)
     v = value._data if isinstance(value, Tensor) else value
 
     def plain(d: np.ndarray) -> None:

@@ -131,7 +131,7 @@ METHODS: dict[str, Any] = {
     "sort": reductions.sort,
     # ---- shape.py
     "reshape": shape.reshape,
-    "view": shape.reshape,
+    "view": shape.view,
     "view_as": shape.view_as,
     "reshape_as": shape.reshape_as,
     "permute": shape.permute,

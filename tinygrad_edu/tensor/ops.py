@@ -56,7 +56,7 @@ class Op(NamedTuple):
     name: str
     forward: Callable[..., Any]  # (*input arrays, *consts) -> output array
     vjps: Iterable[Callable[..., Any]]  # rule i: (g, out, *inputs, *consts) -> grad of input i
-    view: bool = False  # may the output share memory with input 0? (then it shares versions)
+    view: bool = False  # may the output share an input's memory? (only PyTorch's view ops)
     # which of (out, input 0, input 1, ...) rule i reads, for the in-place check; None = all
     reads: tuple[frozenset[int] | None, ...] | None = None
     higher_order: bool = True  # do the rules also run on Tensors (create_graph=True)?
@@ -146,6 +146,20 @@ def sigmoid(x):
 def sign(x):
     """sign(x), a constant as far as gradients go (its derivative is 0 almost everywhere)."""
     return np.sign(x) if isinstance(x, _NP) else x.sign()
+
+
+def floor(x):
+    return np.floor(x) if isinstance(x, _NP) else x.floor()
+
+
+def zeros(g):
+    """A zero gradient of g's shape, even where g is inf or nan (g * 0 would be nan there)."""
+    return np.zeros_like(g) if isinstance(g, _NP) else g.where(np.False_, 0)
+
+
+def _zero_rule(g, out, a):
+    """The rule of a piecewise-constant op (floor, sign, ...): its derivative is 0."""
+    return zeros(g)
 
 
 def where(cond, x, y):
@@ -315,6 +329,18 @@ def _index_add(g, idx, shape):
     return out
 
 
+def _sum(a, axes, keepdim, shape):
+    if a.dtype == np.float16:  # accumulate in float32, as PyTorch: rounding would pile up
+        return np.add.reduce(a, axes, dtype=np.float32, keepdims=keepdim).astype(np.float16)
+    return np.add.reduce(a, axes, keepdims=keepdim)
+
+
+def _mod(a, b):
+    if a.dtype.kind in "iub" and not np.all(b):
+        raise ZeroDivisionError("remainder (%): integer division by zero (as in PyTorch)")
+    return np.mod(a, b)
+
+
 def _log_softmax(x, dim):
     if x.size == 0:
         return x.copy()
@@ -372,6 +398,12 @@ def _pow_da(g, out, a, n):
     return g * (n * a ** (n - 1))  # d(a^n)/da = n a^(n-1)
 
 
+def _pow_da_tensor(g, out, a, b):
+    # d(a^b)/da = b a^(b-1), which is 0 * inf = nan at a = b = 0: 0 there (a^0 is constant),
+    # as PyTorch. Only there: elsewhere the rule's own derivative in b must stay a^(b-1)
+    return where((a == 0) & (b == 0), zeros(g), g * (b * a ** (b - 1)))
+
+
 def _pow_db(g, out, a, b):
     # d(a^b)/db = a^b ln a; PyTorch's convention: 0 where a == 0 and b >= 0
     return where((a == 0) & (b >= 0), g * 0, g * (out * log(a)))
@@ -385,8 +417,8 @@ def _keep_axes(g, axes, keepdim, shape):
     return reshape(g, kept)
 
 
-def _amax_rule(g, out, a, axes, keepdim):
-    # the gradient is split evenly between tied maxima, as PyTorch's amax
+def _extreme_rule(g, out, a, axes, keepdim):
+    # amax's and amin's: the gradient is split evenly between tied extremes, as PyTorch
     shape = a.shape
     m = a == _keep_axes(out, axes, keepdim, shape)
     return where(m, _keep_axes(g, axes, keepdim, shape), 0) / count(m, axes, g.dtype)
@@ -417,13 +449,21 @@ class _Table:
         lambda g, out, a, b: -g * a / (b * b),        # d(a/b)/db = -a/b^2
         formulas=("g / b", "-g * a / b**2"))
     pow = make_op("pow", np.power,
-        lambda g, out, a, b: g * (b * a ** (b - 1)),  # d(a^b)/da = b a^(b-1)
+        _pow_da_tensor,                               # d(a^b)/da = b a^(b-1)
         _pow_db,                                      # d(a^b)/db = a^b ln a
         formulas=("g * b * a**(b - 1)", "g * out * log(a)"))
+    mod = make_op("remainder", _mod,                  # a - floor(a/b) b, the sign of b
+        lambda g, out, a, b: g,                       # d/da = 1
+        lambda g, out, a, b: -g * floor(a / b),       # d/db = -floor(a/b)
+        formulas=("g", "-g * floor(a / b)"))
     maximum = make_op("maximum", np.maximum,          # a tie splits the gradient, as PyTorch
         lambda g, out, a, b: where(a > b, g, where(a == b, g * 0.5, 0)),
         lambda g, out, a, b: where(b > a, g, where(a == b, g * 0.5, 0)),
         formulas=("g * ((a > b) + 0.5 * (a == b))", "g * ((b > a) + 0.5 * (a == b))"))
+    minimum = make_op("minimum", np.minimum,          # not -max(-a, -b): exact on unsigned ints
+        lambda g, out, a, b: where(a < b, g, where(a == b, g * 0.5, 0)),
+        lambda g, out, a, b: where(b < a, g, where(a == b, g * 0.5, 0)),
+        formulas=("g * ((a < b) + 0.5 * (a == b))", "g * ((b < a) + 0.5 * (a == b))"))
     where = make_op("where", lambda a, b, cond: np.where(cond, a, b),
         lambda g, out, a, b, cond: where(cond, g, 0),
         lambda g, out, a, b, cond: where(~cond, g, 0),
@@ -435,6 +475,12 @@ class _Table:
     neg = make_op("neg", np.negative,
         lambda g, out, a: -g,
         formulas=("-g",))
+    # piecewise constant: derivative 0 (where defined), recorded so the graph is not cut
+    floor = make_op("floor", np.floor, _zero_rule, formulas=("0 * g",))
+    ceil = make_op("ceil", np.ceil, _zero_rule, formulas=("0 * g",))
+    round = make_op("round", np.round, _zero_rule, formulas=("0 * g",))
+    trunc = make_op("trunc", np.trunc, _zero_rule, formulas=("0 * g",))
+    sign = make_op("sign", np.sign, _zero_rule, formulas=("0 * g",))
     exp = make_op("exp", np.exp,
         lambda g, out, a: g * out,                    # d(e^a)/da = e^a
         formulas=("g * out",))
@@ -473,11 +519,14 @@ class _Table:
         formulas=("astype(g, in_dtype)",))
 
     # reductions (axes: a sorted tuple of dims, or None for all)
-    sum = make_op("sum", lambda a, axes, keepdim, shape: np.add.reduce(a, axes, keepdims=keepdim),
+    sum = make_op("sum", _sum,
         lambda g, out, a, axes, keepdim, shape: expand(_keep_axes(g, axes, keepdim, shape), shape),
         formulas=("spread(g, axes, keepdim, shape)",))
     amax = make_op("amax", lambda a, axes, keepdim: np.maximum.reduce(a, axes, keepdims=keepdim),
-        _amax_rule,
+        _extreme_rule,
+        formulas=("spread(g, axes, keepdim, a.shape) * at_max(a, out, axes, keepdim)",))
+    amin = make_op("amin", lambda a, axes, keepdim: np.minimum.reduce(a, axes, keepdims=keepdim),
+        _extreme_rule,
         formulas=("spread(g, axes, keepdim, a.shape) * at_max(a, out, axes, keepdim)",))
     log_softmax = make_op("log_softmax", _log_softmax,  # fused for stability and speed
         lambda g, out, a, dim: g - exp(out) * rsum(g, dim, True),

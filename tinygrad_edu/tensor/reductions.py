@@ -17,13 +17,14 @@ rule does it all. A few show a standard trick:
 
 from __future__ import annotations
 
+import builtins
 import math
 from typing import Any
 
 import numpy as np
 
 from .dims import _norm_axes, _norm_dim
-from .dtypes import int64
+from .dtypes import float16, float32, int64
 from .elementwise import minimum
 from .indexing import gather, where
 from .ops import OPS
@@ -39,24 +40,31 @@ __all__ = [
 def sum(
     x, dim: Any = None, keepdim: bool = False, *, axis: Any = None, dtype: Any = None
 ) -> Tensor:
-    x = x if dtype is None else x.to(dtype)
-    if x._data.dtype.kind == "b":
-        x = _new(x._data.astype(int64))
+    x = _int64(x) if dtype is None else x.to(dtype)
     axes = _norm_axes(dim, axis, x._data.ndim, "sum")
     return apply(OPS.sum, (x,), (axes, keepdim, x._data.shape))
 
 
+def _int64(x: Tensor) -> Tensor:
+    """Integer and bool tensors as int64, as PyTorch's sum, prod and cumsum (no wrap-around)."""
+    return x if x._data.dtype.kind not in "iub" else x.to(int64)
+
+
+def _extreme(op: Any, x: Tensor, dim: Any, keepdim: bool, axis: Any) -> Tensor:
+    axes = _norm_axes(dim, axis, x.ndim, op.name)
+    if x._data.size == 0 and (axes is None or any(x.shape[a] == 0 for a in axes)):
+        raise RuntimeError(f"{op.name}: cannot reduce an empty dim of shape {x.shape}")
+    return apply(op, (x,), (axes, keepdim))
+
+
 def amax(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
     """The largest elements over `dim` (a tie shares the gradient evenly)."""
-    axes = _norm_axes(dim, axis, x.ndim, "amax")
-    if x._data.size == 0 and (axes is None or any(x.shape[a] == 0 for a in axes)):
-        raise RuntimeError(f"amax: cannot reduce an empty dim of shape {x.shape}")
-    return apply(OPS.amax, (x,), (axes, keepdim))
+    return _extreme(OPS.amax, x, dim, keepdim, axis)
 
 
 def amin(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
     """The smallest elements over `dim` (a tie shares the gradient evenly)."""
-    return -(-x).amax(dim, keepdim, axis=axis)
+    return _extreme(OPS.amin, x, dim, keepdim, axis)
 
 
 def _count(x: Tensor, axes: tuple[int, ...] | None) -> int:
@@ -67,13 +75,18 @@ def _count(x: Tensor, axes: tuple[int, ...] | None) -> int:
 def mean(
     x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None, dtype: Any = None
 ) -> Tensor:
-    """The average over `dim` (all elements by default): sum / count."""
+    """The average over `dim` (all elements by default): sum / count.
+
+    float16 is averaged in float32, as PyTorch: the count itself (70,000) is inf in float16.
+    """
     if dtype is not None:
         x = x.to(dtype)
     if x.dtype.kind != "f":
         raise RuntimeError(
             f"mean(): needs a floating-point tensor, got {x.dtype}; call .float() first"
         )
+    if x.dtype == float16:
+        return mean(x.to(float32), dim, keepdim, axis=axis).to(float16)
     axes = _norm_axes(dim, axis, x.ndim, "mean")
     return x.sum(axes, keepdim) / _count(x, axes)
 
@@ -87,11 +100,19 @@ def var(
     correction: int | None = None,
     axis: Any = None,
 ) -> Tensor:
-    """Variance over `dim`; divides by n - 1 (`unbiased`, PyTorch's default) or by n."""
+    """Variance over `dim`; divides by n - correction (1: `unbiased`, PyTorch's default).
+
+    As PyTorch: by max(0, n - correction), so too large a correction or an empty dim gives inf
+    or nan rather than a negative variance; float16 is computed in float32.
+    """
+    if x.dtype == float16:
+        v = var(x.to(float32), dim, unbiased, keepdim, correction=correction, axis=axis)
+        return v.to(float16)
     axes = _norm_axes(dim, axis, x.ndim, "var")
     c = (1 if unbiased else 0) if correction is None else correction
     d = x - x.mean(axes, keepdim=True)
-    return (d * d).sum(axes, keepdim) / (_count(x, axes) - c)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (d * d).sum(axes, keepdim) / builtins.max(0, _count(x, axes) - c)
 
 
 def std(
@@ -104,23 +125,31 @@ def std(
     axis: Any = None,
 ) -> Tensor:
     """Standard deviation: sqrt(var), with gradient 0 where it is 0 (as PyTorch)."""
-    return _sqrt0(var(x, dim, unbiased, keepdim, correction=correction, axis=axis))
+    if x.dtype == float16:  # in float32 throughout: the variance of 300s is inf in float16
+        s = std(x.to(float32), dim, unbiased, keepdim, correction=correction, axis=axis)
+        return s.to(float16)
+    return _pow0(var(x, dim, unbiased, keepdim, correction=correction, axis=axis), 0.5)
 
 
-def _sqrt0(v: Tensor) -> Tensor:
-    """sqrt whose gradient at 0 is 0 instead of inf, PyTorch's convention for std and norm.
+def _pow0(v: Tensor, e: float) -> Tensor:
+    """v ** e (sqrt for 1/2) whose gradient at v = 0 is 0 instead of inf, PyTorch's
+    convention for std and norm.
 
-    Both wheres are needed: sqrt must never see the 0, or inf * 0 = nan leaks into backward.
+    Both wheres are needed: the power must never see the 0, or inf * 0 = nan leaks into
+    backward.
     """
+    def power(t: Tensor) -> Tensor:
+        return t.sqrt() if e == 0.5 else t**e
+
     zero = (v == 0)._data
     if not zero.any():
-        return v.sqrt()
-    return where(zero, 0.0, where(zero, 1.0, v).sqrt())
+        return power(v)
+    return where(zero, 0.0, power(where(zero, 1.0, v)))
 
 
 def _pick(x: Tensor, dim: Any, keepdim: bool, largest: bool, what: str) -> Any:
     if dim is None:
-        return x.amax() if largest else amin(x)
+        return amax(x) if largest else amin(x)
     d = _norm_dim(dim, x.ndim, what)
     if x.ndim == 0:
         return ValuesIndices(x, _new(np.asarray(0)))
@@ -130,12 +159,10 @@ def _pick(x: Tensor, dim: Any, keepdim: bool, largest: bool, what: str) -> Any:
     idx = np.argmax(data, axis=d, keepdims=True) if largest else np.argmin(
         data, axis=d, keepdims=True
     )
-    where = [1] * x.ndim
-    where[d] = x.shape[d]
-    onehot = np.arange(x.shape[d]).reshape(where) == idx  # True at the picked entry only
-    values = x.where(onehot, 0).sum(d, keepdim)
-    indices = idx if keepdim else np.squeeze(idx, axis=d)
-    return ValuesIndices(values, _new(indices))
+    values = gather(x, d, idx)  # the gradient goes to the picked entry only; dtype kept
+    if not keepdim:
+        values, idx = values.squeeze(d), np.squeeze(idx, axis=d)
+    return ValuesIndices(values, _new(idx))
 
 
 def max(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
@@ -187,33 +214,43 @@ def prod(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
 
     Built from `*` alone, so zeros in the input need no special case in the gradient.
     """
+    x = _int64(x)
     if dim is None:
         out = prod(x.reshape(-1), 0)
         return out.reshape((1,) * x.ndim) if keepdim else out
     d = _norm_dim(dim, x.ndim, "prod")
     if x.ndim == 0:
-        return x
+        return x * 1  # a new tensor, never the input itself
     nd = x.ndim
+    if x.shape[d] == 1:
+        x = x * 1
     while x.shape[d] > 1:
         n = x.shape[d]
         half = n // 2
         y = x[_slice(nd, d, 0, half)] * x[_slice(nd, d, half, 2 * half)]
         x = cat([y, x[_slice(nd, d, 2 * half, n)]], d) if n % 2 else y
-    if x.shape[d] == 0:
-        shape = list(x.shape)
-        shape[d] = 1
-        x = _new(np.ones(shape, dtype=x.dtype))
+    if x.shape[d] == 0:  # the empty product is 1; `+ 0 * sum` keeps it in the graph
+        x = x.sum(d, keepdim=True) * 0 + 1
     return x if keepdim else x.squeeze(d)
 
 
 def norm(x: Tensor, p: float = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """The p-norm over `dim` (all elements by default); its gradient at 0 is 0, as PyTorch."""
+    """The p-norm over `dim` (all elements by default); its gradient at 0 is 0, as PyTorch.
+
+    p = inf is the largest |x|, -inf the smallest, 0 the count of non-zeros (gradient 0).
+    """
     axes = _norm_axes(dim, None, x.ndim, "norm")
     if p == 2:
-        return _sqrt0((x * x).sum(axes, keepdim))
+        return _pow0((x * x).sum(axes, keepdim), 0.5)
     if p == 1:
         return x.abs().sum(axes, keepdim)
-    return (x.abs() ** p).sum(axes, keepdim) ** (1.0 / p)
+    if p == math.inf:
+        return amax(x.abs(), axes, keepdim)
+    if p == -math.inf:
+        return amin(x.abs(), axes, keepdim)
+    if p == 0:
+        return x.sign().abs().sum(axes, keepdim)
+    return _pow0(_pow0(x.abs(), p).sum(axes, keepdim), 1.0 / p)
 
 
 def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
@@ -237,11 +274,10 @@ def cumsum(x: Tensor, dim: int) -> Tensor:
     (A parallel prefix sum: every round is plain adds and slices, so the gradient, itself a
     running sum from the other end, comes out of the chain rule.)
     """
-    if x.dtype.kind == "b":
-        x = x.long()
+    x = _int64(x)
     d = _norm_dim(dim, x.ndim, "cumsum")
-    if x.ndim == 0:
-        return x * 1
+    if x.ndim == 0 or x.shape[d] < 2:
+        return x * 1  # a new tensor, never the input itself
     n, nd, step = x.shape[d], x.ndim, 1
     while step < n:
         shape = list(x.shape)

@@ -22,9 +22,9 @@ from .ops import OPS
 from .tensor import Tensor, _new, apply
 
 __all__ = [
-    "reshape", "view_as", "reshape_as", "permute", "transpose", "T", "mT", "expand", "expand_as",
-    "broadcast_to", "flatten", "squeeze", "unsqueeze", "repeat", "split", "chunk", "pad", "flip",
-    "tril", "triu", "cat", "stack",
+    "reshape", "view", "view_as", "reshape_as", "permute", "transpose", "T", "mT", "expand",
+    "expand_as", "broadcast_to", "flatten", "squeeze", "unsqueeze", "repeat", "split", "chunk",
+    "pad", "flip", "tril", "triu", "cat", "stack",
 ]
 
 
@@ -45,8 +45,24 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
         ) from None
 
 
+def view(x: Tensor, *shape: Any) -> Tensor:
+    """reshape that never copies: a tensor whose memory does not allow it raises (PyTorch's
+    rule), since writes through a silent copy would be lost."""
+    new = _shape_arg(shape, "view")
+    try:
+        x._data.reshape(new, copy=False)
+    except ValueError as err:
+        if "copy" in str(err):  # (a wrong element count falls through to reshape's message)
+            raise RuntimeError(
+                f"view: a tensor of shape {x.shape} whose memory is not contiguous (from "
+                f"transpose, permute or a stepped slice) cannot be viewed as {new}; use "
+                ".reshape(), which copies when it must, or .contiguous().view()"
+            ) from None
+    return x.reshape(new)
+
+
 def view_as(x: Tensor, other: Tensor) -> Tensor:
-    return x.reshape(other.shape)
+    return x.view(other.shape)
 
 
 def reshape_as(x: Tensor, other: Tensor) -> Tensor:
@@ -162,8 +178,10 @@ def repeat(x: Tensor, *sizes: Any) -> Tensor:
     shape = (1,) * (len(reps) - x.ndim) + x.shape
     interleaved = tuple(v for n in shape for v in (1, n))
     wide = tuple(v for r, n in zip(reps, shape) for v in (r, n))
-    out = x.reshape(interleaved).expand(wide)
-    return out.reshape(tuple(r * n for r, n in zip(reps, shape)))
+    out = x.reshape(interleaved).expand(wide).reshape(tuple(r * n for r, n in zip(reps, shape)))
+    # new memory, as PyTorch's: reshape of the expanded view copies, except where it need not
+    # (all reps 1, or only size-1 dims repeated), which would leave a view of x (or read-only)
+    return out.clone() if np.may_share_memory(out._data, x._data) else out
 
 
 def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
@@ -228,13 +246,13 @@ def flip(x: Tensor, dims: Any) -> Tensor:
 def tril(x: Tensor, diagonal: int = 0) -> Tensor:
     """The lower triangle of the last two dims (the rest zeroed)."""
     keep = np.tril(np.ones(x.shape[-2:], dtype=bool), diagonal)
-    return x.where(keep, 0)
+    return x.where(keep, _new(np.zeros((), x.dtype)))  # a zero of x's dtype: bool stays bool
 
 
 def triu(x: Tensor, diagonal: int = 0) -> Tensor:
     """The upper triangle of the last two dims (the rest zeroed)."""
     keep = np.triu(np.ones(x.shape[-2:], dtype=bool), diagonal)
-    return x.where(keep, 0)
+    return x.where(keep, _new(np.zeros((), x.dtype)))
 
 
 # ---- joining tensors (free functions) ---------------------------------------------------------

@@ -30,6 +30,7 @@ forward raises instead of giving a wrong gradient. See inplace.py.
 
 from __future__ import annotations
 
+import builtins
 import numbers
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -62,7 +63,7 @@ def _new(data: np.ndarray) -> Tensor:
     t = object.__new__(Tensor)
     t._data = data
     t._requires_grad = False
-    t.grad = None
+    t._grad = None
     t.label = ""
     t._op = None
     t._parents = ()
@@ -118,7 +119,7 @@ def _rebuild(cls: type, data: np.ndarray, requires_grad: bool, grad: Any, label:
     Tensor.__init__(t, np.empty(0, dtype=data.dtype))
     t._data = data
     t._requires_grad = t._retains_grad = requires_grad
-    t.grad = None if grad is None else _new(grad)
+    t._grad = None if grad is None else _new(grad)
     t.label = label
     return t
 
@@ -144,11 +145,11 @@ def apply(op: Op, parents: tuple[Tensor, ...], consts: tuple = ()) -> Tensor:
     if type(data) is not np.ndarray:
         data = np.asarray(data)
     out = _new(data)
-    if op.view and np.may_share_memory(data, parents[0]._data):
-        base = parents[0]  # a view: an in-place change to one changes both
-        out._version = base._version
-        out._base = base if base._base is None else base._base
-        base._used = True  # recording an in-place op on base would leave the view behind
+    if op.view:
+        for base in parents:
+            if np.may_share_memory(data, base._data):
+                _make_view(out, base)
+                break
     if MODE.grad_enabled:
         for p in parents:
             if p._requires_grad:
@@ -156,12 +157,43 @@ def apply(op: Op, parents: tuple[Tensor, ...], consts: tuple = ()) -> Tensor:
         else:
             return out
         out._requires_grad = True
-        out._op, out._parents, out._ctx, out._stamp = op, parents, consts, _CLOCK[0]
+        out._op, out._parents, out._ctx, out._stamp = op, parents, _frozen(consts), _CLOCK[0]
         for p in parents:
             p._used = True
         if MODE.anomaly:
             graph.check_forward(out)
     return out
+
+
+def _make_view(out: Tensor, base: Tensor) -> None:
+    """Mark `out` a view of `base`: one version stamp, so an in-place change to either is seen
+    by every backward that saved the other, and in-place ops on `out` while recording refuse."""
+    out._version = base._version
+    out._base = base if base._base is None else base._base
+    base._used = True  # recording an in-place op on base would leave the view behind
+
+
+def _frozen(consts: tuple) -> tuple:
+    """The constants a node keeps for backward, with every writable array in them copied.
+
+    Index, mask, `where`-condition and class-target arrays are not inputs, so no version stamp
+    guards them; a caller changing one in place between forward and backward (a label buffer
+    reused across micro-batches) would move the gradient silently. PyTorch copies such an index;
+    so does this, the one place every op records its constants (a tuple's arrays included).
+    """
+    for c in consts:
+        if type(c) is np.ndarray or (type(c) is tuple and builtins.any(
+                type(i) is np.ndarray for i in c)):
+            return tuple(_copied(c) for c in consts)
+    return consts
+
+
+def _copied(c: Any) -> Any:
+    if type(c) is np.ndarray:
+        return c.copy() if c.flags.writeable else c
+    if type(c) is tuple:
+        return tuple(_copied(i) for i in c)
+    return c
 
 
 def _op_error(op: Op, parents: Sequence[Tensor], err: Exception) -> ValueError:
@@ -210,9 +242,24 @@ def _pair(a: Any, b: Any) -> tuple[Tensor, Tensor]:
         b = _lift(b, a)
     da, db = a._data.dtype, b._data.dtype
     if da != db:
-        dt = promote(da, db)
+        dt = _result_type(a._data, b._data)
         a, b = a.to(dt), b.to(dt)
     return a, b
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def _result_type(a: np.ndarray, b: np.ndarray) -> np.dtype:
+    """PyTorch's result dtype for two tensors: a tensor with dims decides over a 0-d one unless
+    the 0-d one is of a higher kind (bool < integer < floating): float32 * 0-d float64 is
+    float32, int8 + 0-d int64 int8, but int32 * 0-d float64 float64."""
+    if (a.ndim == 0) != (b.ndim == 0):
+        dims, zero = (a, b) if b.ndim == 0 else (b, a)
+        if _CATEGORY[zero.dtype.kind] <= _CATEGORY[dims.dtype.kind]:
+            return dims.dtype
+        return zero.dtype
+    return promote(a.dtype, b.dtype)
 
 
 def _binary(op: Op, a: Any, b: Any) -> Tensor:
@@ -229,9 +276,17 @@ def _unary(op: Op, x: Tensor) -> Tensor:
 
 
 def _compare(fn: Callable[..., np.ndarray], a: Any, b: Any) -> Tensor:
-    a = a._data if isinstance(a, Tensor) else a
-    b = b._data if isinstance(b, Tensor) else b
-    return _new(np.asarray(fn(a, b)))
+    """fn on both operands' arrays in PyTorch's result dtype (int8 -1 == uint8 255 there, as
+    both are 255 in uint8); the result is outside the graph."""
+    if not isinstance(a, Tensor):
+        a = _lift(a, b)
+    elif not isinstance(b, Tensor):
+        b = _lift(b, a)
+    x, y = a._data, b._data
+    if x.dtype != y.dtype:
+        dt = _result_type(x, y)
+        x, y = x.astype(dt), y.astype(dt)
+    return _new(np.asarray(fn(x, y)))
 
 
 # ---- the class ----------------------------------------------------------------------------------
@@ -245,7 +300,7 @@ class Tensor(graph.Node):
     """
 
     __slots__ = (
-        "_data", "_requires_grad", "grad", "label", "_op", "_parents", "_ctx", "_g", "_hooks",
+        "_data", "_requires_grad", "_grad", "label", "_op", "_parents", "_ctx", "_g", "_hooks",
         "_retains_grad", "_freed", "_version", "_stamp", "_used", "_fresh", "_base",
         "__weakref__",
     )
@@ -255,7 +310,7 @@ class Tensor(graph.Node):
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self._data = _to_array(data, dtype)
         self._requires_grad = False
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self.label = ""
         self._op, self._parents, self._ctx = None, (), ()
         self._g, self._hooks, self._retains_grad, self._freed = None, None, False, False
@@ -291,6 +346,27 @@ class Tensor(graph.Node):
         """Set requires_grad in place and return self (for leaves, as PyTorch)."""
         self.requires_grad = requires_grad
         return self
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient that backward() accumulated here (None until then)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"assigning .grad: expected a Tensor or None, got {type(value).__name__} "
+                    f"({value!r}); wrap it, e.g. tinygrad_edu.full_like(p, {value!r})"
+                )
+            if value.shape != self.shape or value.dtype != self.dtype:
+                raise RuntimeError(
+                    f"assigning .grad: a gradient of shape {value.shape} and dtype {value.dtype} "
+                    f"cannot belong to a tensor of shape {self.shape} and dtype {self.dtype}; "
+                    "they must match"
+                )
+        self._grad = value
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -571,22 +647,23 @@ class Tensor(graph.Node):
     def _accumulate_grad(self, g: Any) -> None:
         # a gradient only this pass can see becomes .grad as it is; anything else is copied,
         # so that changing one tensor's .grad in place (zero_grad) never changes another's
+        grad = self._grad
         if isinstance(g, Tensor):  # create_graph: keep the gradient's own history
-            self.grad = g if self.grad is None else self.grad + g
-        elif self.grad is None:
+            self._grad = g if grad is None else grad + g
+        elif grad is None:
             own = g is self._fresh and not self._hooks
-            self.grad = _new(g if own else np.array(g))
-        elif self.grad._requires_grad:
-            self.grad = self.grad + _new(np.asarray(g))
-        else:
-            self.grad._data = self.grad._data + g
+            self._grad = _new(g if own else np.array(g))
+        elif grad._requires_grad:
+            self._grad = grad + _new(np.asarray(g))
+        else:  # a 0-d sum is a numpy scalar: keep .grad an array, or zero_() could not reach it
+            grad._data = np.asarray(grad._data + g)
         self._fresh = None
 
     def _clear_grad(self, set_to_none: bool) -> None:
-        if set_to_none or self.grad is None:
-            self.grad = None
+        if set_to_none or self._grad is None:
+            self._grad = None
         else:
-            self.grad._data.fill(0)
+            self._grad._data.fill(0)
 
     def _seed_grad(self, grad: Any, create_graph: bool) -> Any:
         if grad is None:
