@@ -61,7 +61,8 @@ def test_a_value_used_twice_gets_two_arrows_and_constants_are_shown():
     xx = [i for i in mul_ids if edges.count((boxes["x"], i)) == 2]
     assert len(xx) == 1, "x * x draws one arrow per use"
     assert (boxes["x"], square) in edges
-    assert "data 2.0" in draw_graph(y).source  # the constant 2 is a box of its own
+    assert "2.0 *" in ops.values(), "the literal 2 is shown on its op"
+    assert "data 2.0" in draw_graph(y, literals="nodes").source  # or as a box of its own
 
 
 def test_rankdir_and_alias():
@@ -98,7 +99,9 @@ def chain(n):
 
 def test_max_nodes_keeps_the_nodes_nearest_the_output_and_says_what_it_cut():
     x, y = chain(50)  # 1 + 50*4 values (two constants and two results per step)
-    d = draw_graph(y, max_nodes=10)
+    inline = draw_graph(y, max_nodes=10)
+    assert inline.cut == 101 - 10, "the constants are literals on their ops, not boxes"
+    d = draw_graph(y, max_nodes=10, literals="nodes")
     boxes, ops, edges = parse(d.source)
     assert d.cut == 201 - 10
     assert len(boxes) == 10
@@ -199,3 +202,14 @@ def test_by_module_on_tensor_layers_boxes_each_linear():
     assert by_module(model, depth=1)(model[0].weight) == "0"
     titles = re.findall(r'^\s*g\d+ \[label="([^\\]+)', d.source, re.M)
     assert sorted(titles) == ["0: Linear(3\u21924)", "2: Linear(4\u21922)"], "type and shape"
+
+
+def test_literal_numbers_sit_on_their_op_unless_asked_for_as_nodes():
+    a = Value(3.0, label="a")
+    y = a * 2.0 + 1.0
+    y.label = "y"
+    boxes, ops, _ = parse(draw_graph(y).source)
+    assert sorted(boxes) == ["a", "v1", "y"], "no boxes for 2.0 and 1.0"
+    assert sorted(ops.values()) == ["* 2.0", "+ 1.0"]
+    boxes, ops, _ = parse(draw_graph(y, literals="nodes").source)
+    assert len(boxes) == 5 and sorted(ops.values()) == ["*", "+"]

@@ -9,6 +9,7 @@
     print(trace_backward(L))         # runs backward: every chain-rule step, in the engine's order
     L = (a * b + c).tanh()           # a fresh graph: the step-through runs backward too
     step_through(L).save_html("steps.html")      # a player for any browser, offline
+    explore(lambda a, b: (a * b).tanh(), a=2.0, b=-3.0)  # Jupyter: sliders re-run and redraw
 
 Works for `Value` and `Tensor` graphs alike: it reads only the node protocol of
 `autograd/graph.py`. Rendering needs no system Graphviz (the `graphviz-pure` binary is used
@@ -16,6 +17,7 @@ when `dot` is missing).
 """
 
 from .draw import Drawing, by_label_prefix, by_module, draw_dot, draw_graph
+from .explore import explore
 from .expression import ExpressionError, build_expression
 from .render import RenderError, find_renderer, render_dot
 from .stepper import Frame, Stepper, step_through
@@ -35,6 +37,7 @@ __all__ = [
     "Contribution",
     "Stepper",
     "step_through",
+    "explore",
     "Frame",
     "render_dot",
     "find_renderer",

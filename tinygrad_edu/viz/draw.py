@@ -163,6 +163,7 @@ def draw_graph(
     group: GroupFn | None = None,
     show_data: bool = True,
     style: Callable[[Node], dict[str, str]] | None = None,
+    literals: str = "inline",
 ) -> Drawing:
     """The graph that computed `root` (a node or a list of nodes) as a `Drawing`.
 
@@ -173,6 +174,7 @@ def draw_graph(
                 results join the group of the labelled inputs they use, or of their inputs
                 when those all agree. `by_module(model)` puts each layer in a box;
                 `by_label_prefix()` groups labels like 'layers.0.weight'.
+    literals    'inline': literal numbers sit on their op (`* 2.0`); 'nodes': boxes of their own
     style       node -> extra attributes (used by the step-through viewer to colour nodes;
                 keys 'fill', 'border', 'op_fill', 'pen' (of the op), 'data', 'grad',
                 'data_color', 'grad_color', 'data_width', 'width')
@@ -181,16 +183,19 @@ def draw_graph(
         raise ValueError(f"draw_graph: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
     if max_nodes is not None and max_nodes < 1:
         raise ValueError(f"draw_graph: max_nodes must be at least 1 (or None), got {max_nodes}")
+    if literals not in ("inline", "nodes"):
+        raise ValueError(f"draw_graph: literals must be 'inline' or 'nodes', got {literals!r}")
     roots = list(root) if isinstance(root, (list, tuple)) else [root]
     order = nd.walk(roots)
-    names = nd.names(order, roots[0] if len(roots) == 1 else None)
+    lits = nd.literals(order) if literals == "inline" else set()
+    names = nd.names(order, roots[0] if len(roots) == 1 else None, lits)
     groups = _assign_groups(order, group, {id(r) for r in roots}) if group else {}
 
     # a "unit" is what gets one box: a value (with its op) or a whole group
     def unit(n: Node) -> str:
         return "g:" + groups[id(n)] if id(n) in groups else f"n{id(n)}"
 
-    kept = _nearest_units(roots, order, unit, max_nodes)
+    kept = _nearest_units(roots, [n for n in order if id(n) not in lits], unit, max_nodes)
     dot = Drawing(
         "graph",
         graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11"},
@@ -198,7 +203,7 @@ def draw_graph(
         edge_attr={"arrowsize": "0.7"},
     )
     ids = {id(n): f"n{i}" for i, n in enumerate(order)}
-    total_units = len({unit(n) for n in order})
+    total_units = len({unit(n) for n in order if id(n) not in lits})
     dot.cut = total_units - len(kept)
 
     members: dict[str, list[Node]] = {}
@@ -221,6 +226,8 @@ def draw_graph(
     cut_into: set[str] = set()
 
     def link(p: Node, head: str) -> None:  # an arrow from value p into the box `head`
+        if id(p) in lits:  # its number is on the op
+            return
         if unit(p) not in kept:
             cut_into.add(head)
             return
@@ -232,7 +239,7 @@ def draw_graph(
         dot.edge(tail, head)  # otherwise one per use: a*a gets two arrows
 
     for n in order:
-        if unit(n) not in kept:
+        if unit(n) not in kept or id(n) in lits:
             continue
         if id(n) in groups:  # only arrows into the group's box from outside it
             for p in n._parents:
@@ -246,7 +253,7 @@ def draw_graph(
             continue
         op_id = ids[id(n)] + "op"
         rules = formula_lines(n, names, names.get(id(roots[0]), "L"))
-        dot.node(op_id, nd.op_text(n) or "?", shape="ellipse", style="filled",
+        dot.node(op_id, nd.op_text(n, lits) or "?", shape="ellipse", style="filled",
                  tooltip="\n".join(rules) or nd.op_text(n),
                  fillcolor=extra.get("op_fill", OP_FILL), color=extra.get("border", "black"),
                  penwidth=extra.get("pen", "1"),
@@ -301,6 +308,7 @@ def _nearest_units(
     """The units to draw: all of them, or the `max_nodes` nearest the roots (breadth first)."""
     if max_nodes is None:
         return {unit(n) for n in order}
+    drawn = {id(n) for n in order}  # literal numbers are not (they sit on their op)
     kept: set[str] = set()
     seen: set[int] = set()
     queue = deque(roots)
@@ -310,7 +318,7 @@ def _nearest_units(
             continue
         seen.add(id(n))
         kept.add(unit(n))
-        queue.extend(n._parents)
+        queue.extend(p for p in n._parents if id(p) in drawn)
     return kept
 
 
@@ -348,11 +356,6 @@ def _cell(text: str, width: Any, color: str) -> str:
     """A table cell; a fixed width keeps the layout still while the text changes (stepper)."""
     size = f' WIDTH="{width}" HEIGHT="20" FIXEDSIZE="TRUE"' if width else ""
     return f'<TD{size}><FONT COLOR="{color}">{_esc(text)}</FONT></TD>'
-
-
-def text_width(text: str) -> int:
-    """Roughly how wide `text` is in points in an 11pt label (for fixed-size cells)."""
-    return int(6.6 * len(text)) + 10
 
 
 def _group_label(name: str, inside: list[Node]) -> str:

@@ -118,7 +118,7 @@ def lay_out(items: dict[str, Item], edges: list[tuple[str, str]], rankdir: str,
             lines += cluster(g)
     lines += [f'"{t}" -> "{h}";' for t, h in edges]
     lines.append("}")
-    plain = render_dot("\n".join(lines), "plain").decode("utf-8")
+    plain = render_dot("\n".join(lines), "plain", timeout=600.0).decode("utf-8")
     layout = Layout(items, rankdir=rankdir)
     top = 0.0
     for row in plain.splitlines():

@@ -200,7 +200,8 @@ class Stepper:
             return s
 
         rankdir = self.layout().rankdir
-        return draw_graph(self.root, rankdir, max_nodes=None, style=style)
+        return draw_graph(self.root, rankdir, max_nodes=None, style=style,
+                          literals="inline" if self.literals else "nodes")
 
     # ---- the HTML player ---------------------------------------------------------------------
     def layout(self) -> Layout:

@@ -253,8 +253,8 @@ def trace_backward(root: Node, grad: Any = None, *, retain_graph: bool = False,
     `replay=True` re-runs the steps of a `root.backward()` that already ran (even one that
     freed the graph) without changing any `.grad`: the step-through after backward().
     Each line shows the rule's formula (from the op table) with the graph's names, then its
-    numbers. Contributions to literal numbers
-    (`literals`, ids; by default those of `nodes.literals`) are not listed.
+    numbers. Contributions to literal numbers (`literals`, ids; by default those of
+    `nodes.literals`) are not listed.
     """
     order = nd.walk([root])
     if literals is None:
@@ -262,7 +262,6 @@ def trace_backward(root: Node, grad: Any = None, *, retain_graph: bool = False,
     if names is None:
         names = nd.names(order, root, literals)
     rname = names[id(root)]
-    uses: dict[int, int] = {}
     totals: dict[int, Any] = {}
     steps: list[BackwardStep] = []
 
@@ -280,9 +279,8 @@ def trace_backward(root: Node, grad: Any = None, *, retain_graph: bool = False,
             totals[id(parent)] = total
             if id(parent) in literals:
                 continue
-            uses[id(parent)] = uses.get(id(parent), 0) + 1
             local = _local(node, i)
-            text = _line(node, i, g, pg, local, names, rname, root)
+            text = _line(node, i, g, pg, local, names, rname)
             if sum(p is parent for p in parents) > 1:  # a * a: say which argument it is
                 text += f"  (through argument {i + 1} of {len(parents)})"
             if before is not None:
@@ -332,8 +330,8 @@ def trace_backward(root: Node, grad: Any = None, *, retain_graph: bool = False,
     return Trace("backward", root, steps, names, totals, never)
 
 
-def _line(node: Node, i: int, g: Any, pg: Any, local: Any, names: dict[int, str], rname: str,
-          root: Node) -> str:
+def _line(node: Node, i: int, g: Any, pg: Any, local: Any, names: dict[int, str],
+          rname: str) -> str:
     """`dL/da += dL/dc * dc/da = 0.5 * b = 0.5 * -3.0 = -1.5`: the chain rule for one input,
     with the rule's formula from the op table, first in names and then in numbers."""
     name, pname = names.get(id(node), "?"), names.get(id(node._parents[i]), "?")
