@@ -229,9 +229,20 @@ def _lift(x: Any, op: str) -> Value:
 _new_object = object.__new__
 
 
+class _Extras(list):
+    """What few Values have, in their one `_hooks` slot: the hooks (the list itself, empty if
+    none, so backward's `if node._hooks` stays a cheap test) and the label."""
+
+    __slots__ = ("label",)
+
+    def __init__(self, label: str = "") -> None:
+        super().__init__()
+        self.label = label
+
+
 def _leaf(data: float) -> Value:
     v = _new_object(Value)
-    v.data, v.grad, v.label, v._op, v._b, v._g, v._hooks = data, 0.0, "", None, None, None, None
+    v.data, v.grad, v._op, v._b, v._g, v._hooks = data, 0.0, None, None, None, None
     return v
 
 
@@ -259,7 +270,6 @@ def _binary(op: Op, a: Value, b: Value) -> Value:
     out = _new_object(Value)
     out.data = data
     out.grad = 0.0
-    out.label = ""
     out._g = out._hooks = None
     if MODE.grad_enabled:
         out._op = op
@@ -281,7 +291,6 @@ def _unary(op: Op, a: Value, const: float | None = None) -> Value:
     out = _new_object(Value)
     out.data = data
     out.grad = 0.0
-    out.label = ""
     out._g = out._hooks = None
     if MODE.grad_enabled:
         out._op = op
@@ -319,15 +328,27 @@ def _apply(op: Op, parents: tuple[Value, ...], ctx: tuple = ()) -> Value:
 class Value(graph.Node):
     """A scalar (float64) node of a computation graph; `backward()` fills in `.grad`."""
 
-    __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_g", "_hooks", "__weakref__")
+    __slots__ = ("data", "grad", "_op", "_a", "_b", "_g", "_hooks", "__weakref__")
     requires_grad = True  # every Value takes part in backward and keeps its .grad
     _retains_grad = True
 
     def __init__(self, data: float, label: str = "") -> None:
         self.data = _as_float(data, "Value()")
         self.grad: Any = 0.0
-        self.label = label
-        self._op, self._b, self._g, self._hooks = None, None, None, None
+        self._op, self._b, self._g = None, None, None
+        self._hooks = _Extras(label) if label else None
+
+    @property
+    def label(self) -> str:
+        """A name for drawings and messages ('' if none)."""
+        return getattr(self._hooks, "label", "")
+
+    @label.setter
+    def label(self, text: str) -> None:
+        if self._hooks is None:
+            self._hooks = _Extras(text)
+        else:
+            self._hooks.label = text
 
     @property
     def _parents(self) -> tuple[Value, ...]:
@@ -511,6 +532,8 @@ class Value(graph.Node):
 
     def register_hook(self, fn: Callable[[Any], Any]) -> graph.RemovableHandle:
         """Call `fn(grad)` when this Value's gradient is complete; a non-None result replaces it."""
+        if self._hooks is None:
+            self._hooks = _Extras()
         return graph.register_hook(self, fn)
 
     def detach(self) -> Value:
