@@ -268,6 +268,7 @@ def _run_graph(
         husks: dict[Node, FreedNode] = {}
         anomaly = MODE.anomaly
         fast = not (create_graph or anomaly or observer is not None or capture is not None)
+        releasing = not retain_graph and any(type(r)._release is not None for r in roots)
         saved_mode = MODE.grad_enabled
         MODE.grad_enabled = create_graph  # the pass records itself only for higher-order grads
         node: Any = None
@@ -298,7 +299,7 @@ def _run_graph(
                     send(node, parent_grads)
                     if observer is not None:
                         observer(node, g, parent_grads)
-                if not retain_graph and node._release is not None:
+                if releasing and node._release is not None:
                     node._release(husks)
         except BaseException as err:
             for n in order:  # after an error, leave no half-finished pass behind
