@@ -334,6 +334,7 @@ class Value(graph.Node):
     __slots__ = ("data", "grad", "_op", "_a", "_b", "_g", "_hooks", "__weakref__")
     requires_grad = True  # every Value takes part in backward and keeps its .grad
     _retains_grad = True
+    _new_hooks = _Extras  # what register_hook puts in `_hooks`: room for the label too
 
     def __init__(self, data: float, label: str = "") -> None:
         self.data = _as_float(data, "Value()")
@@ -385,6 +386,15 @@ class Value(graph.Node):
         return () if arity == 2 else self._b
 
     # ---- what a learner looks at: .op, .parents, .name come from graph.Node
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data:.6g}, grad={_fmt(self.grad)}{label})"
+
+    def __float__(self) -> float:
+        return self.data
+
+    def item(self) -> float:
+        return self.data
 
     # ---- micrograd's spellings, so the lecture's code runs as typed (nothing here is used by
     # backward(); `_op` is the op's row, which is its name as a str, '+' or 'tanh')
@@ -399,16 +409,6 @@ class Value(graph.Node):
         if self._op is not None:
             for parent, share in zip(self._parents, self._vjps(self.grad, False)):
                 parent.grad += share
-
-    def __repr__(self) -> str:
-        label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data:.6g}, grad={_fmt(self.grad)}{label})"
-
-    def __float__(self) -> float:
-        return self.data
-
-    def item(self) -> float:
-        return self.data
 
     # ---- arithmetic (reflected forms keep the data-flow order: 2 * a has parents (2, a))
     def __add__(self, other: Any) -> Value:
@@ -535,8 +535,6 @@ class Value(graph.Node):
 
     def register_hook(self, fn: Callable[[Any], Any]) -> graph.RemovableHandle:
         """Call `fn(grad)` when this Value's gradient is complete; a non-None result replaces it."""
-        if self._hooks is None:
-            self._hooks = _Extras()
         return graph.register_hook(self, fn)
 
     def detach(self) -> Value:

@@ -90,6 +90,7 @@ class Node:
     # `_release(husks)`: drop what the rules saved once backward has used them (see `release`);
     # None for an engine whose nodes save nothing worth freeing
     _release: Callable[[dict], None] | None = None
+    _new_hooks: Callable[[], list] = list  # the empty list register_hook starts `_hooks` with
 
     @property
     def name(self) -> str:
@@ -420,7 +421,7 @@ def register_hook(node: Node, fn: Callable[[Any], Any]) -> RemovableHandle:
     if not node.requires_grad:
         raise RuntimeError("register_hook: the node does not require grad; no gradient reaches it")
     if node._hooks is None:
-        node._hooks = []
+        node._hooks = node._new_hooks()
     node._hooks.append(fn)
     return RemovableHandle(node._hooks, fn)
 
