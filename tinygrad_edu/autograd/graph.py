@@ -222,6 +222,9 @@ def release(node: Node, husks: dict[Node, FreedNode], stand_in: Callable[[Node],
         parents.append(husk)
     node._parents = own = tuple(parents)
     node._ctx = ()
+    forget = getattr(node._op, "release", None)  # a row that saved things itself (a Function)
+    if forget is not None:
+        forget()
     mine = husks.get(node)
     if mine is not None:  # a child released earlier points at this node's husk
         mine._parents = own
