@@ -214,7 +214,7 @@ def traced(fn: Callable[[], object]) -> tuple[int, object]:
 
 
 def bytes_per_value_node(n: int = 20000) -> float:
-    """A chain y = y * a + b: each op is one Value node (with its parents tuple)."""
+    """A chain y = y * a + b: each op is one Value node and its float."""
     a, b = Value(1.0001), Value(1e-4)
 
     def build() -> Value:

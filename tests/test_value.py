@@ -93,6 +93,8 @@ def test_an_infinite_derivative_raises_in_backward_naming_the_op():
     assert y.data == 0.0
     with pytest.raises(ZeroDivisionError, match=r"backward of Value op 'sqrt' at \(0.0\)"):
         y.backward()
+    with pytest.raises(ZeroDivisionError):  # the failed pass used nothing up: same error again
+        y.backward()
 
 
 def test_detach_gives_an_input_with_no_history():
@@ -226,3 +228,16 @@ def test_the_lecture_s_own_graph_drawing_code_runs():
         dot.edge(str(id(n1)), str(id(n2)) + n2._op)
     assert "label=tanh" in dot.source and "grad 1.0000" in dot.source
     assert dot.source.count("->") == 5 + 9  # op -> result for 5 ops, input -> op for 9 inputs
+
+
+def test_a_recorded_op_costs_at_most_120_bytes():
+    import tracemalloc
+
+    a, b = Value(1.0000001), Value(1e-9)
+    y = Value(0.5)
+    tracemalloc.start()
+    for _ in range(50_000):
+        y = y * a + b  # two recorded ops, each one node holding one new float
+    size = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert size / 100_000 <= 120  # the node (8 slots, no tuple of parents) and its float

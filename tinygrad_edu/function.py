@@ -62,6 +62,11 @@ class FunctionCtx:
 
     saved_values = saved_tensors  # the same, in the scalar engine's words
 
+    def release(self) -> None:
+        """Forget the inputs, the output and what forward saved (the graph was freed)."""
+        self._saved = self._args = self._tensor_args = ()
+        self._result = self._cache = None
+
 
 def _is_node(x: Any) -> bool:
     return hasattr(x, "_op") and hasattr(x, "_parents") and hasattr(x, "requires_grad")
@@ -275,6 +280,10 @@ def _tensor_op_class() -> type:
         class _TensorFunctionOp(TensorOp):
             def replay(self, node: Any, parents: list[Any]) -> Any:
                 return self.ctx.replay(parents)
+
+            def release(self) -> None:
+                """Backward has run (without retain_graph): drop what forward saved."""
+                self.ctx.release()
 
         _TENSOR_OP.append(_TensorFunctionOp)
     return _TENSOR_OP[0]

@@ -237,9 +237,20 @@ def _lift(x: Any, op: str) -> Value:
 _new_object = object.__new__
 
 
+class _Extras(list):
+    """What few Values have, in their one `_hooks` slot: the hooks (the list itself, empty if
+    none, so backward's `if node._hooks` stays a cheap test) and the label."""
+
+    __slots__ = ("label",)
+
+    def __init__(self, label: str = "") -> None:
+        super().__init__()
+        self.label = label
+
+
 def _leaf(data: float) -> Value:
     v = _new_object(Value)
-    v.data, v.grad, v.label, v._op, v._b, v._g, v._hooks = data, 0.0, "", None, None, None, None
+    v.data, v.grad, v._op, v._b, v._g, v._hooks = data, 0.0, None, None, None, None
     return v
 
 
@@ -267,7 +278,6 @@ def _binary(op: Op, a: Value, b: Value) -> Value:
     out = _new_object(Value)
     out.data = data
     out.grad = 0.0
-    out.label = ""
     out._g = out._hooks = None
     if MODE.grad_enabled:
         out._op = op
@@ -281,7 +291,10 @@ def _binary(op: Op, a: Value, b: Value) -> Value:
 
 
 def _unary(op: Op, a: Value, const: float | None = None) -> Value:
-    """Run a one-argument op (with its constant, if it has one) and, in grad mode, record it."""
+    """Run a one-argument op (with its constant, if it has one) and, in grad mode, record it.
+
+    Its second half is _binary's, written out again on purpose: these two are the forward's
+    hot path, and a shared helper would add a call to every op (about a tenth of its cost)."""
     try:
         data = op.forward(a.data) if const is None else op.forward(a.data, const)
     except (ArithmeticError, ValueError) as err:
@@ -289,7 +302,6 @@ def _unary(op: Op, a: Value, const: float | None = None) -> Value:
     out = _new_object(Value)
     out.data = data
     out.grad = 0.0
-    out.label = ""
     out._g = out._hooks = None
     if MODE.grad_enabled:
         out._op = op
@@ -327,15 +339,28 @@ def _apply(op: Op, parents: tuple[Value, ...], ctx: tuple = ()) -> Value:
 class Value(graph.Node):
     """A scalar (float64) node of a computation graph; `backward()` fills in `.grad`."""
 
-    __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_g", "_hooks", "__weakref__")
+    __slots__ = ("data", "grad", "_op", "_a", "_b", "_g", "_hooks", "__weakref__")
     requires_grad = True  # every Value takes part in backward and keeps its .grad
     _retains_grad = True
+    _new_hooks = _Extras  # what register_hook puts in `_hooks`: room for the label too
 
     def __init__(self, data: float, label: str = "") -> None:
         self.data = _as_float(data, "Value()")
         self.grad: Any = 0.0
-        self.label = label
-        self._op, self._b, self._g, self._hooks = None, None, None, None
+        self._op, self._b, self._g = None, None, None
+        self._hooks = _Extras(label) if label else None
+
+    @property
+    def label(self) -> str:
+        """A name for drawings and messages ('' if none)."""
+        return getattr(self._hooks, "label", "")
+
+    @label.setter
+    def label(self, text: str) -> None:
+        if self._hooks is None:
+            self._hooks = _Extras(text)
+        else:
+            self._hooks.label = text
 
     @property
     def _parents(self) -> tuple[Value, ...]:
@@ -369,6 +394,15 @@ class Value(graph.Node):
         return () if arity == 2 else self._b
 
     # ---- what a learner looks at: .op, .parents, .name come from graph.Node
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data:.6g}, grad={_fmt(self.grad)}{label})"
+
+    def __float__(self) -> float:
+        return self.data
+
+    def item(self) -> float:
+        return self.data
 
     # ---- micrograd's spellings, so the lecture's code runs as typed (nothing here is used by
     # backward(); `_op` is the op's row, which is its name as a str, '+' or 'tanh')
@@ -383,16 +417,6 @@ class Value(graph.Node):
         if self._op is not None:
             for parent, share in zip(self._parents, self._vjps(self.grad, False)):
                 parent.grad += share
-
-    def __repr__(self) -> str:
-        label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data:.6g}, grad={_fmt(self.grad)}{label})"
-
-    def __float__(self) -> float:
-        return self.data
-
-    def item(self) -> float:
-        return self.data
 
     # ---- arithmetic (reflected forms keep the data-flow order: 2 * a has parents (2, a))
     def __add__(self, other: Any) -> Value:

@@ -308,3 +308,33 @@ def graph_is_freed(node) -> bool:
     from tinygrad_edu.autograd.graph import is_freed
 
     return is_freed(node)
+
+
+def test_a_user_defined_function_s_saved_tensors_are_freed_too():
+    import numpy as np
+
+    import tinygrad_edu as tg
+    from tinygrad_edu import Function
+
+    class Square(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * g
+
+    w = tg.Tensor(np.arange(6.0), requires_grad=True)
+    h = w * 3.0
+    loss = Square.apply(h).sum()
+    probe = weakref.ref(h)
+    del h
+    assert probe() is not None
+    loss.backward()
+    assert probe() is None  # the Function's ctx let go of its input and what it saved
+    np.testing.assert_allclose(w.grad.numpy(), 18.0 * np.arange(6.0))
+    with pytest.raises(GraphFreedError, match="'sum'"):
+        loss.backward()

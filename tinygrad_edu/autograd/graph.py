@@ -8,10 +8,10 @@ checker. A *node* is any object with these attributes (the engines declare them 
     _op             the op that made it (it has a `.name`), or None for a leaf
     _parents        the nodes it was made from, in argument order
     _ctx            constants the op saved for its derivative (an exponent, a dim, a mask)
-    _g              the gradient pending for it during a backward pass, else None
+    _g              the gradient pending for it during a backward pass, else None; FREED
+                    once a pass without retain_graph has used it (a second pass then raises)
     _hooks          functions to call on its gradient, or None
     _retains_grad   write the gradient into `.grad`? (every Value; leaf Tensors)
-    _freed          has a backward pass (without retain_graph) already used it?
 
 and these methods, where each engine plugs in its own arithmetic:
 
@@ -24,9 +24,14 @@ and these methods, where each engine plugs in its own arithmetic:
     _clear_grad(set_to_none)    what zero_grad() does to `.grad` (a Value's becomes 0.0)
     _raw()                      the node's number or array, for messages and checks
     _is_finite(x), _is_nan(x)   for anomaly checks
+    _backprop(g)                an ordinary pass's whole step at an op's node (Node has the
+                                generic one: accumulate, _vjps, send; Value fuses it for speed)
+    _release(husks)             drop what the rules saved once they have run (see `release`),
+                                or None when there is nothing worth freeing (Value)
 
 Gradients are raw numbers/arrays during an ordinary pass (fast), and nodes of the engine
 when `create_graph=True`, so that the pass itself is recorded and can be differentiated again.
+While a pass runs, the cyclic garbage collector is paused (and then restored as it was).
 """
 
 from __future__ import annotations
@@ -85,6 +90,7 @@ class Node:
     # `_release(husks)`: drop what the rules saved once backward has used them (see `release`);
     # None for an engine whose nodes save nothing worth freeing
     _release: Callable[[dict], None] | None = None
+    _new_hooks: Callable[[], list] = list  # the empty list register_hook starts `_hooks` with
 
     @property
     def name(self) -> str:
@@ -216,6 +222,9 @@ def release(node: Node, husks: dict[Node, FreedNode], stand_in: Callable[[Node],
         parents.append(husk)
     node._parents = own = tuple(parents)
     node._ctx = ()
+    forget = getattr(node._op, "release", None)  # a row that saved things itself (a Function)
+    if forget is not None:
+        forget()
     mine = husks.get(node)
     if mine is not None:  # a child released earlier points at this node's husk
         mine._parents = own
@@ -256,7 +265,7 @@ def _run_graph(
     `vjp` of it. With `capture`, gradients of those nodes are returned and no `.grad` changes.
     `observer(node, g, parent_grads)` sees every step in the order it runs (the step-through
     viewer uses it, so it shows the engine's own traversal). Without retain_graph, each node
-    is marked FREED once used, and `node._release()` lets it drop what it saved for its rule.
+    is marked FREED once used, and `node._release(husks)` lets it drop what its rules saved.
     """
     for root in roots:
         if root._g is FREED:
@@ -268,6 +277,7 @@ def _run_graph(
         husks: dict[Node, FreedNode] = {}
         anomaly = MODE.anomaly
         fast = not (create_graph or anomaly or observer is not None or capture is not None)
+        releasing = not retain_graph and any(type(r)._release is not None for r in roots)
         saved_mode = MODE.grad_enabled
         MODE.grad_enabled = create_graph  # the pass records itself only for higher-order grads
         node: Any = None
@@ -298,12 +308,14 @@ def _run_graph(
                     send(node, parent_grads)
                     if observer is not None:
                         observer(node, g, parent_grads)
-                if not retain_graph and node._release is not None:
+                if releasing and node._release is not None:
                     node._release(husks)
         except BaseException as err:
             for n in order:  # after an error, leave no half-finished pass behind
                 if n._g is not FREED:
                     n._g = None
+            if node is not None and node._op is not None:
+                node._g = None  # the node whose step failed was not used up
             if isinstance(err, GraphFreedError):  # name the op whose graph was freed
                 freed = [p for p in node._parents if p._g is FREED] if node else []
                 op_name = freed[0]._op.name if freed else "?"
@@ -412,7 +424,7 @@ def register_hook(node: Node, fn: Callable[[Any], Any]) -> RemovableHandle:
     if not node.requires_grad:
         raise RuntimeError("register_hook: the node does not require grad; no gradient reaches it")
     if node._hooks is None:
-        node._hooks = []
+        node._hooks = node._new_hooks()
     node._hooks.append(fn)
     return RemovableHandle(node._hooks, fn)
 
