@@ -233,11 +233,20 @@ def test_the_lecture_s_own_graph_drawing_code_runs():
 def test_a_recorded_op_costs_at_most_120_bytes():
     import tracemalloc
 
-    a, b = Value(1.0000001), Value(1e-9)
-    y = Value(0.5)
-    tracemalloc.start()
-    for _ in range(50_000):
-        y = y * a + b  # two recorded ops, each one node holding one new float
-    size = tracemalloc.get_traced_memory()[0]
-    tracemalloc.stop()
-    assert size / 100_000 <= 120  # the node (8 slots, no tuple of parents) and its float
+    def traced(steps: int) -> int:
+        a, b = Value(1.0000001), Value(1e-9)
+        y = Value(0.5)
+        tracemalloc.start()
+        for _ in range(steps):
+            y = y * a + b  # two recorded ops, each one node holding one new float
+        size = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        return size
+
+    import sys
+
+    node = Value(1.0) * Value(2.0)
+    own = sys.getsizeof(node) + sys.getsizeof(node.data)
+    assert own <= 120  # the node (8 slots, no tuple of parents) and its float
+    per_op = (traced(60_000) - traced(20_000)) / (2 * 40_000)  # fixed overheads cancel
+    assert per_op == pytest.approx(own, rel=0.01)  # and an op allocates nothing else that stays
