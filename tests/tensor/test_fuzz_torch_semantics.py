@@ -193,8 +193,12 @@ def test_float16_reductions_match_torch(op, rows, scale, seed):
         ours, theirs = HALF[op](x), HALF[op](xt)
         same_dtype(ours, theirs)
         a, b = ours.numpy().astype(np.float64), theirs.detach().numpy().astype(np.float64)
+        # ours never overflows where torch does not; torch may (its float16 sum of 140,000
+        # values of 300 is inf, partial sums kept in float16), where ours is the finite answer
+        assert np.all(np.isfinite(a) | ~np.isfinite(b))
         if op != "cumsum":  # torch's cumsum rounds to float16 at each step, in its own order
-            np.testing.assert_allclose(a, b, rtol=3e-3, atol=1e-3 * scale)
+            fine = np.isfinite(b)
+            np.testing.assert_allclose(a[fine], b[fine], rtol=3e-3, atol=1e-3 * scale)
         if op in ("mean", "mean0", "var", "std0") and np.all(np.isfinite(b)):
             ours.sum().backward()
             theirs.sum().backward()

@@ -439,3 +439,9 @@ def test_pytorch_refuses_and_so_do_we(call):
         call(torch)
     with pytest.raises((RuntimeError, TypeError)):
         call(tg)
+
+
+def test_comparing_with_none_is_a_plain_bool():
+    x, xt = tg.ones(2), torch.ones(2)
+    assert (x == None) is (xt == None) is False  # noqa: E711
+    assert (x != None) is (xt != None) is True  # noqa: E711

@@ -4,6 +4,8 @@ Each function takes the Tensor first and is bound as a Tensor method in methods.
 (`arithmetic.add` is `Tensor.__add__`). Most are one `apply` of a primitive row of ops.py; the
 rest (outer, mm, bmm, dot) are compositions of primitives, so the chain rule needs no
 derivative code here. Reflected forms keep the data-flow order: `2 - x` has parents (2, x).
+Result dtypes are PyTorch's (`_result_type` in tensor.py: a 0-d tensor does not widen one with
+dims of its kind); integer // and % by zero raise, as PyTorch.
 """
 
 from __future__ import annotations

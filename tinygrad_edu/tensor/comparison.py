@@ -36,11 +36,15 @@ def ge(x: Tensor, other: Any) -> Tensor:
     return _compare(np.greater_equal, x, other)
 
 
-def eq(x: Tensor, other: Any) -> Tensor:  # type: ignore[override]
+def eq(x: Tensor, other: Any) -> Any:  # type: ignore[override]
+    if other is None:  # `t == None` is False, as in PyTorch (not a tensor of Falses)
+        return False
     return _compare(np.equal, x, other)
 
 
-def ne(x: Tensor, other: Any) -> Tensor:  # type: ignore[override]
+def ne(x: Tensor, other: Any) -> Any:  # type: ignore[override]
+    if other is None:
+        return True
     return _compare(np.not_equal, x, other)
 
 

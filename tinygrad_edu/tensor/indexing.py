@@ -4,6 +4,7 @@ Each function takes the Tensor first and is bound as a Tensor method in methods.
 free function `where`. Indexing and `where` are primitives (rows of ops.py); everything else
 selects through them: no derivative code here, the chain rule does it all (indexing's
 gradient adds up repeated picks, and `t[idx] = v` records an `index_put`, a `where`).
+An index follows PyTorch's rule, not numpy's, where they differ (`_index`).
 """
 
 from __future__ import annotations

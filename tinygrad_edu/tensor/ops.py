@@ -20,7 +20,7 @@ Broadcasting is never handled here: a rule may return a gradient of the broadcas
 shape, and `Tensor._vjps` sums it back to the input's shape with `sum_to`, the one place that
 does.
 
-Ops made of these (mean, softmax, var, logsumexp, clamp, minimum, pad, max over a dim, ...)
+Ops made of these (mean, softmax, var, logsumexp, clamp, pad, max over a dim, ...)
 live in the family modules (reductions.py, elementwise.py, shape.py, ...) and need no
 derivative code of their own.
 

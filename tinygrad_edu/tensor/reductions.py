@@ -1,14 +1,16 @@
 """Reductions over dims: sum, mean, var, std, max/min, logsumexp, softmax, prod, norm, ...
 
 Each function takes the Tensor first and is bound as a Tensor method in methods.py; `dim=`
-(or numpy's `axis=`) and `keepdim=` as PyTorch. `sum`, `amax` and `log_softmax` are primitives
-(rows of ops.py); the rest are compositions of primitives: no derivative code here, the chain
-rule does it all. A few show a standard trick:
+(or numpy's `axis=`) and `keepdim=` as PyTorch. `sum`, `amax`, `amin` and `log_softmax` are
+primitives (rows of ops.py); the rest are compositions of primitives: no derivative code here,
+the chain rule does it all. A few show a standard trick:
 
 - `softmax = exp(log_softmax)`, and `logsumexp` subtracts the (detached) max first, so logits
   of 1e4 do not overflow;
-- `max(dim)` picks the arg-max with a one-hot `where`, so the gradient goes to that one entry,
-  while `amax` shares it among ties (both as PyTorch);
+- `max(dim)` gathers the arg-max, so the gradient goes to that one entry (and the dtype is
+  kept), while `amax` shares it among ties (both as PyTorch);
+- integer sums, products and running sums are int64, and float16 means and variances are
+  computed in float32, as PyTorch (no wrap-around, no count of 70,000 that is inf);
 - `prod` is a tree of multiplications and `cumsum` a parallel prefix sum of adds and slices,
   so zeros and second derivatives need no special case.
 

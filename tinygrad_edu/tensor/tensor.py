@@ -184,7 +184,7 @@ def _frozen(consts: tuple) -> tuple:
     for c in consts:
         if type(c) is np.ndarray or (type(c) is tuple and builtins.any(
                 type(i) is np.ndarray for i in c)):
-            return tuple(_copied(c) for c in consts)
+            return tuple([_copied(c) for c in consts])  # (a list: an exact-size tuple)
     return consts
 
 
@@ -192,7 +192,7 @@ def _copied(c: Any) -> Any:
     if type(c) is np.ndarray:
         return c.copy() if c.flags.writeable else c
     if type(c) is tuple:
-        return tuple(_copied(i) for i in c)
+        return tuple([_copied(i) for i in c])
     return c
 
 
