@@ -7,20 +7,30 @@ names, so what you learn here carries over.
 """
 
 # `tensor` is a package that is also callable: tinygrad_edu.tensor(data), as torch.tensor
-from . import data, nn, optim, tensor, testing, viz
+from . import autograd, data, nn, optim, tensor, testing, utils, viz
 from .autograd import (
     AnomalyError,
     GraphFreedError,
     detect_anomaly,
     enable_grad,
     grad,
+    inference_mode,
     is_grad_enabled,
     no_grad,
     set_detect_anomaly,
     set_grad_enabled,
 )
+from .device import (
+    accelerator,
+    backends,
+    cuda,
+    device,
+    get_default_device,
+    mps,
+    set_default_device,
+)
 from .function import Function
-from .random import manual_seed
+from .random import Generator, default_generator, initial_seed, manual_seed, seed
 from .serialization import load, save
 from .tensor import (
     Tensor,
@@ -51,6 +61,7 @@ from .tensor import (
     randint_like,
     randn,
     randn_like,
+    randperm,
     stack,
     uint8,
     where,
@@ -60,6 +71,7 @@ from .tensor import (
 from .tensor import bool_ as bool  # noqa: F401  (torch.bool; kept out of __all__ for import *)
 from .tensor import float_ as float  # noqa: F401  (torch.float; kept out of __all__ too)
 from .tensor import int_ as int  # noqa: F401  (torch.int; kept out of __all__ too)
+from .tensor.dtypes import get_default_dtype, set_default_dtype
 from .tensor.functions import (  # torch.max & co.; those marked noqa stay out of __all__
     abs,  # noqa: F401
     amax,
@@ -102,12 +114,32 @@ from .tensor.functions import (  # torch.max & co.; those marked noqa stay out o
     unsqueeze,
     var,
 )
+from .threads import get_num_threads, set_num_threads
 from .value import Value
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Function",
+    "Generator",
+    "accelerator",
+    "autograd",
+    "backends",
+    "cuda",
+    "default_generator",
+    "device",
+    "get_default_device",
+    "get_default_dtype",
+    "get_num_threads",
+    "inference_mode",
+    "initial_seed",
+    "mps",
+    "randperm",
+    "seed",
+    "set_default_device",
+    "set_default_dtype",
+    "set_num_threads",
+    "utils",
     "AnomalyError",
     "GraphFreedError",
     "data",

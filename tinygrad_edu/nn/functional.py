@@ -19,6 +19,7 @@ import numpy as np
 from ..random import generator
 from ..tensor import Tensor, apply, from_numpy
 from ..tensor.ops import make_op
+from ..tensor.tensor import tensor as _tensor
 from ..value import Value
 
 __all__ = [
@@ -190,7 +191,7 @@ def _same_shape(input: Tensor, target: Any, name: str) -> Tensor:
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
     if not isinstance(target, Tensor):
-        target = Tensor(target, dtype=input.dtype)
+        target = _tensor(target, dtype=input.dtype)
     if target.shape != input.shape:
         raise ValueError(f"{name}: target shape {target.shape} differs from input shape "
                          f"{input.shape}; they must match (reshape the target, e.g. "

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..tensor import Tensor
+from ..tensor.tensor import tensor as _tensor
 from . import functional as F
 from .module import Module
 
@@ -28,7 +29,7 @@ class _Loss(Module):
 
     def _weight(self, name: str, weight: Tensor | None) -> None:
         if weight is not None and not isinstance(weight, Tensor):
-            weight = Tensor(weight)
+            weight = _tensor(weight)
         self.register_buffer(name, weight)
 
 

@@ -42,6 +42,7 @@ from .creation import (
     randint_like,
     randn,
     randn_like,
+    randperm,
     zeros,
     zeros_like,
 )
@@ -106,6 +107,7 @@ __all__ = [
     "randint_like",
     "randn",
     "randn_like",
+    "randperm",
     "stack",
     "uint8",
     "where",

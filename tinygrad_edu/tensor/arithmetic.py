@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .ops import OPS
-from .tensor import Tensor, _binary, _compare, _floating, _pair, apply
+from .tensor import Tensor, _binary, _compare, _floating, _pair, apply, tensor
 
 __all__ = [
     "add", "radd", "sub", "rsub", "mul", "rmul", "truediv", "rtruediv", "floordiv", "rfloordiv",
@@ -105,7 +105,7 @@ def rpow(x: Tensor, other: Any) -> Tensor:
 def matmul(x: Tensor, other: Any) -> Tensor:
     """Matrix product with numpy's rules: 1-D, 2-D and batched (batch dims broadcast)."""
     if not isinstance(other, Tensor):
-        other = Tensor(other, dtype=x.dtype)
+        other = tensor(other, dtype=x.dtype)
     if x._data.ndim == 0 or other._data.ndim == 0:
         raise ValueError(
             f"matmul: both arguments need at least 1 dim, got shapes {x.shape} and "

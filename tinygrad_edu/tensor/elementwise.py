@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .ops import OPS
-from .tensor import Tensor, _binary, _new, _unary, apply
+from .tensor import Tensor, _binary, _new, _unary, apply, tensor
 
 __all__ = [
     "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "softplus", "erf", "sin", "cos",
@@ -84,7 +84,7 @@ def maximum(x: Tensor, other: Any) -> Tensor:
 def minimum(x: Tensor, other: Any) -> Tensor:
     """Elementwise minimum; a tie splits the gradient evenly, as PyTorch."""
     if not isinstance(other, (Tensor, numbers.Real)):
-        other = Tensor(other)
+        other = tensor(other)
     return -(-x).maximum(-other)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .tensor import Tensor
+from .tensor import Tensor, tensor
 
 __all__ = [
     "abs", "amax", "amin", "argmax", "argmin", "clamp", "clip", "cos", "dot", "exp", "flatten",
@@ -23,7 +23,7 @@ __all__ = [
 
 def _method(name: str) -> Callable[..., Any]:
     def fn(input: Any, *args: Any, **kwargs: Any) -> Any:
-        t = input if isinstance(input, Tensor) else Tensor(input)
+        t = input if isinstance(input, Tensor) else tensor(input)
         return getattr(t, name)(*args, **kwargs)
 
     fn.__name__ = fn.__qualname__ = name

@@ -14,7 +14,7 @@ import numpy as np
 
 from .dims import _norm_dim
 from .ops import OPS
-from .tensor import Tensor, _lift, _new, _pair, apply
+from .tensor import Tensor, _lift, _new, _pair, apply, tensor
 
 __all__ = [
     "getitem", "where", "where_method", "masked_fill", "gather", "index_select", "index_put",
@@ -62,7 +62,7 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Any:
     if cond.dtype.kind != "b":
         cond = cond != 0
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
-        x = Tensor(x)
+        x = tensor(x)
     a, b = _pair(x, y)
     return apply(OPS.where, (a, b), (cond,))
 

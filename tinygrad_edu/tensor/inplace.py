@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.mode import MODE
-from ..random import generator
+from ..random import generator as _rng
 from .indexing import _index, _mask, index_put, where
 from .ops import OPS
 from .tensor import Tensor, _new
@@ -204,18 +204,18 @@ def neg_(x: Tensor) -> Tensor:
     return _inplace(x, "neg_", lambda x, o: -x, lambda d: np.negative(d, out=d), None)
 
 
-def uniform_(x: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
+def uniform_(x: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
     """Fill with uniform samples from [a, b), drawn from the library's seeded generator."""
-    sample = generator().uniform(a, b, size=x.shape).astype(x.dtype)
+    sample = _rng(generator).uniform(a, b, size=x.shape).astype(x.dtype)
     return _inplace(
         x, "uniform_", lambda x, o: _replaced(x, sample), lambda d: np.copyto(d, sample),
         None,
     )
 
 
-def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
+def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
     """Fill with normal samples, drawn from the library's seeded generator."""
-    sample = generator().normal(mean, std, size=x.shape).astype(x.dtype)
+    sample = _rng(generator).normal(mean, std, size=x.shape).astype(x.dtype)
     return _inplace(
         x, "normal_", lambda x, o: _replaced(x, sample), lambda d: np.copyto(d, sample),
         None,
