@@ -109,6 +109,12 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
     return arr
 
 
+_TYPE_NAMES = {np.dtype(k): v for k, v in [
+    (np.float16, "Half"), (np.float32, "Float"), (np.float64, "Double"), (np.int8, "Char"),
+    (np.int16, "Short"), (np.int32, "Int"), (np.int64, "Long"), (np.uint8, "Byte"),
+    (np.bool_, "Bool")]}
+
+
 def _sizes(sizes: tuple) -> tuple[int, ...]:
     for n in sizes:
         if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
@@ -530,6 +536,19 @@ class Tensor(graph.Node):
         return apply(OPS.astype, (self,), (dt, self._data.dtype))
 
     def astype(self, dtype: Any) -> Tensor:
+        return self.to(dtype)
+
+    def type(self, dtype: Any = None) -> Any:
+        """With no argument, PyTorch's type name ('torch.FloatTensor'); with a dtype (or such
+        a name), this tensor converted to it."""
+        if dtype is None:
+            return "torch." + _TYPE_NAMES[self._data.dtype] + "Tensor"
+        if isinstance(dtype, str) and dtype.endswith("Tensor"):
+            names = {v: k for k, v in _TYPE_NAMES.items()}
+            key = dtype.removeprefix("torch.").removesuffix("Tensor")
+            if key not in names:
+                raise TypeError(f"type(): unknown tensor type {dtype!r}")
+            dtype = names[key]
         return self.to(dtype)
 
     def type_as(self, other: Tensor) -> Tensor:
