@@ -316,7 +316,8 @@ CASES = {
 
 SECOND_ORDER = ["tan", "asin", "atan", "sinh", "acosh", "atanh", "log1p", "expm1", "atan2",
                 "hypot", "cumprod", "logcumsumexp", "einsum_mm", "einsum_trace", "diag_embed",
-                "scatter_add", "add", "sub", "mul", "div", "pow", "pow_const", "neg", "exp", "log", "sqrt",
+                "scatter_add", "add", "sub", "mul", "div", "pow", "pow_const", "neg", "exp", "log",
+                "sqrt",
                 "abs", "tanh", "sigmoid", "relu", "softplus", "gelu", "erf", "sin", "cos",
                 "astype", "matmul", "sum", "var", "prod", "amax", "maximum", "where",
                 "logsumexp", "log_softmax", "softmax", "reshape", "getitem_array", "expand",
