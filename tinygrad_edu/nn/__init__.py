@@ -6,17 +6,46 @@ the optimizers work the same on either.
 """
 
 from . import functional, init, utils
-from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from .containers import ModuleList, Sequential
+from .activation import (
+    CELU,
+    ELU,
+    GELU,
+    GLU,
+    SELU,
+    CosineSimilarity,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    PairwiseDistance,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softmin,
+    Softplus,
+    Softsign,
+    Tanh,
+)
+from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .layers import BatchNorm1d, Dropout, Embedding, Flatten, Identity, Linear
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
     CrossEntropyLoss,
+    GaussianNLLLoss,
     HuberLoss,
+    KLDivLoss,
     L1Loss,
+    MarginRankingLoss,
     MSELoss,
     NLLLoss,
+    SmoothL1Loss,
 )
 from .module import IncompatibleKeys, Module
 from .parameter import Parameter
@@ -26,9 +55,12 @@ __all__ = [
     "Module", "IncompatibleKeys", "Parameter",
     "Neuron", "Layer", "MLP",
     "Linear", "Identity", "Flatten", "Dropout", "BatchNorm1d", "Embedding",
-    "Sequential", "ModuleList",
-    "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "LogSoftmax",
+    "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
+    "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "LogSoftmax", "SiLU", "ELU",
+    "CELU", "SELU", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Mish", "LogSigmoid",
+    "Softsign", "Softplus", "Softmin", "GLU", "CosineSimilarity", "PairwiseDistance",
     "MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss",
-    "CrossEntropyLoss",
+    "CrossEntropyLoss", "SmoothL1Loss", "KLDivLoss", "GaussianNLLLoss", "MarginRankingLoss",
+    "CosineEmbeddingLoss",
     "functional", "init", "utils",
 ]

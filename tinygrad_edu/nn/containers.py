@@ -1,4 +1,5 @@
-"""Containers: `Sequential` (run modules in order) and `ModuleList` (hold modules in a list).
+"""Containers: `Sequential` (run modules in order), `ModuleList` and `ModuleDict` (hold modules),
+`ParameterList` and `ParameterDict` (hold parameters).
 
 Both keep their modules as attributes named "0", "1", ..., so the ordinary attribute scan of
 `Module` finds them and the state dict keys are PyTorch's: `0.weight`, `2.bias`.
@@ -12,7 +13,7 @@ from typing import Any
 
 from .module import Module
 
-__all__ = ["Sequential", "ModuleList"]
+__all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
 
 class _Indexed(Module):
@@ -110,3 +111,159 @@ class ModuleList(_Indexed):
             raise TypeError(f"ModuleList: {type(module).__name__} is not a Module")
         super().append(module)
         return self
+
+
+class ModuleDict(Module):
+    """Modules by name, as a dict whose entries the parent module sees (`layers["enc"]`)."""
+
+    def __init__(self, modules: Any = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def _keys(self) -> list[str]:
+        return [k for k, v in vars(self).items() if isinstance(v, Module)]
+
+    def __getitem__(self, key: str) -> Module:
+        if key not in self._keys():
+            raise KeyError(f"ModuleDict has no module {key!r}; it has {self._keys()}")
+        return getattr(self, key)
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        self[key]  # noqa: B018  (raises the KeyError for a missing key)
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._keys())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys()
+
+    def keys(self) -> list[str]:
+        return self._keys()
+
+    def values(self) -> list[Module]:
+        return [getattr(self, k) for k in self._keys()]
+
+    def items(self) -> list[tuple[str, Module]]:
+        return [(k, getattr(self, k)) for k in self._keys()]
+
+    def pop(self, key: str) -> Module:
+        m = self[key]
+        del self[key]
+        return m
+
+    def clear(self) -> None:
+        for k in self._keys():
+            delattr(self, k)
+
+    def update(self, modules: Any) -> None:
+        pairs = modules.items() if hasattr(modules, "items") else modules
+        for k, m in pairs:
+            self[k] = m
+
+
+class ParameterList(Module):
+    """A list of Parameters the parent module trains (`self.ws = ParameterList([...])`)."""
+
+    def __init__(self, values: Iterable[Any] | None = None) -> None:
+        super().__init__()
+        self._n = 0
+        for v in values or ():
+            self.append(v)
+
+    def _wrap(self, value: Any) -> Any:
+        from ..tensor import Tensor
+        from .parameter import Parameter
+
+        if isinstance(value, Tensor) and not isinstance(value, Parameter):
+            return Parameter(value)
+        return value
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, idx: int) -> Any:
+        if not -self._n <= idx < self._n:
+            raise IndexError(f"ParameterList: index {idx} is out of range for {self._n}")
+        return getattr(self, str(idx % self._n))
+
+    def __setitem__(self, idx: int, value: Any) -> None:
+        self[idx]  # noqa: B018  (range check)
+        name = str(idx % self._n)
+        vars(self).pop(name)  # a new Parameter replaces the old one
+        setattr(self, name, self._wrap(value))
+
+    def __iter__(self) -> Iterator[Any]:
+        return (getattr(self, str(i)) for i in range(self._n))
+
+    def append(self, value: Any) -> ParameterList:
+        setattr(self, str(self._n), self._wrap(value))
+        self._n += 1
+        return self
+
+    def extend(self, values: Iterable[Any]) -> ParameterList:
+        for v in values:
+            self.append(v)
+        return self
+
+
+class ParameterDict(Module):
+    """Parameters by name (`self.scales = ParameterDict({"a": nn.Parameter(...)})`)."""
+
+    def __init__(self, parameters: Any = None) -> None:
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def _keys(self) -> list[str]:
+        from .module import is_parameter
+
+        return [k for k, v in vars(self).items() if is_parameter(v)]
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._keys():
+            raise KeyError(f"ParameterDict has no parameter {key!r}; it has {self._keys()}")
+        return getattr(self, key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        from ..tensor import Tensor
+        from .parameter import Parameter
+
+        if isinstance(value, Tensor) and not isinstance(value, Parameter):
+            value = Parameter(value)
+        vars(self).pop(key, None)
+        self.register_parameter(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self[key]  # noqa: B018
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._keys())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys()
+
+    def keys(self) -> list[str]:
+        return self._keys()
+
+    def values(self) -> list[Any]:
+        return [getattr(self, k) for k in self._keys()]
+
+    def items(self) -> list[tuple[str, Any]]:
+        return [(k, getattr(self, k)) for k in self._keys()]
+
+    def update(self, parameters: Any) -> None:
+        pairs = parameters.items() if hasattr(parameters, "items") else parameters
+        for k, v in pairs:
+            self[k] = v
