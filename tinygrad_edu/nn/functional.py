@@ -567,8 +567,8 @@ def kl_div(input: Tensor, target: Any, reduction: str = "mean",
         loss = target.exp() * (target - input)
     else:
         t = target._data
-        safe = _tensor(np.where(t > 0, t, 1).astype(t.dtype))  # 0 log 0 = 0, as PyTorch
-        loss = (target * safe.log()).where(t > 0, 0) - target * input
+        # t log t, with 0 log 0 = 0 (as PyTorch's xlogy); log never sees the 0
+        loss = (target * target.where(t > 0, 1).log()).where(t > 0, 0) - target * input
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)
     return _reduce(loss, reduction, "kl_div")

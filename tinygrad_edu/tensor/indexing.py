@@ -132,7 +132,11 @@ def index_put(x: Tensor, idx: tuple, value: Any) -> Tensor:
 
 def nonzero(x: Tensor, *, as_tuple: bool = False) -> Any:
     """Indices of the non-zero elements: an (n, ndim) tensor, or one tensor per dim."""
-    idx = np.nonzero(x._data)
+    idx = np.nonzero(np.atleast_1d(x._data))
+    if x.ndim == 0:  # a 0-d tensor has one entry at the index (), as PyTorch: (n, 0)
+        if as_tuple:
+            return (_new(np.zeros(int(bool(x._data)), dtype=np.int64)),)
+        return _new(np.zeros((int(bool(x._data)), 0), dtype=np.int64))
     if as_tuple:
         return tuple(_new(i) for i in idx)
     return _new(np.stack(idx, axis=1) if idx else np.zeros((0, 0), dtype=np.intp))
