@@ -194,7 +194,16 @@ def test_second_derivatives(key: str) -> None:
 def test_invalid_input_raises_in_both(key: str) -> None:
     case = CASES[key]
     _skip_if(case, "forward")
-    for label, call in case.calls():
+    for _label, call in case.calls():
         for T in (torch, tg):
             with pytest.raises(Exception):  # noqa: B017  (the type is each library's own)
                 call(T, *_tensors(T, case.invalid))
+
+
+def test_readme_api_section_is_in_sync_with_the_table() -> None:
+    readme = _load("readme")
+    current = readme.section(readme.README.read_text(encoding="utf-8"))
+    assert current is not None, f"README.md has no {readme.START} ... {readme.END} section"
+    if current != readme.render(TABLE.CASES):
+        pytest.fail("the API section of README.md is out of date: run "
+                    "python tests/conformance/readme.py", pytrace=False)
