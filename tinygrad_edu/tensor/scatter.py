@@ -26,6 +26,8 @@ def _grid(x: Tensor, dim: int, index: Any, what: str) -> tuple[int, np.ndarray, 
     (index[i][j], j, ..) for dim 0 (and likewise for other dims), as scatter reads it."""
     idx = _int_index(index, what)
     d = _norm_dim(dim, x.ndim, what)
+    if idx.ndim == 0 and x.ndim:  # one index (as the tutorials' one-hot) names one place
+        idx = idx.reshape((1,) * x.ndim)
     if idx.ndim != x.ndim and not (x.ndim == 0 and idx.ndim <= 1):
         raise ValueError(f"{what}: index has {idx.ndim} dims but the input has {x.ndim}; "
                          "they must have the same number")
