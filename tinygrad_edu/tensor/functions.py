@@ -34,6 +34,7 @@ _BOTH = """
     reshape roll round rsqrt scatter scatter_add scatter_reduce sigmoid sign sin sinh softmax
     sort split sqrt square squeeze std sub subtract sum swapaxes swapdims t take tan tanh topk
     trace transpose tril triu true_divide trunc unflatten unsqueeze var
+    broadcast_to clamp_ clone detach detach_ exp_ fill_ neg_ relu_ sigmoid_ tanh_ zero_
 """.split()
 
 __all__ = [n for n in _BOTH if n not in ("abs", "all", "any", "max", "min", "pow", "round",
