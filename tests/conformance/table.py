@@ -512,6 +512,48 @@ add("inference_mode", one(), S, grad=False, call=lambda T, a: _under(T.inference
 add("set_grad_enabled", one(), S, grad=False,
     call=lambda T, a: _under(T.set_grad_enabled(False), a))
 
+# ---- optim: a few steps on the same problem give the same parameters ---------------------------
+# The optim engineer's new optimizers (Adamax, NAdam, RAdam) and schedulers (OneCycleLR,
+# CosineAnnealingWarmRestarts, CyclicLR, LinearLR, SequentialLR, ChainedScheduler, PolynomialLR)
+# get their rows here, in OPTIMIZERS and SCHEDULERS, once they are on main.
+S = "optim"
+OPTIMIZERS = {
+    "SGD": {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01},
+    "Adam": {"lr": 0.05, "amsgrad": True},
+    "AdamW": {"lr": 0.05, "weight_decay": 0.1},
+    "RMSprop": {"lr": 0.01, "momentum": 0.5, "centered": True},
+    "Adagrad": {"lr": 0.1},
+}
+SCHEDULERS = {
+    "StepLR": {"step_size": 2, "gamma": 0.5},
+    "MultiStepLR": {"milestones": [1, 3], "gamma": 0.3},
+    "ExponentialLR": {"gamma": 0.8},
+    "CosineAnnealingLR": {"T_max": 4},
+}
+
+
+def _steps(T: Any, w: Any, opt_name: str, options: dict, sched: tuple | None = None) -> Any:
+    p = T.nn.Parameter(w.detach().clone())
+    opt = getattr(T.optim, opt_name)([p], **options)
+    s = None if sched is None else getattr(T.optim.lr_scheduler, sched[0])(opt, **sched[1])
+    out = []
+    for _ in range(5):
+        opt.zero_grad()
+        ((p - 1.0) ** 4).sum().backward()
+        opt.step()
+        if s is not None:
+            s.step()
+            out.append(opt.param_groups[0]["lr"])
+    return (p.detach(), out)
+
+
+for _name, _opts in OPTIMIZERS.items():
+    add(f"optim.{_name}", one(shape=st.just((3,))), S, grad=False,
+        call=lambda T, w, n=_name, o=_opts: _steps(T, w, n, o))
+for _name, _opts in SCHEDULERS.items():
+    add(f"lr_scheduler.{_name}", one(shape=st.just((2,))), S, grad=False,
+        call=lambda T, w, n=_name, o=_opts: _steps(T, w, "SGD", {"lr": 0.1}, (n, o)))
+
 
 def _under(ctx: Any, a: Any) -> bool:
     with ctx:
