@@ -15,7 +15,7 @@ from typing import Any
 
 __all__ = ["set_num_threads", "get_num_threads"]
 
-_OPENBLAS: list[Any] = []  # [(lib, get, set)] once found, [None] when there is none
+_OPENBLAS: list[Any] = []  # [(get, set)] once looked up, [None] when there is no OpenBLAS
 
 
 def _openblas() -> Any:

@@ -62,15 +62,13 @@ def _write_out(out: Any, result: Any, name: str) -> Any:
 
 
 def _method(name: str) -> Callable[..., Any]:
-    attr = name
-
     def fn(input: Any, *args: Any, out: Any = None, **kwargs: Any) -> Any:
         t = input if isinstance(input, Tensor) else tensor(input)
-        result = getattr(t, attr)(*args, **kwargs)
+        result = getattr(t, name)(*args, **kwargs)
         return result if out is None else _write_out(out, result, name)
 
     fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"`input.{attr}(...)`, as torch.{name}."
+    fn.__doc__ = f"`input.{name}(...)`, as torch.{name}."
     return fn
 
 
