@@ -11,7 +11,9 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .module import Module
+from ..tensor import Tensor
+from .module import Module, is_parameter
+from .parameter import Parameter
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
@@ -113,136 +115,30 @@ class ModuleList(_Indexed):
         return self
 
 
-class ModuleDict(Module):
-    """Modules by name, as a dict whose entries the parent module sees (`layers["enc"]`)."""
+class _Keyed(Module):
+    """The dict-like part ModuleDict and ParameterDict share: entries are attributes by key."""
 
-    def __init__(self, modules: Any = None) -> None:
+    _what = "entry"
+
+    def __init__(self, entries: Any = None) -> None:
         super().__init__()
-        if modules is not None:
-            self.update(modules)
+        if entries is not None:
+            self.update(entries)
+
+    def _is_entry(self, value: Any) -> bool:
+        raise NotImplementedError
 
     def _keys(self) -> list[str]:
-        return [k for k, v in vars(self).items() if isinstance(v, Module)]
-
-    def __getitem__(self, key: str) -> Module:
-        if key not in self._keys():
-            raise KeyError(f"ModuleDict has no module {key!r}; it has {self._keys()}")
-        return getattr(self, key)
-
-    def __setitem__(self, key: str, module: Module) -> None:
-        self.add_module(key, module)
-
-    def __delitem__(self, key: str) -> None:
-        self[key]  # noqa: B018  (raises the KeyError for a missing key)
-        delattr(self, key)
-
-    def __len__(self) -> int:
-        return len(self._keys())
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._keys())
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._keys()
-
-    def keys(self) -> list[str]:
-        return self._keys()
-
-    def values(self) -> list[Module]:
-        return [getattr(self, k) for k in self._keys()]
-
-    def items(self) -> list[tuple[str, Module]]:
-        return [(k, getattr(self, k)) for k in self._keys()]
-
-    def pop(self, key: str) -> Module:
-        m = self[key]
-        del self[key]
-        return m
-
-    def clear(self) -> None:
-        for k in self._keys():
-            delattr(self, k)
-
-    def update(self, modules: Any) -> None:
-        pairs = modules.items() if hasattr(modules, "items") else modules
-        for k, m in pairs:
-            self[k] = m
-
-
-class ParameterList(Module):
-    """A list of Parameters the parent module trains (`self.ws = ParameterList([...])`)."""
-
-    def __init__(self, values: Iterable[Any] | None = None) -> None:
-        super().__init__()
-        self._n = 0
-        for v in values or ():
-            self.append(v)
-
-    def _wrap(self, value: Any) -> Any:
-        from ..tensor import Tensor
-        from .parameter import Parameter
-
-        if isinstance(value, Tensor) and not isinstance(value, Parameter):
-            return Parameter(value)
-        return value
-
-    def __len__(self) -> int:
-        return self._n
-
-    def __getitem__(self, idx: int) -> Any:
-        if not -self._n <= idx < self._n:
-            raise IndexError(f"ParameterList: index {idx} is out of range for {self._n}")
-        return getattr(self, str(idx % self._n))
-
-    def __setitem__(self, idx: int, value: Any) -> None:
-        self[idx]  # noqa: B018  (range check)
-        name = str(idx % self._n)
-        vars(self).pop(name)  # a new Parameter replaces the old one
-        setattr(self, name, self._wrap(value))
-
-    def __iter__(self) -> Iterator[Any]:
-        return (getattr(self, str(i)) for i in range(self._n))
-
-    def append(self, value: Any) -> ParameterList:
-        setattr(self, str(self._n), self._wrap(value))
-        self._n += 1
-        return self
-
-    def extend(self, values: Iterable[Any]) -> ParameterList:
-        for v in values:
-            self.append(v)
-        return self
-
-
-class ParameterDict(Module):
-    """Parameters by name (`self.scales = ParameterDict({"a": nn.Parameter(...)})`)."""
-
-    def __init__(self, parameters: Any = None) -> None:
-        super().__init__()
-        if parameters is not None:
-            self.update(parameters)
-
-    def _keys(self) -> list[str]:
-        from .module import is_parameter
-
-        return [k for k, v in vars(self).items() if is_parameter(v)]
+        return [k for k, v in vars(self).items() if self._is_entry(v)]
 
     def __getitem__(self, key: str) -> Any:
         if key not in self._keys():
-            raise KeyError(f"ParameterDict has no parameter {key!r}; it has {self._keys()}")
+            raise KeyError(f"{type(self).__name__} has no {self._what} {key!r}; it has "
+                           f"{self._keys()}")
         return getattr(self, key)
 
-    def __setitem__(self, key: str, value: Any) -> None:
-        from ..tensor import Tensor
-        from .parameter import Parameter
-
-        if isinstance(value, Tensor) and not isinstance(value, Parameter):
-            value = Parameter(value)
-        vars(self).pop(key, None)
-        self.register_parameter(key, value)
-
     def __delitem__(self, key: str) -> None:
-        self[key]  # noqa: B018
+        self[key]  # noqa: B018  (raises the KeyError for a missing key)
         delattr(self, key)
 
     def __len__(self) -> int:
@@ -263,7 +159,85 @@ class ParameterDict(Module):
     def items(self) -> list[tuple[str, Any]]:
         return [(k, getattr(self, k)) for k in self._keys()]
 
-    def update(self, parameters: Any) -> None:
-        pairs = parameters.items() if hasattr(parameters, "items") else parameters
+    def pop(self, key: str) -> Any:
+        value = self[key]
+        del self[key]
+        return value
+
+    def clear(self) -> None:
+        for k in self._keys():
+            delattr(self, k)
+
+    def update(self, entries: Any) -> None:
+        pairs = entries.items() if hasattr(entries, "items") else entries
         for k, v in pairs:
             self[k] = v
+
+
+class ModuleDict(_Keyed):
+    """Modules by name, as a dict whose entries the parent module sees (`layers["enc"]`)."""
+
+    _what = "module"
+
+    def _is_entry(self, value: Any) -> bool:
+        return isinstance(value, Module)
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+
+class ParameterList(Module):
+    """A list of Parameters the parent module trains (`self.ws = ParameterList([...])`)."""
+
+    def __init__(self, values: Iterable[Any] | None = None) -> None:
+        super().__init__()
+        self._n = 0
+        for v in values or ():
+            self.append(v)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, idx: int) -> Any:
+        if not -self._n <= idx < self._n:
+            raise IndexError(f"ParameterList: index {idx} is out of range for {self._n}")
+        return getattr(self, str(idx % self._n))
+
+    def __setitem__(self, idx: int, value: Any) -> None:
+        self[idx]  # noqa: B018  (range check)
+        name = str(idx % self._n)
+        vars(self).pop(name)  # a new Parameter replaces the old one
+        setattr(self, name, _as_parameter(value))
+
+    def __iter__(self) -> Iterator[Any]:
+        return (getattr(self, str(i)) for i in range(self._n))
+
+    def append(self, value: Any) -> ParameterList:
+        setattr(self, str(self._n), _as_parameter(value))
+        self._n += 1
+        return self
+
+    def extend(self, values: Iterable[Any]) -> ParameterList:
+        for v in values:
+            self.append(v)
+        return self
+
+
+class ParameterDict(_Keyed):
+    """Parameters by name (`self.scales = ParameterDict({"a": nn.Parameter(...)})`)."""
+
+    _what = "parameter"
+
+    def _is_entry(self, value: Any) -> bool:
+        return is_parameter(value)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        vars(self).pop(key, None)
+        self.register_parameter(key, _as_parameter(value))
+
+
+def _as_parameter(value: Any) -> Any:
+    """A plain Tensor becomes a Parameter (as torch's containers do); others stay as they are."""
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value)
+    return value
