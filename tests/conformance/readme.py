@@ -69,23 +69,21 @@ def render(cases) -> str:
 
 
 def section(readme: str) -> str | None:
-    if START not in readme or END not in readme:
-        return None
-    return readme.split(START, 1)[1].split(END, 1)[0]
+    """What stands between the markers now, or None if they are missing."""
+    return _sections().between(readme, START, END)
 
 
 def write(readme_path: Path = README) -> bool:
-    table = render(load_table().CASES)
-    readme = readme_path.read_text(encoding="utf-8")
-    if section(readme) is None:
-        readme = readme.rstrip("\n") + f"\n\n{HEADING}\n\n{START}\n{END}\n"
-    before, rest = readme.split(START, 1)
-    after = rest.split(END, 1)[1]
-    new = f"{before}{START}{table}{END}{after}"
-    if new != readme_path.read_text(encoding="utf-8"):
-        readme_path.write_text(new, encoding="utf-8")
-        return True
-    return False
+    """Rewrite the section from the table; True if the README changed."""
+    return _sections().rewrite(readme_path, START, END, HEADING, render(load_table().CASES))
+
+
+def _sections():
+    spec = importlib.util.spec_from_file_location("readme_section",
+                                                  HERE.parent / "readme_section.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def main(argv: list[str] | None = None) -> int:
