@@ -278,6 +278,12 @@ CASES = {
     "fmod": (lambda a, b: a.fmod(b), two_broadcast(real, tst.nonzero(margin=0.5))
              .filter(off_multiples), {}),
     "copysign": (lambda a, b: a.copysign(b), two_broadcast(tst.nonzero(), tst.nonzero()), {}),
+    # squared, so that the gradient flowing in depends on the inputs: then a rule that dropped
+    # its graph under create_graph shows in the second derivative
+    "remainder_sq": (lambda a, b: a.remainder(b) ** 2, two_broadcast(
+        real, tst.nonzero(margin=0.5)).filter(off_multiples), {}),
+    "fmod_sq": (lambda a, b: a.fmod(b) ** 2, two_broadcast(
+        real, tst.nonzero(margin=0.5)).filter(off_multiples), {}),
     "lerp": (lambda a, b, w: a.lerp(b, w), st.tuples(arr((2, 3)), arr((3,)), arr((2, 1))), {}),
     "logaddexp": (lambda a, b: a.logaddexp(b), two_broadcast(), {}),
     # scans, einsum, the diagonal family and writing by index
@@ -314,7 +320,8 @@ CASES = {
             st.tuples(arr((2, 3)), arr((3, 3)), arr((3,))), {}),
 }
 
-SECOND_ORDER = ["tan", "asin", "atan", "sinh", "acosh", "atanh", "log1p", "expm1", "atan2",
+SECOND_ORDER = ["tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
+                "remainder_sq", "fmod_sq", "log1p", "expm1", "atan2",
                 "hypot", "cumprod", "logcumsumexp", "einsum_mm", "einsum_trace", "diag_embed",
                 "scatter_add", "add", "sub", "mul", "div", "pow", "pow_const", "neg", "exp", "log",
                 "sqrt",

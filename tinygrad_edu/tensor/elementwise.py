@@ -157,11 +157,6 @@ def fmod(x: Tensor, other: Any) -> Tensor:
     return apply(OPS.fmod, (a, b))
 
 
-def copysign(x: Tensor, other: Any) -> Tensor:
-    """|x| with the sign of `other` (-0.0 counts as negative)."""
-    return apply(OPS.copysign, _floating_pair(x, other))
-
-
 # ---- compositions of primitives ----------------------------------------------------------------
 
 
@@ -178,6 +173,14 @@ def log10(x: Tensor) -> Tensor:
 
 def exp2(x: Tensor) -> Tensor:
     return (_floating(x) * _LN2).exp()
+
+
+def copysign(x: Tensor, other: Any) -> Tensor:
+    """|x| with the sign of `other` (-0.0 counts as negative): |x| times a constant +-1, so
+    `other` gets no gradient (PyTorch's is 0 too)."""
+    a, b = _floating_pair(x, other)
+    sign = _new(np.where(np.signbit(b._data), -1, 1).astype(a.dtype))
+    return a.abs() * sign
 
 
 def lerp(x: Tensor, end: Any, weight: Any) -> Tensor:

@@ -434,9 +434,6 @@ class _Table:
     fmod = make_op("fmod", np.fmod,                   # a - trunc(a/b) b: the sign of a
         lambda g, out, a, b: g,
         lambda g, out, a, b: -g * trunc(a / b))
-    copysign = make_op("copysign", np.copysign,       # |a| with b's sign: +-1 times a
-        lambda g, out, a, b: g * sign(a) * sign(out),
-        lambda g, out, a, b: g * 0)
     where = make_op("where", lambda a, b, cond: np.where(cond, a, b),
         lambda g, out, a, b, cond: where(cond, g, 0),
         lambda g, out, a, b, cond: where(~cond, g, 0))
