@@ -134,7 +134,8 @@ def scatter_reduce(x: Tensor, dim: int, index: Any, src: Tensor, reduce: str, *,
                 "sent to a place is 0; use torch's formula by hand or avoid zeros"
             )
         # out = r; d out/d v = out / v for every factor v (first derivatives only)
-        wx = np.where(hit, r / x._data if include_self else 0, 1).astype(x.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):  # r / x is kept only where hit
+            wx = np.where(hit, r / x._data if include_self else 0, 1).astype(x.dtype)
         ws = (r[grid] / s._data).astype(x.dtype)
         dx, ds = x - x.detach(), s - s.detach()  # zero values that carry the gradient
         return _new(r) + dx * _new(wx) + (ds * _new(ws))._index_add(grid, x.shape)
