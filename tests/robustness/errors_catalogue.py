@@ -79,25 +79,22 @@ def render(cases, files: Path) -> str:
 
 def section(readme: str) -> str | None:
     """What stands between the markers now, or None if they are missing."""
-    if START not in readme or END not in readme:
-        return None
-    return readme.split(START, 1)[1].split(END, 1)[0]
+    return _sections().between(readme, START, END)
 
 
 def write(readme_path: Path = README) -> bool:
     """Rewrite the section (adding heading and markers at the end if missing); True if changed."""
     module = _cases_module()
     table = render(module.CASES, module.FILES)
-    readme = readme_path.read_text(encoding="utf-8")
-    if section(readme) is None:
-        readme = readme.rstrip("\n") + f"\n\n{HEADING}\n\n{START}\n{END}\n"
-    before, rest = readme.split(START, 1)
-    after = rest.split(END, 1)[1]
-    new = f"{before}{START}{table}{END}{after}"
-    if new != readme_path.read_text(encoding="utf-8"):
-        readme_path.write_text(new, encoding="utf-8")
-        return True
-    return False
+    return _sections().rewrite(readme_path, START, END, HEADING, table)
+
+
+def _sections():
+    spec = importlib.util.spec_from_file_location("readme_section",
+                                                  HERE.parent / "readme_section.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,6 +20,7 @@ from hypothesis.extra import numpy as hnp
 import tinygrad_edu.nn.functional as F
 import tinygrad_edu.tensor as T
 from tinygrad_edu.tensor import Tensor
+from tinygrad_edu.tensor.linalg import einsum
 from tinygrad_edu.testing import gradcheck, gradgradcheck
 from tinygrad_edu.testing import strategies as tst
 
@@ -145,6 +146,12 @@ def setitem_inputs():
             lambda idx: st.tuples(arr(s), arr(np.empty(s)[idx].shape), st.just(idx)))
 
     return nonempty.flatmap(draw)
+
+
+def off_multiples(t):
+    """a % b jumps where a / b is an integer: keep the quotients away from those."""
+    q = t[0] / t[1]
+    return bool(np.all(np.abs(q - np.round(q)) > 0.02))
 
 
 def no_empty_reduction(x, dim):
@@ -274,12 +281,74 @@ CASES = {
                    st.tuples(arr((1, 2, 3, 3), distinct=True)), {}),
     "avg_pool2d": (lambda x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
                    st.tuples(arr((1, 2, 4, 5))), {}),
+    # trigonometric, hyperbolic and the exact-near-zero forms (inside their domains)
+    "tan": (lambda a: a.tan(), one(tst.floats(-1.2, 1.2)), {}),
+    "asin": (lambda a: a.asin(), one(tst.floats(-0.9, 0.9)), {}),
+    "acos": (lambda a: a.acos(), one(tst.floats(-0.9, 0.9)), {}),
+    "atan": (lambda a: a.atan(), one(), {}),
+    "sinh": (lambda a: a.sinh(), one(tst.floats(-3.0, 3.0)), {}),
+    "cosh": (lambda a: a.cosh(), one(tst.floats(-3.0, 3.0)), {}),
+    "asinh": (lambda a: a.asinh(), one(), {}),
+    "acosh": (lambda a: a.acosh(), one(tst.floats(1.1, 5.0)), {}),
+    "atanh": (lambda a: a.atanh(), one(tst.floats(-0.9, 0.9)), {}),
+    "log1p": (lambda a: a.log1p(), one(tst.floats(-0.9, 5.0)), {}),
+    "expm1": (lambda a: a.expm1(), one(), {}),
+    "log2": (lambda a: a.log2(), one(tst.positive()), {}),
+    "exp2": (lambda a: a.exp2(), one(), {}),
+    "atan2": (lambda a, b: a.atan2(b), two_broadcast(tst.nonzero(), tst.nonzero()), {}),
+    "hypot": (lambda a, b: a.hypot(b), two_broadcast(tst.nonzero(), tst.nonzero()), {}),
+    "remainder": (lambda a, b: a.remainder(b), two_broadcast(real, tst.nonzero(margin=0.5))
+                  .filter(off_multiples), {}),
+    "fmod": (lambda a, b: a.fmod(b), two_broadcast(real, tst.nonzero(margin=0.5))
+             .filter(off_multiples), {}),
+    "copysign": (lambda a, b: a.copysign(b), two_broadcast(tst.nonzero(), tst.nonzero()), {}),
+    # squared, so that the gradient flowing in depends on the inputs: then a rule that dropped
+    # its graph under create_graph shows in the second derivative
+    "remainder_sq": (lambda a, b: a.remainder(b) ** 2, two_broadcast(
+        real, tst.nonzero(margin=0.5)).filter(off_multiples), {}),
+    "fmod_sq": (lambda a, b: a.fmod(b) ** 2, two_broadcast(
+        real, tst.nonzero(margin=0.5)).filter(off_multiples), {}),
+    "lerp": (lambda a, b, w: a.lerp(b, w), st.tuples(arr((2, 3)), arr((3,)), arr((2, 1))), {}),
+    "logaddexp": (lambda a, b: a.logaddexp(b), two_broadcast(), {}),
+    # scans, einsum, the diagonal family and writing by index
+    "cumsum": (lambda a, d, k: a.cumsum(d), with_dims(single=True, keepdim=False), {}),
+    "cumprod": (lambda a, d, k: a.cumprod(d),
+                with_dims(tst.floats(-2.0, 2.0), single=True, keepdim=False), {}),
+    "logcumsumexp": (lambda a, d, k: a.logcumsumexp(d), with_dims(single=True, keepdim=False),
+                     {}),
+    "cummax": (lambda a, d, k: a.cummax(d).values,
+               with_dims(distinct=True, single=True, keepdim=False), {}),
+    "einsum_mm": (lambda a, b: einsum("ij,jk->ik", a, b), st.tuples(arr((2, 3)), arr((3, 2))),
+                  {}),
+    "einsum_batch": (lambda a, b: einsum("bij,bkj->bik", a, b),
+                     st.tuples(arr((2, 2, 3)), arr((2, 3, 3))), {}),
+    "einsum_trace": (lambda a: einsum("ii", a), one(shape=st.just((3, 3))), {}),
+    "einsum_sum": (lambda a, b: einsum("i...,j->...j", a, b), st.tuples(arr((2, 3)), arr((2,))),
+                   {}),
+    "diagonal": (lambda a: a.diagonal(1, 0, -1), one(shape=st.just((3, 2, 3))), {}),
+    "diag_embed": (lambda a: a.diag_embed(-1), one(shape=st.just((2, 3))), {}),
+    "roll": (lambda a: a.roll((1, -2), (0, 1)), one(shape=st.just((3, 3))), {}),
+    "scatter": (lambda a, b: a.scatter(1, np.array([[2, 0], [1, 2]]), b),
+                st.tuples(arr((2, 3)), arr((2, 3))), {}),
+    "scatter_add": (lambda a, b: a.scatter_add(0, np.array([[1, 1, 0]]), b),
+                    st.tuples(arr((2, 3)), arr((1, 3))), {}),
+    "scatter_amax": (lambda a, b: a.scatter_reduce(0, np.array([[1, 1, 0]]), b, "amax"),
+                     arr((9,), distinct=True).map(  # no ties between a and b: off the kink
+                         lambda f: (f[:6].reshape(2, 3), f[6:].reshape(1, 3))), {}),
+    "index_add": (lambda a, b: a.index_add(1, np.array([2, 0, 2]), b, alpha=2.0),
+                  st.tuples(arr((2, 3)), arr((2, 3))), {}),
+    "masked_select": (lambda a: a.masked_select(np.array([True, False, True])),
+                      one(shape=st.just((2, 3))), {}),
     # a small composite: several ops meeting in one graph, one input used twice
     "mlp": (lambda x, w, b: ((x @ w + b).tanh() * x.sum()).log_softmax(-1),
             st.tuples(arr((2, 3)), arr((3, 3)), arr((3,))), {}),
 }
 
-SECOND_ORDER = ["add", "sub", "mul", "div", "pow", "pow_const", "neg", "exp", "log", "sqrt",
+SECOND_ORDER = ["tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
+                "remainder_sq", "fmod_sq", "log1p", "expm1", "atan2",
+                "hypot", "cumprod", "logcumsumexp", "einsum_mm", "einsum_trace", "diag_embed",
+                "scatter_add", "add", "sub", "mul", "div", "pow", "pow_const", "neg", "exp", "log",
+                "sqrt",
                 "abs", "tanh", "sigmoid", "relu", "softplus", "gelu", "erf", "sin", "cos",
                 "astype", "matmul", "sum", "var", "prod", "amax", "maximum", "where",
                 "logsumexp", "log_softmax", "softmax", "reshape", "getitem_array", "expand",

@@ -9,7 +9,7 @@ from tinygrad_edu.tensor import Tensor
 from tinygrad_edu.tensor import tensor as core
 from tinygrad_edu.tensor.methods import METHODS
 
-CORE_MAY_IMPORT = {"dims", "dtypes", "ops", "versions"}  # helpers below the core, not families
+CORE_MAY_IMPORT = {"dims", "dtypes", "grad_fn", "ops", "versions"}  # helpers below the core
 
 
 def core_tree() -> ast.Module:

@@ -30,7 +30,7 @@ def test_reads_lists_the_values_each_rule_uses():
 def test_a_user_op_built_with_apply_is_an_ordinary_node():
     x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
     y = apply(SQUARE, (x,))
-    assert y.grad_fn is SQUARE and y.parents == (x,) and y.op == "square"
+    assert y.grad_fn.op is SQUARE and y.parents == (x,) and y.op == "square"
     (y * 2).sum().backward()
     assert x.grad.tolist() == [4.0, 8.0, 12.0]
 

@@ -17,6 +17,7 @@ import threading
 __all__ = [
     "no_grad",
     "enable_grad",
+    "inference_mode",
     "set_grad_enabled",
     "is_grad_enabled",
     "detect_anomaly",
@@ -68,6 +69,17 @@ class enable_grad(_Switch):
 
     def __init__(self) -> None:
         super().__init__(True)
+
+
+class inference_mode(_Switch):
+    """`no_grad()` under PyTorch's other name (`inference_mode(False)` records as usual).
+
+    PyTorch's inference tensors, which refuse to enter a graph later, are not modelled: here
+    a tensor made in inference mode is an ordinary tensor without history.
+    """
+
+    def __init__(self, mode: bool = True) -> None:
+        super().__init__(not mode)
 
 
 class set_grad_enabled:

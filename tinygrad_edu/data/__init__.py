@@ -13,8 +13,25 @@ from . import transforms
 from .datasets import MNIST, FashionMNIST, Resource
 from .download import ChecksumError, DownloadError, download_url, file_digest
 from .idx import IDXError, idx_digest, read_idx, write_idx
-from .loader import DataLoader, Dataset, Subset, TensorDataset, default_collate, random_split
+from .loader import (
+    ConcatDataset,
+    DataLoader,
+    Dataset,
+    IterableDataset,
+    Subset,
+    TensorDataset,
+    default_collate,
+    random_split,
+)
 from .names import CharDataset, NamesDataset, Vocabulary, load_words, split_words
+from .sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 from .synthetic import (
     make_blobs,
     make_circles,
@@ -26,6 +43,14 @@ from .synthetic import (
 
 __all__ = [
     "CharDataset",
+    "BatchSampler",
+    "ConcatDataset",
+    "IterableDataset",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
+    "SubsetRandomSampler",
+    "WeightedRandomSampler",
     "ChecksumError",
     "DataLoader",
     "Dataset",

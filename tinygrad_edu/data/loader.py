@@ -30,6 +30,8 @@ from ._rng import resolve_rng
 
 __all__ = [
     "Dataset",
+    "IterableDataset",
+    "ConcatDataset",
     "TensorDataset",
     "Subset",
     "DataLoader",
@@ -77,6 +79,47 @@ class Dataset:
     def _get_batch(self, indices: np.ndarray) -> tuple[np.ndarray, ...] | None:
         """A whole batch as arrays, or None: then the loader collates sample by sample."""
         return None
+
+    def __add__(self, other: Any) -> ConcatDataset:
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """Base class for datasets that are streams: define `__iter__` (samples, in order).
+
+    The loader batches them as they come; there is no index, so no shuffling or sampler.
+    """
+
+    def __iter__(self) -> Iterator:
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+    def __add__(self, other: Any) -> Any:
+        raise TypeError("IterableDataset: use itertools.chain to join streams")
+
+
+class ConcatDataset(Dataset):
+    """The samples of several datasets, one after another: `ConcatDataset([train, extra])`."""
+
+    def __init__(self, datasets: Sequence[Any]) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise TypeError("ConcatDataset does not support IterableDataset")
+        self.cumulative_sizes = [int(n) for n in np.cumsum([len(d) for d in self.datasets])]
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index: int):
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"ConcatDataset: index {index} out of range for length {n}")
+        index %= n
+        k = int(np.searchsorted(self.cumulative_sizes, index, side="right"))
+        start = self.cumulative_sizes[k - 1] if k else 0
+        return self.datasets[k][index - start]
 
 
 class TensorDataset(Dataset):
@@ -132,6 +175,9 @@ class Subset(Dataset):
         if isinstance(index, (list, np.ndarray)):
             return [self.dataset[int(i)] for i in self.indices[index]]
         return self.dataset[int(self.indices[index])]
+
+    def __add__(self, other: Any) -> ConcatDataset:
+        return ConcatDataset([self, other])
 
     def _get_batch(self, indices: np.ndarray) -> tuple[np.ndarray, ...] | None:
         fetch = getattr(self.dataset, "_get_batch", None)
@@ -219,9 +265,12 @@ class DataLoader:
 
     `len(loader)` is the number of batches: ceil(n / batch_size), or floor with `drop_last`
     (which drops the last, smaller batch). `collate_fn(list_of_samples)` builds a batch
-    (default: `default_collate`). `generator`: an int seed or numpy Generator for the
-    shuffling (None: the library generator). `num_workers` and `pin_memory` are accepted so
-    PyTorch code runs unchanged; loading always runs in this process. PyTorch's
+    (default: `default_collate`). `sampler` (indices, data/sampler.py) replaces the order that
+    `shuffle` gives; `batch_sampler` (lists of indices) replaces batch_size, shuffle, sampler
+    and drop_last. An `IterableDataset` is batched as it streams. `generator`: a
+    `tinygrad_edu.Generator`, an int seed or numpy Generator for the shuffling (None: the
+    library generator). `num_workers`, `pin_memory` and the other worker options are accepted
+    so PyTorch code runs unchanged; loading always runs in this process. PyTorch's
     `batch_size=None` (no batching) is not supported: index the dataset directly instead.
     """
 
@@ -229,13 +278,22 @@ class DataLoader:
         self,
         dataset,
         batch_size: int = 1,
-        shuffle: bool = False,
-        *,
-        drop_last: bool = False,
-        collate_fn: Callable[[list], Any] | None = None,
-        generator: int | np.random.Generator | None = None,
+        shuffle: bool | None = None,
+        sampler: Any = None,
+        batch_sampler: Any = None,
         num_workers: int = 0,
+        collate_fn: Callable[[list], Any] | None = None,
         pin_memory: bool = False,
+        drop_last: bool = False,
+        timeout: float = 0,
+        worker_init_fn: Any = None,
+        multiprocessing_context: Any = None,
+        generator: Any = None,
+        *,
+        prefetch_factor: Any = None,
+        persistent_workers: bool = False,
+        pin_memory_device: str = "",
+        in_order: bool = True,
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
@@ -244,28 +302,50 @@ class DataLoader:
                 f"DataLoader: batch_size must be a positive int, got {batch_size}; "
                 "use batch_size=1 for one sample at a time"
             )
-        if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+        iterable = isinstance(dataset, IterableDataset)
+        if iterable:
+            if shuffle or sampler is not None or batch_sampler is not None:
+                raise ValueError("DataLoader: an IterableDataset has no indices, so shuffle, "
+                                 "sampler and batch_sampler cannot be used with it")
+        elif not hasattr(dataset, "__getitem__") or (
+            not hasattr(dataset, "__len__") and sampler is None and batch_sampler is None
+        ):
             raise TypeError(
-                f"DataLoader: dataset must have __len__ and __getitem__, "
-                f"got {type(dataset).__name__}"
+                f"DataLoader: dataset must have __len__ and __getitem__ (or be an "
+                f"IterableDataset), got {type(dataset).__name__}"
             )
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None
+                                          or drop_last):
+            raise ValueError("DataLoader: batch_sampler option is mutually exclusive with "
+                             "batch_size, shuffle, sampler, and drop_last")
         if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
             raise ValueError(f"DataLoader: num_workers must be an int >= 0, got {num_workers!r}")
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
         self.drop_last = bool(drop_last)
         self.collate_fn = collate_fn
         self.num_workers = num_workers
         self.pin_memory = pin_memory
+        self._iterable = iterable
         # an int seeds one generator for the loader's life: epochs differ, runs repeat
         self.generator = None if generator is None else resolve_rng(generator, "DataLoader")
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        if self._iterable and not hasattr(self.dataset, "__len__"):
+            raise TypeError("DataLoader: this IterableDataset has no __len__")
+        n = len(self.sampler) if self.sampler is not None else len(self.dataset)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def _order(self) -> np.ndarray:
+        if self.sampler is not None:
+            return np.fromiter((int(i) for i in self.sampler), dtype=np.int64)
         n = len(self.dataset)
         if not self.shuffle:
             return np.arange(n)
@@ -285,7 +365,24 @@ class DataLoader:
             samples = [self.dataset[int(i)] for i in indices]
         return (self.collate_fn or default_collate)(samples)
 
+    def _stream(self) -> Iterator:
+        batch: list = []
+        for sample in self.dataset:
+            batch.append(sample)
+            if len(batch) == self.batch_size:
+                yield (self.collate_fn or default_collate)(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield (self.collate_fn or default_collate)(batch)
+
     def __iter__(self) -> Iterator:
+        if self._iterable:
+            yield from self._stream()
+            return
+        if self.batch_sampler is not None:
+            for indices in self.batch_sampler:
+                yield self._fetch(np.asarray(indices, dtype=np.int64))
+            return
         order = self._order()
         n, size = len(order), self.batch_size
         stop = n - n % size if self.drop_last else n

@@ -1,4 +1,5 @@
-"""Containers: `Sequential` (run modules in order) and `ModuleList` (hold modules in a list).
+"""Containers: `Sequential` (run modules in order), `ModuleList` and `ModuleDict` (hold modules),
+`ParameterList` and `ParameterDict` (hold parameters).
 
 Both keep their modules as attributes named "0", "1", ..., so the ordinary attribute scan of
 `Module` finds them and the state dict keys are PyTorch's: `0.weight`, `2.bias`.
@@ -10,9 +11,11 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .module import Module
+from ..tensor import Tensor
+from .module import Module, is_parameter
+from .parameter import Parameter
 
-__all__ = ["Sequential", "ModuleList"]
+__all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
 
 class _Indexed(Module):
@@ -110,3 +113,131 @@ class ModuleList(_Indexed):
             raise TypeError(f"ModuleList: {type(module).__name__} is not a Module")
         super().append(module)
         return self
+
+
+class _Keyed(Module):
+    """The dict-like part ModuleDict and ParameterDict share: entries are attributes by key."""
+
+    _what = "entry"
+
+    def __init__(self, entries: Any = None) -> None:
+        super().__init__()
+        if entries is not None:
+            self.update(entries)
+
+    def _is_entry(self, value: Any) -> bool:
+        raise NotImplementedError
+
+    def _keys(self) -> list[str]:
+        return [k for k, v in vars(self).items() if self._is_entry(v)]
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._keys():
+            raise KeyError(f"{type(self).__name__} has no {self._what} {key!r}; it has "
+                           f"{self._keys()}")
+        return getattr(self, key)
+
+    def __delitem__(self, key: str) -> None:
+        self[key]  # noqa: B018  (raises the KeyError for a missing key)
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._keys())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys()
+
+    def keys(self) -> list[str]:
+        return self._keys()
+
+    def values(self) -> list[Any]:
+        return [getattr(self, k) for k in self._keys()]
+
+    def items(self) -> list[tuple[str, Any]]:
+        return [(k, getattr(self, k)) for k in self._keys()]
+
+    def pop(self, key: str) -> Any:
+        value = self[key]
+        del self[key]
+        return value
+
+    def clear(self) -> None:
+        for k in self._keys():
+            delattr(self, k)
+
+    def update(self, entries: Any) -> None:
+        pairs = entries.items() if hasattr(entries, "items") else entries
+        for k, v in pairs:
+            self[k] = v
+
+
+class ModuleDict(_Keyed):
+    """Modules by name, as a dict whose entries the parent module sees (`layers["enc"]`)."""
+
+    _what = "module"
+
+    def _is_entry(self, value: Any) -> bool:
+        return isinstance(value, Module)
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+
+class ParameterList(Module):
+    """A list of Parameters the parent module trains (`self.ws = ParameterList([...])`)."""
+
+    def __init__(self, values: Iterable[Any] | None = None) -> None:
+        super().__init__()
+        self._n = 0
+        for v in values or ():
+            self.append(v)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, idx: int) -> Any:
+        if not -self._n <= idx < self._n:
+            raise IndexError(f"ParameterList: index {idx} is out of range for {self._n}")
+        return getattr(self, str(idx % self._n))
+
+    def __setitem__(self, idx: int, value: Any) -> None:
+        self[idx]  # noqa: B018  (range check)
+        name = str(idx % self._n)
+        vars(self).pop(name)  # a new Parameter replaces the old one
+        setattr(self, name, _as_parameter(value))
+
+    def __iter__(self) -> Iterator[Any]:
+        return (getattr(self, str(i)) for i in range(self._n))
+
+    def append(self, value: Any) -> ParameterList:
+        setattr(self, str(self._n), _as_parameter(value))
+        self._n += 1
+        return self
+
+    def extend(self, values: Iterable[Any]) -> ParameterList:
+        for v in values:
+            self.append(v)
+        return self
+
+
+class ParameterDict(_Keyed):
+    """Parameters by name (`self.scales = ParameterDict({"a": nn.Parameter(...)})`)."""
+
+    _what = "parameter"
+
+    def _is_entry(self, value: Any) -> bool:
+        return is_parameter(value)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        vars(self).pop(key, None)
+        self.register_parameter(key, _as_parameter(value))
+
+
+def _as_parameter(value: Any) -> Any:
+    """A plain Tensor becomes a Parameter (as torch's containers do); others stay as they are."""
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value)
+    return value

@@ -23,6 +23,7 @@ from ..autograd.mode import no_grad
 from ..random import generator
 from ..tensor import Tensor, apply, from_numpy
 from ..tensor.ops import make_op
+from ..tensor.tensor import tensor as _tensor
 from ..tensor.window import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -76,6 +77,10 @@ __all__ = [
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
     "adaptive_avg_pool2d", "adaptive_max_pool2d", "max_unpool2d", "interpolate",
     "pixel_shuffle", "pixel_unshuffle", "batch_norm",
+    "silu", "elu", "celu", "selu", "hardtanh", "relu6", "hardsigmoid", "hardswish", "mish",
+    "logsigmoid", "softsign", "softplus", "softmin", "glu", "normalize", "cosine_similarity",
+    "pairwise_distance", "smooth_l1_loss", "kl_div", "gaussian_nll_loss", "margin_ranking_loss",
+    "cosine_embedding_loss",
 ]
 
 
@@ -350,7 +355,7 @@ def _same_shape(input: Tensor, target: Any, name: str) -> Tensor:
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
     if not isinstance(target, Tensor):
-        target = Tensor(target, dtype=input.dtype)
+        target = _tensor(target, dtype=input.dtype)
     if target.shape != input.shape:
         raise ValueError(f"{name}: target shape {target.shape} differs from input shape "
                          f"{input.shape}; they must match (reshape the target, e.g. "
@@ -578,3 +583,206 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
         return loss.reshape(t.shape)
     return loss
 
+
+
+# ---- more activations (Tensors): compositions of Tensor ops -------------------------------------
+
+
+def _tensor_in(x: Any, name: str) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}: expected a Tensor, got {type(x).__name__}")
+    return x
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x) (also called swish)."""
+    x = _tensor_in(input, "silu")
+    return x * x.sigmoid()
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, alpha (e^x - 1) otherwise."""
+    x = _tensor_in(input, "elu")
+    return x.where(x > 0, alpha * x.expm1())
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """max(0, x) + min(0, alpha (e^(x/alpha) - 1))."""
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0 (it divides x)")
+    x = _tensor_in(input, "celu")
+    return x.where(x > 0, alpha * (x / alpha).expm1())
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale * elu(x, alpha) with the self-normalising constants of Klambauer et al."""
+    return _SELU_SCALE * elu(input, _SELU_ALPHA)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    """x clamped to [min_val, max_val]."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val {min_val} must not exceed max_val {max_val}")
+    return _tensor_in(input, "hardtanh").clamp(min_val, max_val)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6)."""
+    return hardtanh(input, 0.0, 6.0)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """A piecewise-linear sigmoid: 0 below -3, 1 above 3, x/6 + 1/2 between."""
+    x = _tensor_in(input, "hardsigmoid")
+    return (x / 6 + 0.5).clamp(0.0, 1.0)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * hardsigmoid(x)."""
+    return input * hardsigmoid(input)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * tanh(softplus(x))."""
+    x = _tensor_in(input, "mish")
+    return x * x.softplus().tanh()
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
+    return -(-_tensor_in(input, "logsigmoid")).softplus()
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|)."""
+    x = _tensor_in(input, "softsign")
+    return x / (1 + x.abs())
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e^(beta x)) / beta; linear where beta x > threshold, as PyTorch."""
+    x = _tensor_in(input, "softplus")
+    soft = (x * beta).softplus() / beta if beta != 1 else x.softplus()
+    return soft.where(~(x * beta > threshold), x)
+
+
+def softmin(input: Tensor, dim: int | None = None) -> Tensor:
+    """softmax(-x): weights that favour the smallest entries."""
+    return softmax(-_tensor_in(input, "softmin"), dim)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """The gated linear unit: the first half of dim times sigmoid of the second."""
+    x = _tensor_in(input, "glu")
+    n = x.shape[dim] if x.ndim else 0
+    if n % 2:
+        raise ValueError(f"glu: dim {dim} has odd size {n} (shape {x.shape}); it must split "
+                         "in two halves")
+    a, b = x.chunk(2, dim)
+    return a * b.sigmoid()
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """x / max(||x||_p, eps) along `dim`: unit vectors (zero vectors stay zero)."""
+    x = _tensor_in(input, "normalize")
+    return x / x.norm(p, dim, keepdim=True).clamp(min=eps)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """<x1, x2> / max(||x1|| ||x2||, eps) along `dim` (inputs broadcast)."""
+    a, b = _tensor_in(x1, "cosine_similarity"), _tensor_in(x2, "cosine_similarity")
+    dot = (a * b).sum(dim)
+    n = (a.norm(dim=dim) * b.norm(dim=dim)).clamp(min=eps)
+    return dot / n
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """||x1 - x2 + eps||_p over the last dim, as PyTorch (eps keeps the gradient finite)."""
+    a, b = _tensor_in(x1, "pairwise_distance"), _tensor_in(x2, "pairwise_distance")
+    d = a - b + eps
+    return d.norm(p, -1, keepdim=keepdim)
+
+
+# ---- more losses ------------------------------------------------------------------------------
+
+
+def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (Huber's loss divided by beta)."""
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    target = _same_shape(input, target, "smooth_l1_loss")
+    d = (input - target).abs()
+    if beta == 0:
+        return _reduce(d, reduction, "smooth_l1_loss")
+    loss = (0.5 * d * d / beta).where(d._data < beta, d - 0.5 * beta)
+    return _reduce(loss, reduction, "smooth_l1_loss")
+
+
+def kl_div(input: Tensor, target: Any, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """KL(target || exp(input)) pointwise: target (log target - input), input being
+    log-probabilities; reduction 'batchmean' divides the sum by the batch size (the true KL)."""
+    target = _same_shape(input, target, "kl_div")
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        t = target._data
+        # t log t, with 0 log 0 = 0 (as PyTorch's xlogy); log never sees the 0
+        loss = (target * target.where(t > 0, 1).log()).where(t > 0, 0) - target * input
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce(loss, reduction, "kl_div")
+
+
+def gaussian_nll_loss(input: Tensor, target: Any, var: Any, full: bool = False,
+                      eps: float = 1e-6, reduction: str = "mean") -> Tensor:
+    """0.5 (log max(var, eps) + (input - target)^2 / max(var, eps)) (+ 0.5 log 2pi if full):
+    the negative log-likelihood of target under N(input, var)."""
+    target = _same_shape(input, target, "gaussian_nll_loss")
+    v = var if isinstance(var, Tensor) else _tensor(var, dtype=input.dtype)
+    if v.ndim < input.ndim and v.shape == input.shape[:v.ndim]:
+        v = v.reshape(*v.shape, *([1] * (input.ndim - v.ndim)))
+    elif v.shape != input.shape and v.shape[:-1] == input.shape[:-1] and v.shape[-1:] == (1,):
+        pass  # one variance per sample, broadcast over the last dim
+    elif v.shape != input.shape:
+        raise ValueError(f"gaussian_nll_loss: var of shape {v.shape} does not fit input of "
+                         f"shape {input.shape}")
+    if (v._data < 0).any():
+        raise ValueError("gaussian_nll_loss: var has negative entries")
+    with_eps = v.clamp(min=eps)
+    # the clamp only guards the value: its gradient passes to var as PyTorch's (no_grad clamp)
+    v = v + (with_eps - v).detach()
+    loss = 0.5 * (v.log() + (input - target) ** 2 / v)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction, "gaussian_nll_loss")
+
+
+def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Any, margin: float = 0.0,
+                        reduction: str = "mean") -> Tensor:
+    """max(0, -target (input1 - input2) + margin): input1 should rank above input2 where
+    target is 1, below where it is -1."""
+    y = target if isinstance(target, Tensor) else _tensor(target, dtype=input1.dtype)
+    loss = (-y * (input1 - input2) + margin).relu()
+    return _reduce(loss, reduction, "margin_ranking_loss")
+
+
+def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Any, margin: float = 0.0,
+                          reduction: str = "mean") -> Tensor:
+    """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1."""
+    y = target._data if isinstance(target, Tensor) else np.asarray(target)
+    if not np.isin(y, (-1, 1)).all():
+        raise ValueError("cosine_embedding_loss: target must hold only 1 and -1")
+    eps = 1e-12  # PyTorch's: guards the norms' product
+    dot = (input1 * input2).sum(-1)
+    n = ((input1 * input1).sum(-1) + eps) * ((input2 * input2).sum(-1) + eps)
+    cos = dot / n.sqrt()
+    loss = (1 - cos).where(y == 1, (cos - margin).relu())
+    return _reduce(loss, reduction, "cosine_embedding_loss")

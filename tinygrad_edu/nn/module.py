@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..autograd.mode import MODE, no_grad
+from ..device import check_device, is_device
 from ..tensor import Tensor
 from ..tensor.dtypes import as_dtype
 from ..value import Value
@@ -395,10 +396,19 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     # ---- dtypes
-    def to(self, dtype: Any) -> Module:
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, **_: Any) -> Module:
         """Convert floating-point parameters and buffers to `dtype`, in place (returns self).
-        Create the optimizer after this: it holds on to the parameters' arrays."""
-        if isinstance(dtype, str) and dtype in ("cpu", "cuda"):  # devices: there is only one
+        Create the optimizer after this: it holds on to the parameters' arrays.
+
+        A device ('cpu', `torch.device("cpu")`) changes nothing, there being only the CPU; a
+        GPU one is a clear error."""
+        check_device(device, "Module.to")
+        for a in args:
+            if is_device(a):
+                check_device(a, "Module.to")
+            else:
+                dtype = a
+        if dtype is None:
             return self
         dt = as_dtype(dtype)
         for m in self.modules():
@@ -407,6 +417,14 @@ class Module:
                     t.data = t._data.astype(dt)
                     t.grad = None
         return self
+
+    def cpu(self) -> Module:
+        return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> Module:
+        """A clear error: there is no GPU here."""
+        check_device("cuda", "Module.cuda()")
+        return self  # pragma: no cover  (check_device raises)
 
     def double(self) -> Module:
         """Parameters and buffers in float64 (for gradient checks and exact comparisons)."""

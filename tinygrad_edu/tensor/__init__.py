@@ -42,6 +42,7 @@ from .creation import (
     randint_like,
     randn,
     randn_like,
+    randperm,
     zeros,
     zeros_like,
 )
@@ -106,6 +107,7 @@ __all__ = [
     "randint_like",
     "randn",
     "randn_like",
+    "randperm",
     "stack",
     "uint8",
     "where",
@@ -121,8 +123,9 @@ class _CallableModule(types.ModuleType):
     tinygrad_edu.tensor.ops` would break; a callable module keeps both working.
     """
 
-    def __call__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
-        return _tensor_fn(data, requires_grad=requires_grad, dtype=dtype)
+    def __call__(self, data: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        return _tensor_fn(data, dtype, device, requires_grad)
 
 
 sys.modules[__name__].__class__ = _CallableModule

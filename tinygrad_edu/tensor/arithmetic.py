@@ -15,11 +15,23 @@ from typing import Any
 
 import numpy as np
 
-from .dtypes import default_float
+from .dtypes import get_default_dtype
 from .ops import OPS
-from .tensor import Tensor, _binary, _floating, _lift, _new, _pair, _result_type, apply
+from .tensor import (
+    Tensor,
+    _binary,
+    _compare,
+    _floating,
+    _lift,
+    _new,
+    _pair,
+    _result_type,
+    apply,
+    tensor,
+)
 
 __all__ = [
+    "div", "addmm",
     "add", "radd", "sub", "rsub", "mul", "rmul", "truediv", "rtruediv", "floordiv", "rfloordiv",
     "mod", "neg", "pos", "pow", "rpow", "matmul", "rmatmul", "add_scaled", "sub_scaled", "power",
     "dot", "outer", "mm", "bmm",
@@ -62,7 +74,7 @@ def _true_divide(a: Any, b: Any) -> Tensor:
         b = _lift(b, a)
     dt = _result_type(a._data, b._data) if a._data.dtype != b._data.dtype else a._data.dtype
     if dt.kind != "f":
-        dt = default_float
+        dt = get_default_dtype()
     return apply(OPS.div, (a.to(dt), b.to(dt)))
 
 
@@ -130,7 +142,7 @@ def rpow(x: Tensor, other: Any) -> Tensor:
 def matmul(x: Tensor, other: Any) -> Tensor:
     """Matrix product with numpy's rules: 1-D, 2-D and batched (batch dims broadcast)."""
     if not isinstance(other, Tensor):
-        other = Tensor(other, dtype=x.dtype)
+        other = tensor(other, dtype=x.dtype)
     if x._data.ndim == 0 or other._data.ndim == 0:
         raise ValueError(
             f"matmul: both arguments need at least 1 dim, got shapes {x.shape} and "
@@ -178,6 +190,29 @@ def add_scaled(x: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
 
 def sub_scaled(x: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     return x - (other if alpha == 1 else other * alpha)
+
+
+def addmm(x: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """beta * x + alpha * (mat1 @ mat2), as torch.addmm."""
+    return x * beta + mm(mat1, mat2) * alpha
+
+
+def div(x: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """x / other; `rounding_mode='trunc'` or `'floor'` rounds the quotient (then an integer
+    division of integers stays an integer, as torch.div)."""
+    if rounding_mode is None:
+        return truediv(x, other)
+    if rounding_mode not in ("trunc", "floor"):
+        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got "
+                         f"{rounding_mode!r}")
+    a, b = _pair(x, other)
+    if a.dtype.kind != "f":
+        if rounding_mode == "floor":
+            return _compare(np.floor_divide, a, b)
+        q = _compare(np.true_divide, a, b)
+        return q.trunc().to(a.dtype)
+    q = truediv(a, b)
+    return q.floor() if rounding_mode == "floor" else q.trunc()
 
 
 def power(x: Tensor, exponent: Any) -> Tensor:

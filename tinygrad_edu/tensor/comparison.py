@@ -16,7 +16,7 @@ from .tensor import Tensor, _compare, _new
 
 __all__ = [
     "lt", "le", "gt", "ge", "eq", "ne", "and_", "or_", "xor", "invert", "logical_not", "isnan",
-    "isinf", "isfinite", "any", "all", "equal", "allclose",
+    "isinf", "isfinite", "any", "all", "equal", "allclose", "isclose",
 ]
 
 
@@ -104,3 +104,10 @@ def equal(x: Tensor, other: Tensor) -> bool:
 def allclose(x: Tensor, other: Any, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
     other = other._data if isinstance(other, Tensor) else other
     return bool(np.allclose(x._data, other, rtol=rtol, atol=atol))
+
+
+def isclose(x: Tensor, other: Any, rtol: float = 1e-5, atol: float = 1e-8,
+            equal_nan: bool = False) -> Tensor:
+    """Elementwise |x - other| <= atol + rtol * |other|, as torch.isclose."""
+    return _compare(lambda a, b: np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan),
+                    x, other)

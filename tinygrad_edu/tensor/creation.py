@@ -15,43 +15,48 @@ from typing import Any
 
 import numpy as np
 
-from ..random import generator
+from ..device import check_device
+from ..random import generator as _rng
 from .dims import _shape_arg
-from .dtypes import as_dtype, default_float, int64
-from .tensor import Tensor, _new
+from .dtypes import as_dtype, get_default_dtype, int64
+from .tensor import Tensor, _new, tensor
 
 __all__ = [
     "zeros", "ones", "full", "empty", "arange", "linspace", "eye", "rand", "randn", "randint",
     "zeros_like", "ones_like", "full_like", "empty_like", "rand_like", "randn_like",
-    "randint_like", "from_numpy", "new_tensor", "new_zeros", "new_ones", "new_full",
+    "randint_like", "randperm", "from_numpy", "new_tensor", "new_zeros", "new_ones", "new_full",
 ]
 
 
-def _make(data: np.ndarray, requires_grad: bool) -> Tensor:
+def _make(data: np.ndarray, requires_grad: bool, device: Any, what: str) -> Tensor:
+    check_device(device, what)
     t = _new(data)
     if requires_grad:
         t.requires_grad = True
     return t
 
 
-def _dt(dtype: Any, default: np.dtype = default_float) -> np.dtype:
-    return default if dtype is None else as_dtype(dtype)
+def _dt(dtype: Any, default: np.dtype | None = None) -> np.dtype:
+    if dtype is None:
+        return get_default_dtype() if default is None else default
+    return as_dtype(dtype)
 
 
-def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.zeros(_shape_arg(size, "zeros"), _dt(dtype)), requires_grad)
+def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.zeros(_shape_arg(size, "zeros"), _dt(dtype)), requires_grad, device, "zeros")
 
 
-def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.ones(_shape_arg(size, "ones"), _dt(dtype)), requires_grad)
+def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.ones(_shape_arg(size, "ones"), _dt(dtype)), requires_grad, device, "ones")
 
 
-def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uninitialized memory, as torch.empty: fill it before reading it."""
-    return _make(np.empty(_shape_arg(size, "empty"), _dt(dtype)), requires_grad)
+    return _make(np.empty(_shape_arg(size, "empty"), _dt(dtype)), requires_grad, device, "empty")
 
 
-def full(size: Any, fill_value: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full(size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
     """A tensor of `size` filled with `fill_value` (its dtype follows the value, as torch)."""
     if dtype is None:
         if isinstance(fill_value, bool):
@@ -59,95 +64,119 @@ def full(size: Any, fill_value: Any, *, dtype: Any = None, requires_grad: bool =
         elif isinstance(fill_value, int):
             dtype = int64
     shape = (size,) if isinstance(size, int) else tuple(size)
-    return _make(np.full(shape, fill_value, _dt(dtype)), requires_grad)
+    return _make(np.full(shape, fill_value, _dt(dtype)), requires_grad, device, "full")
 
 
 def arange(
-    start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, requires_grad: bool = False
+    start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None,
+    requires_grad: bool = False,
 ) -> Tensor:
     """start, start + step, ... up to (not including) end; int64 if all are ints."""
     if end is None:
         start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
     ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
-    dt = _dt(dtype, int64 if ints else default_float)
-    return _make(np.arange(start, end, step).astype(dt), requires_grad)
+    dt = _dt(dtype, int64 if ints else None)
+    return _make(np.arange(start, end, step).astype(dt), requires_grad, device, "arange")
 
 
 def linspace(
-    start: float, end: float, steps: int, *, dtype: Any = None, requires_grad: bool = False
+    start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None,
+    requires_grad: bool = False,
 ) -> Tensor:
     """`steps` evenly spaced values from start to end, both included."""
     if dtype is not None and _dt(dtype).kind == "b":
         raise TypeError("linspace: dtype bool is not supported (as in PyTorch); make it as a "
                         "float tensor and compare it, e.g. linspace(...) > 0.5")
-    return _make(np.linspace(start, end, steps).astype(_dt(dtype)), requires_grad)
+    data = np.linspace(start, end, steps).astype(_dt(dtype))
+    return _make(data, requires_grad, device, "linspace")
 
 
-def eye(n: int, m: int | None = None, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
     """The n x m identity matrix."""
-    return _make(np.eye(n, m, dtype=_dt(dtype)), requires_grad)
+    return _make(np.eye(n, m, dtype=_dt(dtype)), requires_grad, device, "eye")
 
 
-def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def rand(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
     """Uniform samples from [0, 1)."""
-    data = generator().random(_shape_arg(size, "rand"))
-    return _make(data.astype(_dt(dtype)), requires_grad)
+    data = _rng(generator).random(_shape_arg(size, "rand"))
+    return _make(data.astype(_dt(dtype)), requires_grad, device, "rand")
 
 
-def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
-    data = generator().standard_normal(_shape_arg(size, "randn"))
-    return _make(data.astype(_dt(dtype)), requires_grad)
+    data = _rng(generator).standard_normal(_shape_arg(size, "randn"))
+    return _make(data.astype(_dt(dtype)), requires_grad, device, "randn")
 
 
 def randint(
-    low: int, high: int | None = None, size: Any = (), *, dtype: Any = None
+    low: int, high: int | None = None, size: Any = (), *, generator: Any = None,
+    dtype: Any = None, device: Any = None, requires_grad: bool = False,
 ) -> Tensor:
     """Integers drawn uniformly from [low, high); `randint(high, size)` starts at 0."""
     if high is None:
         low, high = 0, low
     shape = (size,) if isinstance(size, int) else tuple(size)
-    return _new(generator().integers(low, high, size=shape).astype(_dt(dtype, int64)))
+    data = _rng(generator).integers(low, high, size=shape).astype(_dt(dtype, int64))
+    return _make(data, requires_grad, device, "randint")
+
+
+def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """0, ..., n-1 in random order (int64), as torch.randperm."""
+    data = _rng(generator).permutation(int(n)).astype(_dt(dtype, int64))
+    return _make(data, requires_grad, device, "randperm")
 
 
 def _like(x: Tensor, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
     return x.shape, (x.dtype if dtype is None else as_dtype(dtype))
 
 
-def zeros_like(x: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros_like(x: Tensor, *, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
     shape, dt = _like(x, dtype)
-    return zeros(shape, dtype=dt, requires_grad=requires_grad)
+    return zeros(shape, dtype=dt, device=device, requires_grad=requires_grad)
 
 
-def ones_like(x: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones_like(x: Tensor, *, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
     shape, dt = _like(x, dtype)
-    return ones(shape, dtype=dt, requires_grad=requires_grad)
+    return ones(shape, dtype=dt, device=device, requires_grad=requires_grad)
 
 
-def empty_like(x: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def empty_like(x: Tensor, *, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
     shape, dt = _like(x, dtype)
-    return empty(shape, dtype=dt, requires_grad=requires_grad)
+    return empty(shape, dtype=dt, device=device, requires_grad=requires_grad)
 
 
 def full_like(
-    x: Tensor, fill_value: Any, *, dtype: Any = None, requires_grad: bool = False
+    x: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
+    requires_grad: bool = False,
 ) -> Tensor:
     shape, dt = _like(x, dtype)
-    return full(shape, fill_value, dtype=dt, requires_grad=requires_grad)
+    return full(shape, fill_value, dtype=dt, device=device, requires_grad=requires_grad)
 
 
-def rand_like(x: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def rand_like(x: Tensor, *, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
     shape, dt = _like(x, dtype)
-    return rand(shape, dtype=dt, requires_grad=requires_grad)
+    return rand(shape, dtype=dt, device=device, requires_grad=requires_grad)
 
 
-def randn_like(x: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def randn_like(x: Tensor, *, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
     shape, dt = _like(x, dtype)
-    return randn(shape, dtype=dt, requires_grad=requires_grad)
+    return randn(shape, dtype=dt, device=device, requires_grad=requires_grad)
 
 
-def randint_like(x: Tensor, low: int, high: int | None = None, *, dtype: Any = None) -> Tensor:
-    return randint(low, high, x.shape, dtype=x.dtype if dtype is None else dtype)
+def randint_like(x: Tensor, low: int, high: int | None = None, *, dtype: Any = None,
+                 device: Any = None) -> Tensor:
+    return randint(low, high, x.shape, dtype=x.dtype if dtype is None else dtype, device=device)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -163,7 +192,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 def new_tensor(x: Tensor, data: Any, dtype: Any = None) -> Tensor:
     """A new tensor from data, with this tensor's dtype unless told otherwise."""
-    return Tensor(data, dtype=x.dtype if dtype is None else dtype)
+    return tensor(data, dtype=x.dtype if dtype is None else dtype)
 
 
 def new_zeros(x: Tensor, *size: Any, dtype: Any = None) -> Tensor:

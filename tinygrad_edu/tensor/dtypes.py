@@ -31,7 +31,8 @@ __all__ = [
     "int_",
     "as_dtype",
     "is_floating",
-    "default_float",
+    "get_default_dtype",
+    "set_default_dtype",
     "promote",
 ]
 
@@ -52,7 +53,21 @@ half = float16
 float_ = float32  # tinygrad_edu.float
 int_ = int32  # tinygrad_edu.int
 
-default_float = float32  # what Python floats become, as torch.get_default_dtype()
+_DEFAULT = [float32]  # what Python floats become; one cell, so that set_default_dtype reaches all
+
+
+def get_default_dtype() -> np.dtype:
+    """The dtype Python floats and float factories give (float32 unless set), as torch's."""
+    return _DEFAULT[0]
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """Make `dtype` (float16, float32 or float64) the default floating-point dtype, as torch's."""
+    dt = as_dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"set_default_dtype: only floating-point dtypes can be the default, "
+                        f"got {dt}; use float32 or float64")
+    _DEFAULT[0] = dt
 
 _SUPPORTED = "bool, uint8, int8, int16, int32, int64, float16, float32, float64"
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from .dims import _norm_dim
 from .ops import OPS
-from .tensor import Tensor, _lift, _new, _pair, apply
+from .tensor import Tensor, _lift, _new, _pair, apply, tensor
 
 __all__ = [
     "getitem", "where", "where_method", "masked_fill", "gather", "index_select", "index_put",
@@ -124,7 +124,7 @@ def where(condition: Any, x: Any = None, y: Any = None) -> Any:
     if cond.dtype.kind != "b":
         cond = cond != 0
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
-        x = Tensor(x)
+        x = tensor(x)
     a, b = _pair(x, y)
     return apply(OPS.where, (a, b), (cond,))
 
@@ -202,7 +202,11 @@ def index_put(x: Tensor, idx: tuple, value: Any) -> Tensor:
 
 def nonzero(x: Tensor, *, as_tuple: bool = False) -> Any:
     """Indices of the non-zero elements: an (n, ndim) tensor, or one tensor per dim."""
-    idx = np.nonzero(x._data)
+    idx = np.nonzero(np.atleast_1d(x._data))
+    if x.ndim == 0:  # a 0-d tensor has one entry at the index (), as PyTorch: (n, 0)
+        if as_tuple:
+            return (_new(np.zeros(int(bool(x._data)), dtype=np.int64)),)
+        return _new(np.zeros((int(bool(x._data)), 0), dtype=np.int64))
     if as_tuple:
         return tuple(_new(i) for i in idx)
     return _new(np.stack(idx, axis=1) if idx else np.zeros((0, 0), dtype=np.intp))

@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd.mode import MODE
-from ..random import generator
+from ..random import generator as _rng
+from . import scatter
 from .indexing import _index, _mask, index_put, where
 from .ops import OPS
 from .tensor import Tensor, _new
@@ -30,7 +31,8 @@ from .versions import _CLOCK, _bump
 __all__ = [
     "add_", "sub_", "mul_", "div_", "pow_", "zero_", "fill_", "copy_", "clamp_", "relu_",
     "masked_fill_", "sigmoid_", "tanh_", "exp_", "neg_", "uniform_", "normal_", "iadd", "isub",
-    "imul", "itruediv", "setitem",
+    "imul", "itruediv", "setitem", "scatter_", "scatter_add_", "scatter_reduce_", "index_add_",
+    "index_copy_", "index_fill_",
 ]
 
 
@@ -204,22 +206,46 @@ def neg_(x: Tensor) -> Tensor:
     return _inplace(x, "neg_", lambda x, o: -x, lambda d: np.negative(d, out=d), None)
 
 
-def uniform_(x: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
+def uniform_(x: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
     """Fill with uniform samples from [a, b), drawn from the library's seeded generator."""
-    sample = generator().uniform(a, b, size=x.shape).astype(x.dtype)
+    sample = _rng(generator).uniform(a, b, size=x.shape).astype(x.dtype)
     return _inplace(
         x, "uniform_", lambda x, o: _replaced(x, sample), lambda d: np.copyto(d, sample),
         None,
     )
 
 
-def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
+def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
     """Fill with normal samples, drawn from the library's seeded generator."""
-    sample = generator().normal(mean, std, size=x.shape).astype(x.dtype)
+    sample = _rng(generator).normal(mean, std, size=x.shape).astype(x.dtype)
     return _inplace(
         x, "normal_", lambda x, o: _replaced(x, sample), lambda d: np.copyto(d, sample),
         None,
     )
+
+
+def _by_index(fn: Callable[..., Tensor], name: str) -> Callable[..., Tensor]:
+    """The in-place form of a scatter.py op: the same result, written into x."""
+    def op(x: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        src = next((a for a in [*args, *kwargs.values()] if isinstance(a, Tensor)
+                    and a.dtype.kind == "f"), None)  # the values written (for the grad check)
+
+        def plain(d: np.ndarray) -> None:
+            np.copyto(d, fn(_new(d), *args, **kwargs)._data)
+
+        return _inplace(x, name, lambda x, o: fn(x, *args, **kwargs), plain, src)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"In place: x becomes x.{fn.__name__}(...), as torch's {name}."
+    return op
+
+
+scatter_ = _by_index(scatter.scatter, "scatter_")
+scatter_add_ = _by_index(scatter.scatter_add, "scatter_add_")
+scatter_reduce_ = _by_index(scatter.scatter_reduce, "scatter_reduce_")
+index_add_ = _by_index(scatter.index_add, "index_add_")
+index_copy_ = _by_index(scatter.index_copy, "index_copy_")
+index_fill_ = _by_index(scatter.index_fill, "index_fill_")
 
 
 def iadd(x: Tensor, other: Any) -> Tensor:

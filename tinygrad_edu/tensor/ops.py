@@ -135,6 +135,36 @@ def cos(x):
     return np.cos(x) if isinstance(x, _NP) else x.cos()
 
 
+def sqrt(x):
+    return np.sqrt(x) if isinstance(x, _NP) else x.sqrt()
+
+
+def sinh(x):
+    return np.sinh(x) if isinstance(x, _NP) else x.sinh()
+
+
+def cosh(x):
+    return np.cosh(x) if isinstance(x, _NP) else x.cosh()
+
+
+def floor(x):
+    """floor(x), a constant as far as gradients go."""
+    return np.floor(x) if isinstance(x, _NP) else x.floor()
+
+
+def trunc(x):
+    """trunc(x), a constant as far as gradients go."""
+    return np.trunc(x) if isinstance(x, _NP) else x.trunc()
+
+
+def einsum(equation, *operands):
+    if isinstance(operands[0], _NP):
+        return np.einsum(equation, *operands, optimize=len(operands) > 2)
+    from .linalg import einsum as tensor_einsum  # the Tensor op: rules can be differentiated
+
+    return tensor_einsum(equation, *operands)
+
+
 def erf(x):
     return _erf(x) if isinstance(x, _NP) else x.erf()
 
@@ -146,10 +176,6 @@ def sigmoid(x):
 def sign(x):
     """sign(x), a constant as far as gradients go (its derivative is 0 almost everywhere)."""
     return np.sign(x) if isinstance(x, _NP) else x.sign()
-
-
-def floor(x):
-    return np.floor(x) if isinstance(x, _NP) else x.floor()
 
 
 def zeros(g):
@@ -409,6 +435,40 @@ def _pow_db(g, out, a, b):
     return where((a == 0) & (b >= 0), g * 0, g * (out * log(a)))
 
 
+def _einsum_rule(i: int) -> Callable[..., Any]:
+    """The VJP of einsum for operand i: g contracted with the other operands, back onto
+    operand i's subscripts (a repeated subscript, "ii", is a diagonal: delta factors put the
+    gradient there; a subscript found nowhere else was summed: a ones factor broadcasts it)."""
+
+    def rule(g, out, *args):
+        *operands, subs, out_sub = args
+        mine = subs[i]
+        fresh = iter(sorted(set(_LETTERS) - set("".join(subs)) - set(out_sub)))
+        target, factors, seen = [], [], {}
+        for pos, c in enumerate(mine):
+            if c in seen:  # a diagonal: a new letter tied to the first by a delta
+                n = operands[i].shape[pos]
+                c2 = next(fresh)
+                factors.append((c + c2, np.eye(n, dtype=operands[i].dtype)))
+                target.append(c2)
+            else:
+                seen[c] = pos
+                target.append(c)
+        others = [(subs[j], operands[j]) for j in range(len(operands)) if j != i]
+        present = set(out_sub) | {c for sub, _ in others for c in sub}
+        for c, pos in seen.items():
+            if c not in present:
+                factors.append((c, np.ones(operands[i].shape[pos], dtype=operands[i].dtype)))
+        terms = [(out_sub, g), *others, *factors]
+        eq = ",".join(t for t, _ in terms) + "->" + "".join(target)
+        return einsum(eq, *[v for _, v in terms])
+
+    return rule
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
 def _keep_axes(g, axes, keepdim, shape):
     """g from a reduction over `axes`, reshaped to have those axes back as size 1."""
     if keepdim:
@@ -464,6 +524,18 @@ class _Table:
         lambda g, out, a, b: where(a < b, g, where(a == b, g * 0.5, 0)),
         lambda g, out, a, b: where(b < a, g, where(a == b, g * 0.5, 0)),
         formulas=("g * ((a < b) + 0.5 * (a == b))", "g * ((b < a) + 0.5 * (a == b))"))
+    atan2 = make_op("atan2", np.arctan2,              # the angle of the point (b, a)
+        lambda g, out, a, b: g * b / (a * a + b * b),
+        lambda g, out, a, b: -g * a / (a * a + b * b),
+        formulas=("g * b / (a**2 + b**2)", "-g * a / (a**2 + b**2)"))
+    hypot = make_op("hypot", np.hypot,                # sqrt(a^2 + b^2) without overflow
+        lambda g, out, a, b: g * a / out,
+        lambda g, out, a, b: g * b / out,
+        formulas=("g * a / out", "g * b / out"))
+    fmod = make_op("fmod", np.fmod,                   # a - trunc(a/b) b: the sign of a
+        lambda g, out, a, b: g,
+        lambda g, out, a, b: -g * trunc(a / b),
+        formulas=("g", "-g * trunc(a / b)"))
     where = make_op("where", lambda a, b, cond: np.where(cond, a, b),
         lambda g, out, a, b, cond: where(cond, g, 0),
         lambda g, out, a, b, cond: where(~cond, g, 0),
@@ -514,6 +586,39 @@ class _Table:
     cos = make_op("cos", np.cos,
         lambda g, out, a: -g * sin(a),
         formulas=("-g * sin(a)",))
+    tan = make_op("tan", np.tan,
+        lambda g, out, a: g * (1 + out * out),  # 1 + tan^2
+        formulas=("g * (1 + out**2)",))
+    asin = make_op("asin", np.arcsin,
+        lambda g, out, a: g / sqrt(1 - a * a),  # 1/sqrt(1 - a^2)
+        formulas=("g / sqrt(1 - a**2)",))
+    acos = make_op("acos", np.arccos,
+        lambda g, out, a: -g / sqrt(1 - a * a),  # -1/sqrt(1 - a^2)
+        formulas=("-g / sqrt(1 - a**2)",))
+    atan = make_op("atan", np.arctan,
+        lambda g, out, a: g / (1 + a * a),  # 1/(1 + a^2)
+        formulas=("g / (1 + a**2)",))
+    sinh = make_op("sinh", np.sinh,
+        lambda g, out, a: g * cosh(a),
+        formulas=("g * cosh(a)",))
+    cosh = make_op("cosh", np.cosh,
+        lambda g, out, a: g * sinh(a),
+        formulas=("g * sinh(a)",))
+    asinh = make_op("asinh", np.arcsinh,
+        lambda g, out, a: g / sqrt(a * a + 1),  # 1/sqrt(a^2 + 1)
+        formulas=("g / sqrt(a**2 + 1)",))
+    acosh = make_op("acosh", np.arccosh,
+        lambda g, out, a: g / sqrt(a * a - 1),  # 1/sqrt(a^2 - 1)
+        formulas=("g / sqrt(a**2 - 1)",))
+    atanh = make_op("atanh", np.arctanh,
+        lambda g, out, a: g / (1 - a * a),  # 1/(1 - a^2)
+        formulas=("g / (1 - a**2)",))
+    log1p = make_op("log1p", np.log1p,                # exact near 0, where log(1 + a) is not
+        lambda g, out, a: g / (1 + a),
+        formulas=("g / (1 + a)",))
+    expm1 = make_op("expm1", np.expm1,                # exact near 0, where exp(a) - 1 is not
+        lambda g, out, a: g * (out + 1),
+        formulas=("g * (out + 1)",))
     astype = make_op("astype", lambda a, dtype, in_dtype: a.astype(dtype),
         lambda g, out, a, dtype, in_dtype: astype(g, in_dtype),
         formulas=("astype(g, in_dtype)",))
@@ -553,6 +658,10 @@ class _Table:
     # linear algebra
     matmul = make_op("matmul", np.matmul, _mm_da, _mm_db,
         formulas=("g @ b.T", "a.T @ g"))
+    einsum = Op("einsum",                             # any number of operands; consts: the
+        lambda *args: np.einsum(                      # subscripts of each, and of the output
+            ",".join(args[-2]) + "->" + args[-1], *args[:-2], optimize=len(args) > 4),
+        PerInput(_einsum_rule))
 
     # sliding windows (tensor/window.py builds conv, pooling, unfold and fold from these two)
     unfold = make_op("unfold", _unfold,              # every window, as a strided view (im2col)

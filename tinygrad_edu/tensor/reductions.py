@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import builtins
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .dims import _norm_axes, _norm_dim
 from .dtypes import float16, float32, int64
-from .elementwise import minimum
+from .elementwise import logaddexp, minimum
 from .indexing import gather, where
 from .ops import OPS
 from .shape import _slice, cat
@@ -35,8 +35,17 @@ from .tensor import Tensor, ValuesIndices, _floating, _new, apply
 
 __all__ = [
     "sum", "amax", "amin", "mean", "var", "std", "max", "min", "logsumexp", "log_softmax",
-    "softmax", "prod", "norm", "argmax", "argmin", "cumsum", "topk", "sort",
+    "softmax", "prod", "norm", "argmax", "argmin", "cumsum", "topk", "sort", "cumprod", "cummax",
+    "cummin", "logcumsumexp", "argsort", "kthvalue", "median", "std_mean", "var_mean", "aminmax",
+    "MinMax",
 ]
+
+
+class MinMax(NamedTuple):
+    """What `aminmax` returns, as PyTorch: `lo, hi = t.aminmax()`."""
+
+    min: Tensor
+    max: Tensor
 
 
 def sum(
@@ -270,24 +279,127 @@ def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     return _new(np.asarray(np.argmin(x._data, axis=d, keepdims=keepdim)))
 
 
-def cumsum(x: Tensor, dim: int) -> Tensor:
-    """Running sums along `dim`, as log2(n) rounds of "add a copy shifted by 1, 2, 4, ...".
-
-    (A parallel prefix sum: every round is plain adds and slices, so the gradient, itself a
-    running sum from the other end, comes out of the chain rule.)
-    """
-    x = _int64(x)
-    d = _norm_dim(dim, x.ndim, "cumsum")
-    if x.ndim == 0 or x.shape[d] < 2:
-        return x * 1  # a new tensor, never the input itself
+def _scan(x: Tensor, d: int, combine: Any, fill: float) -> Tensor:
+    """Running `combine` along dim d, as log2(n) rounds of "combine with a copy shifted by
+    1, 2, 4, ..." (the shifted-in entries are `fill`, combine's identity): a parallel prefix
+    scan of ordinary ops, so its gradient (and the next) comes out of the chain rule."""
     n, nd, step = x.shape[d], x.ndim, 1
+    if n < 2:
+        return x * 1  # a new tensor, never the input itself (only views may share memory)
     while step < n:
         shape = list(x.shape)
         shape[d] = step
-        zeros = _new(np.zeros(shape, dtype=x.dtype))
-        x = x + cat([zeros, x[_slice(nd, d, 0, n - step)]], d)
+        pad = _new(np.full(shape, fill, dtype=x.dtype))
+        x = combine(x, cat([pad, x[_slice(nd, d, 0, n - step)]], d))
         step *= 2
     return x
+
+
+def cumsum(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """Running sums along `dim` (a parallel prefix scan of adds and slices)."""
+    if dtype is not None:
+        x = x.to(dtype)
+    x = _int64(x)
+    d = _norm_dim(dim, x.ndim, "cumsum")
+    if x.ndim == 0:
+        return x * 1
+    return _scan(x, d, lambda a, b: a + b, 0)
+
+
+def cumprod(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """Running products along `dim`; built of `*`, so zeros need no special case."""
+    if dtype is not None:
+        x = x.to(dtype)
+    x = _int64(x)
+    d = _norm_dim(dim, x.ndim, "cumprod")
+    if x.ndim == 0:
+        return x * 1
+    return _scan(x, d, lambda a, b: a * b, 1)
+
+
+def logcumsumexp(x: Tensor, dim: int) -> Tensor:
+    """log(cumsum(exp(x))) along `dim`, stable: a running logaddexp."""
+    x = _floating(x)
+    d = _norm_dim(dim, x.ndim, "logcumsumexp")
+    if x.ndim == 0:
+        return x * 1
+    return _scan(x, d, logaddexp, -np.inf)
+
+
+def _cumpick(x: Tensor, dim: int, largest: bool, what: str) -> ValuesIndices:
+    d = _norm_dim(dim, x.ndim, what)
+    if x.ndim == 0:
+        return ValuesIndices(x * 1, _new(np.asarray(0)))
+    data = x._data
+    run = (np.maximum if largest else np.minimum).accumulate(data, axis=d)
+    shape = [1] * x.ndim
+    shape[d] = x.shape[d]
+    pos = np.broadcast_to(np.arange(x.shape[d]).reshape(shape), data.shape)
+    # the latest place the running extreme was reached (ties: the last one, as PyTorch)
+    idx = np.maximum.accumulate(np.where(data == run, pos, 0), axis=d)
+    return ValuesIndices(gather(x, d, idx), _new(idx.astype(np.int64)))
+
+
+def cummax(x: Tensor, dim: int) -> ValuesIndices:
+    """The running maximum along `dim` and where it was reached; the gradient goes there."""
+    return _cumpick(x, dim, True, "cummax")
+
+
+def cummin(x: Tensor, dim: int) -> ValuesIndices:
+    """The running minimum along `dim` and where it was reached."""
+    return _cumpick(x, dim, False, "cummin")
+
+
+def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """The indices that sort `x` along `dim` (ties keep their order)."""
+    d = _norm_dim(dim, x.ndim, "argsort")
+    return _new(np.asarray(_order(x, d, descending), dtype=np.int64))
+
+
+def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> ValuesIndices:
+    """The k-th smallest entry along `dim` (k from 1) and its index; the gradient goes there."""
+    d = _norm_dim(dim, x.ndim, "kthvalue")
+    n = x.shape[d] if x.ndim else 1
+    if not 1 <= k <= n:
+        raise IndexError(f"kthvalue: k={k} is out of range for dim {d} of size {n} "
+                         "(k counts from 1)")
+    if x.ndim == 0:
+        return ValuesIndices(x * 1, _new(np.asarray(0)))
+    idx = np.take(_order(x, d, False), [k - 1], axis=d)
+    values, idx = gather(x, d, idx), idx.astype(np.int64)
+    if not keepdim:
+        values, idx = values.squeeze(d), np.squeeze(idx, axis=d)
+    return ValuesIndices(values, _new(idx))
+
+
+def median(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+    """The lower median (of the flattened tensor, or along `dim` with its index), as PyTorch:
+    an element of the input, never an average of two."""
+    if dim is None:
+        if x.numel() == 0:
+            raise RuntimeError("median: the tensor is empty")
+        flat = x.reshape(-1)
+        return kthvalue(flat, (flat.shape[0] + 1) // 2, 0).values
+    d = _norm_dim(dim, x.ndim, "median")
+    n = x.shape[d] if x.ndim else 1
+    return kthvalue(x, (n + 1) // 2, d, keepdim)
+
+
+def var_mean(x: Tensor, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
+             correction: int | None = None) -> tuple[Tensor, Tensor]:
+    """(var, mean) over `dim`, as torch.var_mean."""
+    return (var(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim))
+
+
+def std_mean(x: Tensor, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
+             correction: int | None = None) -> tuple[Tensor, Tensor]:
+    """(std, mean) over `dim`, as torch.std_mean."""
+    return (std(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim))
+
+
+def aminmax(x: Tensor, *, dim: int | None = None, keepdim: bool = False) -> MinMax:
+    """(amin, amax) over `dim` (all elements by default); ties share the gradient."""
+    return MinMax(amin(x, dim, keepdim), amax(x, dim, keepdim))
 
 
 def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:

@@ -19,12 +19,14 @@ import numpy as np
 from .dims import _norm_axes, _norm_dim, _shape_arg
 from .dtypes import promote
 from .ops import OPS
-from .tensor import Tensor, _new, apply
+from .tensor import Tensor, _new, apply, tensor
 
 __all__ = [
     "reshape", "view", "view_as", "reshape_as", "permute", "transpose", "T", "mT", "expand",
-    "expand_as", "broadcast_to", "flatten", "squeeze", "unsqueeze", "repeat", "split", "chunk",
-    "pad", "flip", "tril", "triu", "cat", "stack",
+    "expand_as",
+    "broadcast_to", "flatten", "squeeze", "unsqueeze", "repeat", "split", "chunk", "pad", "flip",
+    "tril", "triu", "cat", "stack", "roll", "unflatten", "repeat_interleave", "meshgrid",
+    "movedim", "swapaxes", "t", "narrow", "hstack", "vstack",
 ]
 
 
@@ -255,6 +257,110 @@ def triu(x: Tensor, diagonal: int = 0) -> Tensor:
     return x.where(keep, _new(np.zeros((), x.dtype)))
 
 
+def roll(x: Tensor, shifts: Any, dims: Any = None) -> Tensor:
+    """Shift entries along `dims` by `shifts`, wrapping around: two slices joined by cat."""
+    if dims is None:
+        return roll(x.reshape(-1), shifts, 0).reshape(x.shape)
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise ValueError(f"roll: shifts {shifts} and dims {dims} must have the same length")
+    for k, dim in zip(shifts, dims):
+        d = _norm_dim(dim, x.ndim, "roll")
+        n = x.shape[d]
+        k = k % n if n else 0
+        if k:
+            x = cat([x[_slice(x.ndim, d, n - k, n)], x[_slice(x.ndim, d, 0, n - k)]], d)
+    return x * 1 if x.dtype.kind != "b" else _new(x._data.copy())
+
+
+def unflatten(x: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    """Split dim `dim` into `sizes` (one may be -1), the inverse of flatten."""
+    d = _norm_dim(dim, x.ndim, "unflatten")
+    sizes = tuple(sizes)
+    known = math.prod(n for n in sizes if n != -1)
+    if sizes.count(-1) == 1 and known:
+        sizes = tuple(x.shape[d] // known if n == -1 else n for n in sizes)
+    if math.prod(sizes) != x.shape[d]:
+        raise ValueError(f"unflatten: sizes {sizes} do not multiply to dim {d}'s size "
+                         f"{x.shape[d]} (shape {x.shape})")
+    return x.reshape(*x.shape[:d], *sizes, *x.shape[d + 1:])
+
+
+def repeat_interleave(x: Tensor, repeats: Any, dim: int | None = None, *,
+                      output_size: int | None = None) -> Tensor:
+    """Each entry repeated `repeats` times along `dim` (flattened when dim is None):
+    an index with repeated positions, so each copy's gradient flows back to its source."""
+    if dim is None:
+        x, dim = x.reshape(-1), 0
+    d = _norm_dim(dim, x.ndim, "repeat_interleave")
+    reps = repeats._data if isinstance(repeats, Tensor) else np.asarray(repeats)
+    if reps.dtype.kind not in "iu" or (reps < 0).any():
+        raise ValueError(f"repeat_interleave: repeats must be non-negative ints, got {repeats}")
+    idx = np.repeat(np.arange(x.shape[d]), reps)
+    return x[(slice(None),) * d + (idx,)]
+
+
+def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
+    """Coordinate grids from 1-D tensors: 'ij' (matrix, the default) or 'xy' (Cartesian)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    ts = [t if isinstance(t, Tensor) else tensor(t) for t in tensors]
+    for t in ts:
+        if t.ndim > 1:
+            raise ValueError(f"meshgrid: expects 0-d or 1-D tensors, got shape {t.shape}")
+    ts = [t.reshape(-1) for t in ts]
+    swap = indexing == "xy" and len(ts) >= 2
+    if swap:
+        ts[0], ts[1] = ts[1], ts[0]
+    shape = tuple(t.shape[0] for t in ts)
+    grids = []
+    for i, t in enumerate(ts):
+        view = [1] * len(ts)
+        view[i] = shape[i]
+        grids.append(t.reshape(*view).expand(*shape))
+    if swap:
+        grids[0], grids[1] = grids[1], grids[0]  # 'xy': the grids are (len(y), len(x), ...)
+    return tuple(grids)
+
+
+def movedim(x: Tensor, source: Any, destination: Any) -> Tensor:
+    """Move dims `source` to positions `destination`, the others keeping their order."""
+    src = (source,) if isinstance(source, int) else tuple(source)
+    dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    if len(src) != len(dst):
+        raise ValueError(f"movedim: source {src} and destination {dst} differ in length")
+    src = tuple(_norm_dim(a, x.ndim, "movedim") for a in src)
+    dst = tuple(_norm_dim(a, x.ndim, "movedim") for a in dst)
+    rest = iter(a for a in range(x.ndim) if a not in src)
+    where = dict(zip(dst, src))
+    return x.permute(*[where[i] if i in where else next(rest) for i in range(x.ndim)])
+
+
+def t(x: Tensor) -> Tensor:
+    """The transpose of a matrix (a 0-d or 1-D tensor as it is), as torch.t."""
+    if x.ndim > 2:
+        raise ValueError(f"t: expects a tensor with at most 2 dims, got shape {x.shape}; "
+                         "use transpose(dim0, dim1)")
+    return x.transpose(0, 1) if x.ndim == 2 else x
+
+
+def swapaxes(x: Tensor, axis0: int, axis1: int) -> Tensor:
+    return transpose(x, axis0, axis1)
+
+
+def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """`length` entries of dim `dim` from `start`: a view, as torch.narrow."""
+    d = _norm_dim(dim, x.ndim, "narrow")
+    n = x.shape[d]
+    start = start + n if start < 0 else start
+    if not (0 <= start and length >= 0 and start + length <= n):
+        raise IndexError(f"narrow: start {start} + length {length} exceeds dim {d} of size {n}")
+    return x[_slice(x.ndim, d, start, start + length)]
+
+
 # ---- joining tensors (free functions) ---------------------------------------------------------
 
 
@@ -263,7 +369,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     ts = list(tensors)
     if not ts:
         raise ValueError("cat: needs at least one tensor")
-    ts = [t if isinstance(t, Tensor) else Tensor(t) for t in ts]
+    ts = [t if isinstance(t, Tensor) else tensor(t) for t in ts]
     dt = ts[0].dtype
     for t in ts[1:]:
         dt = promote(dt, t.dtype)
@@ -281,7 +387,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join same-shape tensors along a new dim."""
-    ts = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    ts = [t if isinstance(t, Tensor) else tensor(t) for t in tensors]
     if not ts:
         raise ValueError("stack: needs at least one tensor")
     shapes = {t.shape for t in ts}
@@ -289,3 +395,15 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         raise ValueError(f"stack: all tensors need the same shape, got {sorted(shapes)}")
     d = _norm_dim(dim, ts[0].ndim + 1, "stack")
     return cat([t.unsqueeze(d) for t in ts], d)
+
+
+def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join along dim 1 (dim 0 for 1-D tensors)."""
+    ts = [t if isinstance(t, Tensor) else tensor(t) for t in tensors]
+    return cat(ts, 0 if ts and ts[0].ndim == 1 else 1)
+
+
+def vstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join along dim 0, 1-D tensors as rows."""
+    ts = [t if isinstance(t, Tensor) else tensor(t) for t in tensors]
+    return cat([t.reshape(1, -1) if t.ndim == 1 else t for t in ts], 0)

@@ -40,8 +40,10 @@ import numpy as np
 
 from ..autograd import graph
 from ..autograd.mode import MODE
+from ..device import check_device, device, is_device
 from .dims import _norm_dim
-from .dtypes import as_dtype, default_float, float32, int64, is_floating, promote
+from .dtypes import as_dtype, float32, get_default_dtype, int64, is_floating, promote
+from .grad_fn import BackwardNode, grad_fn_of
 from .ops import OPS, Op, sum_to
 from .versions import _CLOCK, _check_versions
 
@@ -96,7 +98,7 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
                 "give a number, a (nested) list of numbers or an ndarray"
             ) from None
         if dt is None and arr.dtype.kind == "f":
-            arr = arr.astype(default_float)
+            arr = arr.astype(get_default_dtype())
         elif dt is None and arr.dtype.kind in "iu":
             arr = arr.astype(int64)
     if arr.dtype.kind not in "biuf":
@@ -114,6 +116,19 @@ def _stand_in(t: Tensor) -> np.ndarray:
     return np.broadcast_to(np.array(fill, dtype=t._data.dtype), t._data.shape)
 
 
+_TYPE_NAMES = {np.dtype(k): v for k, v in [
+    (np.float16, "Half"), (np.float32, "Float"), (np.float64, "Double"), (np.int8, "Char"),
+    (np.int16, "Short"), (np.int32, "Int"), (np.int64, "Long"), (np.uint8, "Byte"),
+    (np.bool_, "Bool")]}
+
+
+def _sizes(sizes: tuple) -> tuple[int, ...]:
+    for n in sizes:
+        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
+            raise TypeError(f"Tensor(*sizes): sizes must be non-negative ints, got {sizes}")
+    return tuple(int(n) for n in sizes) if sizes else (0,)
+
+
 def _rebuild(cls: type, data: np.ndarray, requires_grad: bool, grad: Any, label: str) -> Tensor:
     t = object.__new__(cls)
     Tensor.__init__(t, np.empty(0, dtype=data.dtype))
@@ -124,9 +139,18 @@ def _rebuild(cls: type, data: np.ndarray, requires_grad: bool, grad: Any, label:
     return t
 
 
-def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
-    """A new Tensor from a number, a nested list or an ndarray (always a copy), as torch.tensor."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+def tensor(
+    data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """A new Tensor from a number, a nested list or an ndarray (always a copy), as torch.tensor:
+    Python floats become the default dtype, ints int64, bools bool."""
+    check_device(device, "tensor")
+    if isinstance(dtype, bool):  # the old order tensor(data, requires_grad)
+        dtype, requires_grad = None, dtype
+    t = _new(_to_array(data, dtype))
+    if requires_grad:
+        t.requires_grad = True
+    return t
 
 
 # ---- the one way ops make nodes -----------------------------------------------------------------
@@ -225,9 +249,9 @@ def _lift(x: Any, like: Tensor) -> Tensor:
             dt = int64
     elif isinstance(x, numbers.Real):
         if dt.kind != "f":
-            dt = default_float
+            dt = get_default_dtype()
     else:
-        return Tensor(x)
+        return tensor(x)
     try:
         return _new(np.asarray(x, dtype=dt))
     except OverflowError as err:
@@ -268,7 +292,7 @@ def _binary(op: Op, a: Any, b: Any) -> Tensor:
 
 def _floating(x: Tensor) -> Tensor:
     """x itself if it is floating point, else x as float32 (exp of an int tensor is a float)."""
-    return x if x._data.dtype.kind == "f" else x.to(default_float)
+    return x if x._data.dtype.kind == "f" else x.to(get_default_dtype())
 
 
 def _unary(op: Op, x: Tensor) -> Tensor:
@@ -293,10 +317,14 @@ def _compare(fn: Callable[..., np.ndarray], a: Any, b: Any) -> Tensor:
 
 
 class Tensor(graph.Node):
-    """An n-dimensional array with autograd. `Tensor(data, requires_grad=False, dtype=None)`.
+    """An n-dimensional array with autograd, constructed as torch.Tensor:
 
-    Python floats become float32, ints int64 (as PyTorch); ndarrays keep their dtype. Only
-    floating-point tensors can require grad.
+        Tensor([1, 2])      # float32 (the default dtype), whatever the numbers
+        Tensor(2, 3)        # a 2x3 float32 tensor (uninitialized: fill it before reading)
+        Tensor(array)       # an ndarray (or a Tensor) keeps its dtype (unlike torch.Tensor)
+
+    `dtype=` and `requires_grad=` may be given; `tensor(data)` infers the dtype instead (ints
+    int64). Only floating-point tensors can require grad.
     """
 
     __slots__ = (
@@ -307,8 +335,22 @@ class Tensor(graph.Node):
     __array_ufunc__ = None  # ndarray + Tensor calls Tensor.__radd__, so the graph is kept
     __hash__ = object.__hash__  # == is elementwise; identity is the hash (graph sets rely on it)
 
-    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
-        self._data = _to_array(data, dtype)
+    def __init__(
+        self, *data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None
+    ) -> None:
+        check_device(device, "Tensor")
+        if len(data) == 1 and (
+            not isinstance(data[0], numbers.Integral) or isinstance(data[0], np.generic)
+        ):
+            data = data[0]
+            arr = _to_array(data, dtype)
+            if dtype is None and not isinstance(data, (Tensor, np.ndarray, np.generic)):
+                arr = arr.astype(get_default_dtype(), copy=False)  # Tensor([1, 2]) is float
+            self._data = arr
+        else:  # Tensor(), Tensor(2, 3), Tensor((2, 3))? no: a tuple is data, as in torch
+            if len(data) == 1 and isinstance(data[0], bool):
+                raise TypeError("Tensor(True): give the data as a list, Tensor([True])")
+            self._data = np.empty(_sizes(data), dtype=as_dtype(dtype or get_default_dtype()))
         self._requires_grad = False
         self._grad: Tensor | None = None
         self.label = ""
@@ -386,9 +428,10 @@ class Tensor(graph.Node):
         return self._op is None
 
     @property
-    def grad_fn(self) -> Op | None:
-        """The op that made this tensor, or None for a leaf (PyTorch's name)."""
-        return self._op
+    def grad_fn(self) -> BackwardNode | None:
+        """The node that made this tensor (`.name()`, `.next_functions`, `.op` its op row), or
+        None for a leaf, as PyTorch's."""
+        return grad_fn_of(self)
 
     def size(self, dim: int | None = None) -> Any:
         """The shape, or the size of one dim."""
@@ -532,11 +575,20 @@ class Tensor(graph.Node):
 
     # ---- dtype and device (there is one device: the CPU, so device moves are no-ops)
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> device:
+        return check_device(None, "device")
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
 
     def cpu(self) -> Tensor:
         return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
+        """A clear error: there is no GPU here."""
+        check_device("cuda", "Tensor.cuda()")
+        return self  # pragma: no cover  (check_device raises)
 
     def contiguous(self) -> Tensor:
         """Itself if its memory is row-major already, else a row-major copy (as PyTorch)."""
@@ -545,13 +597,15 @@ class Tensor(graph.Node):
     def to(self, *args: Any, dtype: Any = None, device: Any = None, **_: Any) -> Tensor:
         """This tensor in another dtype (itself if it already is); the gradient flows back.
 
-        `to("cpu")` and `to(device)` are accepted and change nothing, as there is only the CPU.
+        `to("cpu")` and `to(device)` change nothing, as there is only the CPU; a GPU device is a
+        clear error.
         """
+        check_device(device, "Tensor.to")
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
-            elif isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps"):
-                continue
+            elif is_device(a):
+                check_device(a, "Tensor.to")
             else:
                 dtype = a
         if dtype is None:
@@ -564,6 +618,19 @@ class Tensor(graph.Node):
         return apply(OPS.astype, (self,), (dt, self._data.dtype))
 
     def astype(self, dtype: Any) -> Tensor:
+        return self.to(dtype)
+
+    def type(self, dtype: Any = None) -> Any:
+        """With no argument, PyTorch's type name ('torch.FloatTensor'); with a dtype (or such
+        a name), this tensor converted to it."""
+        if dtype is None:
+            return "torch." + _TYPE_NAMES[self._data.dtype] + "Tensor"
+        if isinstance(dtype, str) and dtype.endswith("Tensor"):
+            names = {v: k for k, v in _TYPE_NAMES.items()}
+            key = dtype.removeprefix("torch.").removesuffix("Tensor")
+            if key not in names:
+                raise TypeError(f"type(): unknown tensor type {dtype!r}")
+            dtype = names[key]
         return self.to(dtype)
 
     def type_as(self, other: Tensor) -> Tensor:
