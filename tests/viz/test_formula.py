@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tinygrad_edu import value as V
-from tinygrad_edu.tensor.ops import OPS, _index_add
+from tinygrad_edu.tensor.ops import OPS, _index_add, _lstm_activate, _unfold
 from tinygrad_edu.tensor.ops import Op as TensorOp
 from tinygrad_edu.viz.formula import evaluate, operands, show
 
@@ -63,12 +63,28 @@ def test_a_wrong_formula_fails_the_check():
         check_tensor_row("matmul", wrong, np.random.default_rng(0))
 
 
+@pytest.mark.parametrize("name, formulas", [
+    ("unfold", ("col2im(g, in_shape, win) * 2",)),
+    ("unfold_backward", ("windows(g, win)",)),  # not cropped to the windows there were
+    ("lstm_gates", ("g * where(is_gate(out, 'f'), 1 - out**2, out * (1 - out))",)),
+    ("lstm_cell", ("gates(g * gate(act, 'g'), g * c, g * gate(act, 'o'), 0)",
+                   "g * gate(act, 'f')")),
+    ("lstm_hidden", ("gates(0, 0, 0, g * tanh(c))", "g * gate(act, 'o') * (1 + tanh(c)**2)")),
+])
+def test_a_wrong_window_or_lstm_formula_fails_the_check(name, formulas):
+    wrong = TENSOR_OPS[name]._replace(formulas=formulas)
+    with pytest.raises((AssertionError, ValueError)):
+        check_tensor_row(name, wrong, np.random.default_rng(0))
+
+
 def tensor_case(name, rng):
     """(inputs, consts) for one row: float64 arrays in the row's domain."""
     a, b = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
     pos = rng.uniform(0.3, 2.0, (2, 3))
     ties = a.copy()
     ties[0, 2] = ties[0, 0] = a[0].max()
+    x, win = rng.standard_normal((2, 3, 7, 5)), ((2, 3), (3, 2), (2, 1), (1, 2))
+    c = rng.standard_normal((2, 3))
     cases = {
         "add": ([a, b], []), "sub": ([a, b], []), "mul": ([a, b], []),
         "div": ([a, pos], []), "pow": ([pos, b], []),
@@ -87,6 +103,13 @@ def tensor_case(name, rng):
         "index_add": ([rng.standard_normal((3, 3))], [(np.array([0, 2, 2]), slice(None)),
                                                       (4, 3)]),
         "matmul": ([a, rng.standard_normal((3, 4))], []),
+        # windows along dims 2 and 3: sizes 3, 2, steps 2, 1, dilations 1, 2
+        "unfold": ([x], [win, x.shape]),
+        # in_shape has room for more windows than given: the gradient reads the first only
+        "unfold_backward": ([_unfold(x, win, x.shape).copy()], [(2, 3, 9, 5), win]),
+        "lstm_gates": ([rng.standard_normal((2, 12))], []),  # hidden size 3: 4 gates of 3
+        "lstm_cell": ([_lstm_activate(rng.standard_normal((2, 12))), c], []),
+        "lstm_hidden": ([_lstm_activate(rng.standard_normal((2, 12))), c], []),
     }
     return cases.get(name, ([a], []))
 

@@ -31,7 +31,26 @@ _CMP = {ast.Gt: ">", ast.Lt: "<", ast.GtE: ">=", ast.LtE: "<=", ast.Eq: "==", as
 
 
 def _np_or_math(np_fn: Any, math_fn: Any) -> Any:
-    return lambda x: np_fn(x) if isinstance(x, np.ndarray) else math_fn(x)
+    """np_fn on arrays, math_fn on plain numbers (as the scalar Value rules compute)."""
+    def fn(*xs: Any) -> Any:
+        return np_fn(*xs) if any(isinstance(x, np.ndarray) for x in xs) else math_fn(*xs)
+    return fn
+
+
+# name -> (numpy's function, math's): what a formula may write as name(x) (or name(x, y))
+_MATH = {
+    "exp": (np.exp, math.exp), "exp2": (np.exp2, math.exp2), "expm1": (np.expm1, math.expm1),
+    "log": (np.log, math.log), "log2": (np.log2, math.log2), "log10": (np.log10, math.log10),
+    "log1p": (np.log1p, math.log1p), "sqrt": (np.sqrt, math.sqrt), "abs": (np.abs, abs),
+    "sin": (np.sin, math.sin), "cos": (np.cos, math.cos), "tan": (np.tan, math.tan),
+    "asin": (np.arcsin, math.asin), "acos": (np.arccos, math.acos),
+    "atan": (np.arctan, math.atan), "atan2": (np.arctan2, math.atan2),
+    "sinh": (np.sinh, math.sinh), "cosh": (np.cosh, math.cosh), "tanh": (np.tanh, math.tanh),
+    "asinh": (np.arcsinh, math.asinh), "acosh": (np.arccosh, math.acosh),
+    "atanh": (np.arctanh, math.atanh), "hypot": (np.hypot, math.hypot),
+    "floor": (np.floor, math.floor), "ceil": (np.ceil, math.ceil),
+    "trunc": (np.trunc, math.trunc), "copysign": (np.copysign, math.copysign),
+}
 
 
 def _sigmoid(x: Any) -> Any:
@@ -71,11 +90,61 @@ def _scatter(g: Any, idx: Any, shape: tuple) -> Any:
     return out
 
 
+# ---- sliding windows (the unfold rows): im2col and col2im, written out once more ----------------
+# win = (dims, sizes, steps, dilations): along each dim of dims, windows of `sizes` taps,
+# `dilations` apart, one starting every `steps`.
+
+
+def _windows(x: Any, win: tuple) -> Any:
+    """Every window of x (im2col): each dim of win's dims now counts window positions, and the
+    taps of a window are new last dims. numpy's sliding windows, thinned to the steps and
+    dilations."""
+    dims, sizes, steps, dilations = win
+    spans = [dl * (k - 1) + 1 for k, dl in zip(sizes, dilations)]
+    view = np.lib.stride_tricks.sliding_window_view(x, spans, axis=dims)
+    step = dict(zip(dims, steps))
+    return view[tuple(slice(None, None, step.get(d, 1)) for d in range(x.ndim))
+                + tuple(slice(None, None, dl) for dl in dilations)]
+
+
+def _crop(x: Any, shape: tuple) -> Any:
+    """The first shape[d] entries of x along each dim d."""
+    return x[tuple(slice(0, n) for n in shape)]
+
+
+def _col2im(g: Any, in_shape: tuple, win: tuple) -> Any:
+    """Zeros of in_shape with every window entry of g added back at the place it was taken from
+    (col2im): the windows of the places 0, 1, 2, ... of in_shape say where each entry goes."""
+    places = _crop(_windows(np.arange(math.prod(in_shape)).reshape(in_shape), win), g.shape)
+    total = np.bincount(places.ravel(), weights=g.ravel(), minlength=math.prod(in_shape))
+    return total.reshape(in_shape).astype(g.dtype)
+
+
+# ---- the LSTM rows: the last dim of the gates is four blocks (i, f, g, o) of H columns ----------
+_GATES = "ifgo"
+
+
+def _gate(act: Any, k: str) -> Any:
+    """Gate k ('i', 'f', 'g' or 'o') of the last dim: its block of H columns."""
+    n = act.shape[-1] // 4
+    return act[..., _GATES.index(k) * n:(_GATES.index(k) + 1) * n]
+
+
+def _is_gate(act: Any, k: str) -> Any:
+    """True on the columns of gate k, False on the other three gates' (act's shape)."""
+    n = act.shape[-1] // 4
+    return np.broadcast_to(np.arange(act.shape[-1]) // n == _GATES.index(k), act.shape)
+
+
+def _gates(i: Any, f: Any, g: Any, o: Any) -> Any:
+    """The four gate blocks side by side along the last dim (a number is a block of it)."""
+    return np.concatenate(np.broadcast_arrays(i, f, g, o), axis=-1)
+
+
 # what a formula may call: plain math on numbers and numpy arrays alike
 HELPERS: dict[str, Any] = {
-    "exp": _np_or_math(np.exp, math.exp), "log": _np_or_math(np.log, math.log),
-    "sqrt": _np_or_math(np.sqrt, math.sqrt), "sin": _np_or_math(np.sin, math.sin),
-    "cos": _np_or_math(np.cos, math.cos), "sigmoid": _sigmoid, "erf": _erf,
+    **{name: _np_or_math(*fns) for name, fns in _MATH.items()},
+    "sigmoid": _sigmoid, "erf": _erf, "erfc": lambda x: 1 - _erf(x),
     "sign": lambda x: np.sign(x) if isinstance(x, np.ndarray) else float(np.sign(x)),
     "Phi": _Phi, "phi": _phi, "pi": math.pi,
     "where": np.where,
@@ -84,6 +153,8 @@ HELPERS: dict[str, Any] = {
     "total": lambda g, dim: np.sum(g, axis=dim, keepdims=True),
     "spread": _spread, "at_max": _at_max, "scatter": _scatter,
     "astype": lambda g, dtype: g.astype(dtype),
+    "windows": _windows, "crop": _crop, "col2im": _col2im,
+    "gate": _gate, "is_gate": _is_gate, "gates": _gates,
 }
 
 
