@@ -90,6 +90,21 @@ def _scatter(g: Any, idx: Any, shape: tuple) -> Any:
     return out
 
 
+def _gather(x: Any, dim: int, idx: Any) -> Any:
+    """x[..., idx[j], ...] along dim for every place j of idx (torch's gather)."""
+    return np.take_along_axis(x, idx, axis=dim)
+
+
+def _scatter_add(shape: tuple, dim: int, idx: Any, src: Any) -> Any:
+    """Zeros of shape with each src[j] added at place idx[j] along dim, the other coordinates
+    those of j (torch's scatter_add; repeated places add up): gather's gradient."""
+    out = np.zeros(shape, dtype=src.dtype)
+    places = list(np.indices(idx.shape, sparse=True))
+    places[dim] = idx
+    np.add.at(out, tuple(places), src)
+    return out
+
+
 # ---- sliding windows (the unfold rows): im2col and col2im, written out once more ----------------
 # win = (dims, sizes, steps, dilations): along each dim of dims, windows of `sizes` taps,
 # `dilations` apart, one starting every `steps`.
@@ -153,6 +168,8 @@ HELPERS: dict[str, Any] = {
     "total": lambda g, dim: np.sum(g, axis=dim, keepdims=True),
     "spread": _spread, "at_max": _at_max, "scatter": _scatter,
     "astype": lambda g, dtype: g.astype(dtype),
+    "flip": lambda x, dim: np.flip(x, dim), "cumsum": lambda x, dim: np.cumsum(x, dim),
+    "einsum": np.einsum, "gather": _gather, "scatter_add": _scatter_add,
     "windows": _windows, "crop": _crop, "col2im": _col2im,
     "gate": _gate, "is_gate": _is_gate, "gates": _gates,
 }
