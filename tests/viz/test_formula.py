@@ -286,3 +286,39 @@ def test_each_math_helper_gives_the_same_on_a_number_as_on_an_array():
         on_numbers = [fn(*(float(v[k]) for v in x)) for k in range(4)]
         assert not isinstance(on_numbers[0], np.ndarray), name
         np.testing.assert_allclose(on_array, on_numbers, rtol=1e-14, err_msg=name)
+
+
+def test_the_formulas_of_rows_to_come_show_as_math():
+    names = {"g": "dL/dY", "a": "x", "b": "y", "out": "Y", "dim": "1"}
+    assert show("g / sqrt(1 - a**2)", names) == "dL/dY / sqrt(1 - x\u00b2)"
+    assert show("g * b / hypot(a, b)**2", names) == "dL/dY * y / hypot(x, y)\u00b2"
+    assert show("-g * floor(a / b)", names) == "-dL/dY * floor(x / y)"
+    assert show("g * sign(a) * abs(b)", names) == "dL/dY * sign(x) * |y|"
+    assert show("flip(cumsum(flip(g, dim), dim), dim)", names) == \
+        "flip(cumsum(flip(dL/dY, 1), 1), 1)"
+    assert show("einsum('ik,jk->ij', g, b)", names) == "einsum('ik,jk->ij', dL/dY, y)"
+    assert show("cumsum(g, dim=dim)", names) == "cumsum(dL/dY, dim=1)", "keywords are kept"
+
+
+def test_operators_conditions_and_indexing_show_as_written():
+    names = {"g": "dL/dY", "a": "x", "b": "-2.0"}
+    assert show("g * (a % b)", names) == "dL/dY * (x % (-2.0))"
+    assert show("a - a // 2 % 3", names) == "x - x // 2 % 3"
+    assert show("where((a == 0) & (a < b), 0, g)", names) == \
+        "where([x == 0] & [x < -2.0], 0, dL/dY)"
+    assert show("where(a > 0, g, 0)", names) == "where(x > 0, dL/dY, 0)", "a condition"
+    assert show("g * (a > 0)", names) == "dL/dY * [x > 0]", "a number: Iverson's bracket"
+    assert show("1 if a > 0 else b", names) == "1 if x > 0 else -2.0"
+    assert show("g[..., 1:a]", names) == "dL/dY[..., 1:x]"
+    assert show("g[::2, a]", names) == "dL/dY[::2, x]"
+
+
+def test_the_window_and_lstm_formulas_show_with_the_graphs_names():
+    lstm = TENSOR_OPS["lstm_hidden"].formulas
+    assert show(lstm[1], {"g": "dL/dh", "act": "A", "c": "c2"}) == \
+        "dL/dh * gate(A, 'o') * (1 - tanh(c2)\u00b2)"
+    assert show(lstm[0], {"g": "dL/dh", "c": "c2"}) == "gates(0, 0, 0, dL/dh * tanh(c2))"
+    assert show(TENSOR_OPS["unfold"].formulas[0], {"g": "dL/dY", "in_shape": "(1, 2, 5, 5)"}) \
+        == "col2im(dL/dY, (1, 2, 5, 5), win)"
+    assert show(TENSOR_OPS["unfold_backward"].formulas[0], {"g": "dL/dX", "a": "cols"}) == \
+        "crop(windows(dL/dX, win), cols.shape)"

@@ -25,7 +25,8 @@ import numpy as np
 __all__ = ["HELPERS", "evaluate", "show", "operands"]
 
 _SUPER = {2: "\u00b2", 3: "\u00b3"}
-_BIN = {ast.Add: ("+", 2), ast.Sub: ("-", 2), ast.Mult: ("*", 3), ast.Div: ("/", 3),
+_BIN = {ast.BitOr: ("|", 1), ast.BitAnd: ("&", 1), ast.Add: ("+", 2), ast.Sub: ("-", 2),
+        ast.Mult: ("*", 3), ast.Div: ("/", 3), ast.FloorDiv: ("//", 3), ast.Mod: ("%", 3),
         ast.MatMult: ("@", 3), ast.Pow: ("**", 5)}
 _CMP = {ast.Gt: ">", ast.Lt: "<", ast.GtE: ">=", ast.LtE: "<=", ast.Eq: "==", ast.NotEq: "!="}
 
@@ -220,7 +221,7 @@ def _show(node: ast.expr, names: Mapping[str, str], outer: int, right: bool) -> 
         negative = text.startswith("-")
         return f"({text})" if negative and (right or outer >= 4) else text
     if isinstance(node, ast.Constant):
-        text = repr(node.value)
+        text = "..." if node.value is Ellipsis else repr(node.value)
         return f"({text})" if text.startswith("-") and (right or outer >= 4) else text
     if isinstance(node, ast.BinOp):
         sym, _ = _BIN[type(node.op)]
@@ -241,19 +242,45 @@ def _show(node: ast.expr, names: Mapping[str, str], outer: int, right: bool) -> 
     elif isinstance(node, ast.Compare):
         parts = [_show(node.left, names, 2, False)]
         for op, right_node in zip(node.ops, node.comparators):
-            parts += [_CMP.get(type(op), "?"), _show(right_node, names, 2, True)]
+            parts += [_CMP.get(type(op), "?"), _show(right_node, names, 2, False)]
         return "[" + " ".join(parts) + "]"  # Iverson's bracket: 1 if it holds, else 0
     elif isinstance(node, ast.Call):
         fn = node.func.id if isinstance(node.func, ast.Name) else "?"
-        return f"{fn}({', '.join(_show(a, names, 0, False) for a in node.args)})"
+        if fn == "abs" and len(node.args) == 1 and not node.keywords:
+            return f"|{_show(node.args[0], names, 0, False)}|"
+        args = [_condition(a, names) for a in node.args]
+        args += [f"{k.arg}={_show(k.value, names, 0, False)}" for k in node.keywords]
+        return f"{fn}({', '.join(args)})"
     elif isinstance(node, ast.Attribute):  # W.T is Wᵀ
         base = _show(node.value, names, 6, False)
         return base + "\u1d40" if node.attr == "T" else f"{base}.{node.attr}"
-    elif isinstance(node, ast.Subscript):
-        return f"{_show(node.value, names, 6, False)}[{_show(node.slice, names, 0, False)}]"
+    elif isinstance(node, ast.Subscript):  # g[..., :n]
+        index = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        return f"{_show(node.value, names, 6, False)}[{_items(index, names)}]"
+    elif isinstance(node, ast.Slice):
+        return ":".join("" if part is None else _show(part, names, 0, False)
+                        for part in (node.lower, node.upper, node.step)[:2 + bool(node.step)])
+    elif isinstance(node, (ast.Tuple, ast.List)):
+        ends = "()" if isinstance(node, ast.Tuple) else "[]"
+        return ends[0] + _items(node.elts, names) + "," * (len(node.elts) == 1) + ends[1]
+    elif isinstance(node, ast.BoolOp):
+        word = " and " if isinstance(node.op, ast.And) else " or "
+        text = word.join(_condition(v, names, 1) for v in node.values)
+        prec = 0
     elif isinstance(node, ast.IfExp):
-        text = (f"{_show(node.body, names, 1, False)} if {_show(node.test, names, 1, False)} "
+        text = (f"{_show(node.body, names, 1, False)} if {_condition(node.test, names, 1)} "
                 f"else {_show(node.orelse, names, 1, False)}")
     else:
         text = ast.unparse(node)
     return f"({text})" if prec < outer or (right and prec == outer and prec < 5) else text
+
+
+def _items(nodes: list[ast.expr], names: Mapping[str, str]) -> str:
+    return ", ".join(_show(n, names, 0, False) for n in nodes)
+
+
+def _condition(node: ast.expr, names: Mapping[str, str], outer: int = 0) -> str:
+    """A comparison used as a condition (where's first argument, an if's test) reads plainly,
+    `a > b`; only a comparison used as a number gets Iverson's bracket, `g * [a > 0]`."""
+    text = _show(node, names, outer, False)
+    return text[1:-1] if isinstance(node, ast.Compare) else text
