@@ -308,6 +308,8 @@ def test_operators_conditions_and_indexing_show_as_written():
         "where([x == 0] & [x < -2.0], 0, dL/dY)"
     assert show("where(a > 0, g, 0)", names) == "where(x > 0, dL/dY, 0)", "a condition"
     assert show("g * (a > 0)", names) == "dL/dY * [x > 0]", "a number: Iverson's bracket"
+    assert show("total(a > 0, 1)", names) == "total([x > 0], 1)"
+    assert show("a > 0 and g < 1", names) == "x > 0 and dL/dY < 1"
     assert show("1 if a > 0 else b", names) == "1 if x > 0 else -2.0"
     assert show("g[..., 1:a]", names) == "dL/dY[..., 1:x]"
     assert show("g[::2, a]", names) == "dL/dY[::2, x]"

@@ -9,7 +9,11 @@ with the rule, so a wrong formula fails like a wrong derivative; here it is only
     show("1 - out**2", {"out": "o"})              ->  '1 - o²'
     show("g @ b.T", {"g": "dL/dY", "b": "W"})      ->  'dL/dY @ Wᵀ'
 
-`evaluate` computes a formula on numbers or arrays (the helpers it may call are in HELPERS).
+`evaluate` computes a formula on numbers or arrays (the helpers it may call are in HELPERS):
+the usual math (exp, tanh, atan2, hypot, log1p, floor, ...) and the few array moves the rules
+make (spread for a reduction, scatter/gather, windows/col2im for unfold, gate/gates for the
+LSTM rows), each written out here on its own, never by calling the rule it stands beside, so
+that checking a formula against its rule means something.
 """
 
 from __future__ import annotations
@@ -209,7 +213,7 @@ def _prec(node: ast.expr) -> int:
         return _BIN[type(node.op)][1]
     if isinstance(node, ast.UnaryOp):
         return 4
-    if isinstance(node, ast.IfExp):
+    if isinstance(node, (ast.IfExp, ast.BoolOp)):
         return 0
     return 6  # names, numbers, calls, [comparisons]
 
@@ -248,7 +252,8 @@ def _show(node: ast.expr, names: Mapping[str, str], outer: int, right: bool) -> 
         fn = node.func.id if isinstance(node.func, ast.Name) else "?"
         if fn == "abs" and len(node.args) == 1 and not node.keywords:
             return f"|{_show(node.args[0], names, 0, False)}|"
-        args = [_condition(a, names) for a in node.args]
+        args = [_condition(a, names) if fn == "where" and k == 0 else _show(a, names, 0, False)
+                for k, a in enumerate(node.args)]
         args += [f"{k.arg}={_show(k.value, names, 0, False)}" for k in node.keywords]
         return f"{fn}({', '.join(args)})"
     elif isinstance(node, ast.Attribute):  # W.T is Wᵀ
@@ -266,7 +271,6 @@ def _show(node: ast.expr, names: Mapping[str, str], outer: int, right: bool) -> 
     elif isinstance(node, ast.BoolOp):
         word = " and " if isinstance(node.op, ast.And) else " or "
         text = word.join(_condition(v, names, 1) for v in node.values)
-        prec = 0
     elif isinstance(node, ast.IfExp):
         text = (f"{_show(node.body, names, 1, False)} if {_condition(node.test, names, 1)} "
                 f"else {_show(node.orelse, names, 1, False)}")
