@@ -264,8 +264,7 @@ def test_the_helpers_write_the_derivatives_of_rows_to_come_in_one_line(name):
     forward, formulas, inputs, consts = _cases_for_rows_to_come(rng)[name]
     out = forward(*inputs, *consts)
     g = rng.standard_normal(np.shape(out))
-    params = ["a", "b"][:len(inputs)] + {0: [], 1: ["dim"], 2: ["dim", "idx"],
-                                         3: ["dim", "idx", "shape"]}[len(consts)]
+    params = ["a", "b"][:len(inputs)] + ["dim", "idx", "shape"][:len(consts)]
     env = dict(zip(["g", "out", *params], [g, out, *inputs, *consts]))
     for i, formula in enumerate(formulas):
         assert operands(formula) <= set(env), formula
