@@ -258,3 +258,62 @@ def test_an_input_whose_contributions_cancel_is_said_not_to_matter():
     reasons = trace_backward(L).zero_reasons()
     assert reasons == ["dL/dx = 0: its contributions 2.0 and -2.0 cancel, so the output does "
                        "not depend on x here"]
+
+
+def _lines(trace):
+    return [c.explanation for s in trace for c in s.contributions]
+
+
+def test_a_conv_layers_backward_reads_as_col2im_of_the_windows_gradient():
+    import numpy as np
+
+    from tinygrad_edu.nn import functional as F
+    from tinygrad_edu.tensor import Tensor
+    from tinygrad_edu.viz.formula import evaluate
+
+    rng = np.random.default_rng(0)
+    X = Tensor(rng.standard_normal((1, 2, 5, 5)), requires_grad=True)
+    X.label = "X"
+    W = Tensor(rng.standard_normal((3, 2, 3, 3)), requires_grad=True)
+    W.label = "W"
+    L = F.conv2d(X, W, stride=2, padding=1).sum()
+    t = trace_backward(L, retain_graph=True)  # keeps the rows' constants, to read win
+    lines = _lines(t)
+    assert not any(" through " in line for line in lines), "every step shows its formula"
+    (step,) = [s for s in t if s.op == "unfold"]
+    (c,) = step.contributions
+    assert c.explanation.startswith(f"dL/d{c.name} += col2im(dL/d{step.name}, (1, 2, 7, 7), "
+                                    "win) = (1, 2, 7, 7)")  # the padded input's shape
+    win = step.node._ctx[0]
+    np.testing.assert_allclose(c.added, evaluate("col2im(g, in_shape, win)", {
+        "g": step.upstream, "in_shape": (1, 2, 7, 7), "win": win}))
+    assert any(line.startswith("dL/dW += ") for line in lines)
+    np.testing.assert_allclose(t.total(X), X.grad)
+
+
+def test_an_lstm_cells_backward_reads_as_the_gate_formulas():
+    import numpy as np
+
+    from tinygrad_edu import nn
+    from tinygrad_edu.tensor import Tensor
+
+    cell = nn.LSTMCell(3, 2)
+    x = Tensor(np.random.default_rng(0).standard_normal((1, 3)), requires_grad=True)
+    x.label = "x"
+    h, c = cell(x)
+    h.label, c.label = "h", "c"
+    A = h._parents[0]  # the activated gates (i, f, g, o), read by the cell and the hidden state
+    A.label = "A"
+    A._parents[0].label = "z"  # their pre-activations
+    L = h.sum() + c.sum()
+    t = trace_backward(L)
+    lines = _lines(t)
+    assert not any(" through " in line for line in lines), "every step shows its formula"
+    for expected in (
+        "dL/dA += gates(0, 0, 0, dL/dh * tanh(c)) = (1, 8)",
+        "dL/dc += dL/dh * gate(A, 'o') * (1 - tanh(c)\u00b2) = (1, 2)",
+        "dL/dA += gates(dL/dc * gate(A, 'g'), dL/dc * ",
+        "dL/dz += dL/dA * where(is_gate(A, 'g'), 1 - A\u00b2, A * (1 - A)) = (1, 8)",
+    ):
+        assert any(line.startswith(expected) for line in lines), expected
+    np.testing.assert_allclose(t.total(x), x.grad)

@@ -666,10 +666,11 @@ class _Table:
     # sliding windows (tensor/window.py builds conv, pooling, unfold and fold from these two)
     unfold = make_op("unfold", _unfold,              # every window, as a strided view (im2col)
         lambda g, out, a, win, in_shape: unfold_backward(g, in_shape, win),  # taps added back
-        view=True)
+        view=True, formulas=("col2im(g, in_shape, win)",))
     unfold_backward = make_op("unfold_backward", _unfold_backward,  # col2im: taps added back
         lambda g, out, a, in_shape, win:              # each window read back out of g
-            getitem(unfold(g, win, in_shape), _first(win[0], a.shape)))
+            getitem(unfold(g, win, in_shape), _first(win[0], a.shape)),
+        formulas=("crop(windows(g, win), a.shape)",))
 
 OPS = _Table()
 
@@ -742,13 +743,16 @@ def _lstm_cell(act, c):
 
 # A = (sigmoid(i), sigmoid(f), tanh(g), sigmoid(o))
 _Table.lstm_gates = make_op("lstm_gates", _lstm_activate, _lstm_activate_rule,
-                            higher_order=False)
+    higher_order=False,  # tanh' = 1 - t^2 on the g columns, sigmoid' = s (1 - s) on i, f, o
+    formulas=("g * where(is_gate(out, 'g'), 1 - out**2, out * (1 - out))",))
 # c' = A_f c + A_i A_g
 _Table.lstm_cell = make_op("lstm_cell", _lstm_cell,
     _lstm_cell_rule,
     lambda g, out, act, c: g * act[..., c.shape[-1]:2 * c.shape[-1]],  # dc'/dc = A_f
-    higher_order=False)
+    higher_order=False,
+    formulas=("gates(g * gate(act, 'g'), g * c, g * gate(act, 'i'), 0)", "g * gate(act, 'f')"))
 # h' = A_o tanh(c')
 _Table.lstm_hidden = make_op("lstm_hidden",
     lambda act, c: act[..., 3 * c.shape[-1]:] * np.tanh(c),
-    _lstm_hidden_rule, _lstm_hidden_c_rule, higher_order=False)
+    _lstm_hidden_rule, _lstm_hidden_c_rule, higher_order=False,
+    formulas=("gates(0, 0, 0, g * tanh(c))", "g * gate(act, 'o') * (1 - tanh(c)**2)"))

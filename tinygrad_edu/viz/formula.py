@@ -9,7 +9,11 @@ with the rule, so a wrong formula fails like a wrong derivative; here it is only
     show("1 - out**2", {"out": "o"})              ->  '1 - o²'
     show("g @ b.T", {"g": "dL/dY", "b": "W"})      ->  'dL/dY @ Wᵀ'
 
-`evaluate` computes a formula on numbers or arrays (the helpers it may call are in HELPERS).
+`evaluate` computes a formula on numbers or arrays (the helpers it may call are in HELPERS):
+the usual math (exp, tanh, atan2, hypot, log1p, floor, ...) and the few array moves the rules
+make (spread for a reduction, scatter/gather, windows/col2im for unfold, gate/gates for the
+LSTM rows), each written out here on its own, never by calling the rule it stands beside, so
+that checking a formula against its rule means something.
 """
 
 from __future__ import annotations
@@ -25,13 +29,33 @@ import numpy as np
 __all__ = ["HELPERS", "evaluate", "show", "operands"]
 
 _SUPER = {2: "\u00b2", 3: "\u00b3"}
-_BIN = {ast.Add: ("+", 2), ast.Sub: ("-", 2), ast.Mult: ("*", 3), ast.Div: ("/", 3),
+_BIN = {ast.BitOr: ("|", 1), ast.BitAnd: ("&", 1), ast.Add: ("+", 2), ast.Sub: ("-", 2),
+        ast.Mult: ("*", 3), ast.Div: ("/", 3), ast.FloorDiv: ("//", 3), ast.Mod: ("%", 3),
         ast.MatMult: ("@", 3), ast.Pow: ("**", 5)}
 _CMP = {ast.Gt: ">", ast.Lt: "<", ast.GtE: ">=", ast.LtE: "<=", ast.Eq: "==", ast.NotEq: "!="}
 
 
 def _np_or_math(np_fn: Any, math_fn: Any) -> Any:
-    return lambda x: np_fn(x) if isinstance(x, np.ndarray) else math_fn(x)
+    """np_fn on arrays, math_fn on plain numbers (as the scalar Value rules compute)."""
+    def fn(*xs: Any) -> Any:
+        return np_fn(*xs) if any(isinstance(x, np.ndarray) for x in xs) else math_fn(*xs)
+    return fn
+
+
+# name -> (numpy's function, math's): what a formula may write as name(x) (or name(x, y))
+_MATH = {
+    "exp": (np.exp, math.exp), "exp2": (np.exp2, math.exp2), "expm1": (np.expm1, math.expm1),
+    "log": (np.log, math.log), "log2": (np.log2, math.log2), "log10": (np.log10, math.log10),
+    "log1p": (np.log1p, math.log1p), "sqrt": (np.sqrt, math.sqrt), "abs": (np.abs, abs),
+    "sin": (np.sin, math.sin), "cos": (np.cos, math.cos), "tan": (np.tan, math.tan),
+    "asin": (np.arcsin, math.asin), "acos": (np.arccos, math.acos),
+    "atan": (np.arctan, math.atan), "atan2": (np.arctan2, math.atan2),
+    "sinh": (np.sinh, math.sinh), "cosh": (np.cosh, math.cosh), "tanh": (np.tanh, math.tanh),
+    "asinh": (np.arcsinh, math.asinh), "acosh": (np.arccosh, math.acosh),
+    "atanh": (np.arctanh, math.atanh), "hypot": (np.hypot, math.hypot),
+    "floor": (np.floor, math.floor), "ceil": (np.ceil, math.ceil),
+    "trunc": (np.trunc, math.trunc), "copysign": (np.copysign, math.copysign),
+}
 
 
 def _sigmoid(x: Any) -> Any:
@@ -71,11 +95,76 @@ def _scatter(g: Any, idx: Any, shape: tuple) -> Any:
     return out
 
 
+def _gather(x: Any, dim: int, idx: Any) -> Any:
+    """x[..., idx[j], ...] along dim for every place j of idx (torch's gather)."""
+    return np.take_along_axis(x, idx, axis=dim)
+
+
+def _scatter_add(shape: tuple, dim: int, idx: Any, src: Any) -> Any:
+    """Zeros of shape with each src[j] added at place idx[j] along dim, the other coordinates
+    those of j (torch's scatter_add; repeated places add up): gather's gradient."""
+    out = np.zeros(shape, dtype=src.dtype)
+    places = list(np.indices(idx.shape, sparse=True))
+    places[dim] = idx
+    np.add.at(out, tuple(places), src)
+    return out
+
+
+# ---- sliding windows (the unfold rows): im2col and col2im, written out once more ----------------
+# win = (dims, sizes, steps, dilations): along each dim of dims, windows of `sizes` taps,
+# `dilations` apart, one starting every `steps`.
+
+
+def _windows(x: Any, win: tuple) -> Any:
+    """Every window of x (im2col): each dim of win's dims now counts window positions, and the
+    taps of a window are new last dims. numpy's sliding windows, thinned to the steps and
+    dilations."""
+    dims, sizes, steps, dilations = win
+    spans = [dl * (k - 1) + 1 for k, dl in zip(sizes, dilations)]
+    view = np.lib.stride_tricks.sliding_window_view(x, spans, axis=dims)
+    step = dict(zip(dims, steps))
+    return view[tuple(slice(None, None, step.get(d, 1)) for d in range(x.ndim))
+                + tuple(slice(None, None, dl) for dl in dilations)]
+
+
+def _crop(x: Any, shape: tuple) -> Any:
+    """The first shape[d] entries of x along each dim d."""
+    return x[tuple(slice(0, n) for n in shape)]
+
+
+def _col2im(g: Any, in_shape: tuple, win: tuple) -> Any:
+    """Zeros of in_shape with every window entry of g added back at the place it was taken from
+    (col2im): the windows of the places 0, 1, 2, ... of in_shape say where each entry goes."""
+    places = _crop(_windows(np.arange(math.prod(in_shape)).reshape(in_shape), win), g.shape)
+    total = np.bincount(places.ravel(), weights=g.ravel(), minlength=math.prod(in_shape))
+    return total.reshape(in_shape).astype(g.dtype)
+
+
+# ---- the LSTM rows: the last dim of the gates is four blocks (i, f, g, o) of H columns ----------
+_GATES = "ifgo"
+
+
+def _gate(act: Any, k: str) -> Any:
+    """Gate k ('i', 'f', 'g' or 'o') of the last dim: its block of H columns."""
+    n = act.shape[-1] // 4
+    return act[..., _GATES.index(k) * n:(_GATES.index(k) + 1) * n]
+
+
+def _is_gate(act: Any, k: str) -> Any:
+    """True on the columns of gate k, False on the other three gates' (act's shape)."""
+    n = act.shape[-1] // 4
+    return np.broadcast_to(np.arange(act.shape[-1]) // n == _GATES.index(k), act.shape)
+
+
+def _gates(i: Any, f: Any, g: Any, o: Any) -> Any:
+    """The four gate blocks side by side along the last dim (a number is a block of it)."""
+    return np.concatenate(np.broadcast_arrays(i, f, g, o), axis=-1)
+
+
 # what a formula may call: plain math on numbers and numpy arrays alike
 HELPERS: dict[str, Any] = {
-    "exp": _np_or_math(np.exp, math.exp), "log": _np_or_math(np.log, math.log),
-    "sqrt": _np_or_math(np.sqrt, math.sqrt), "sin": _np_or_math(np.sin, math.sin),
-    "cos": _np_or_math(np.cos, math.cos), "sigmoid": _sigmoid, "erf": _erf,
+    **{name: _np_or_math(*fns) for name, fns in _MATH.items()},
+    "sigmoid": _sigmoid, "erf": _erf, "erfc": lambda x: 1 - _erf(x),
     "sign": lambda x: np.sign(x) if isinstance(x, np.ndarray) else float(np.sign(x)),
     "Phi": _Phi, "phi": _phi, "pi": math.pi,
     "where": np.where,
@@ -84,6 +173,10 @@ HELPERS: dict[str, Any] = {
     "total": lambda g, dim: np.sum(g, axis=dim, keepdims=True),
     "spread": _spread, "at_max": _at_max, "scatter": _scatter,
     "astype": lambda g, dtype: g.astype(dtype),
+    "flip": lambda x, dim: np.flip(x, dim), "cumsum": lambda x, dim: np.cumsum(x, dim),
+    "einsum": np.einsum, "gather": _gather, "scatter_add": _scatter_add,
+    "windows": _windows, "crop": _crop, "col2im": _col2im,
+    "gate": _gate, "is_gate": _is_gate, "gates": _gates,
 }
 
 
@@ -120,7 +213,7 @@ def _prec(node: ast.expr) -> int:
         return _BIN[type(node.op)][1]
     if isinstance(node, ast.UnaryOp):
         return 4
-    if isinstance(node, ast.IfExp):
+    if isinstance(node, (ast.IfExp, ast.BoolOp)):
         return 0
     return 6  # names, numbers, calls, [comparisons]
 
@@ -132,7 +225,7 @@ def _show(node: ast.expr, names: Mapping[str, str], outer: int, right: bool) -> 
         negative = text.startswith("-")
         return f"({text})" if negative and (right or outer >= 4) else text
     if isinstance(node, ast.Constant):
-        text = repr(node.value)
+        text = "..." if node.value is Ellipsis else repr(node.value)
         return f"({text})" if text.startswith("-") and (right or outer >= 4) else text
     if isinstance(node, ast.BinOp):
         sym, _ = _BIN[type(node.op)]
@@ -153,19 +246,45 @@ def _show(node: ast.expr, names: Mapping[str, str], outer: int, right: bool) -> 
     elif isinstance(node, ast.Compare):
         parts = [_show(node.left, names, 2, False)]
         for op, right_node in zip(node.ops, node.comparators):
-            parts += [_CMP.get(type(op), "?"), _show(right_node, names, 2, True)]
+            parts += [_CMP.get(type(op), "?"), _show(right_node, names, 2, False)]
         return "[" + " ".join(parts) + "]"  # Iverson's bracket: 1 if it holds, else 0
     elif isinstance(node, ast.Call):
         fn = node.func.id if isinstance(node.func, ast.Name) else "?"
-        return f"{fn}({', '.join(_show(a, names, 0, False) for a in node.args)})"
+        if fn == "abs" and len(node.args) == 1 and not node.keywords:
+            return f"|{_show(node.args[0], names, 0, False)}|"
+        args = [_condition(a, names) if fn == "where" and k == 0 else _show(a, names, 0, False)
+                for k, a in enumerate(node.args)]
+        args += [f"{k.arg}={_show(k.value, names, 0, False)}" for k in node.keywords]
+        return f"{fn}({', '.join(args)})"
     elif isinstance(node, ast.Attribute):  # W.T is Wᵀ
         base = _show(node.value, names, 6, False)
         return base + "\u1d40" if node.attr == "T" else f"{base}.{node.attr}"
-    elif isinstance(node, ast.Subscript):
-        return f"{_show(node.value, names, 6, False)}[{_show(node.slice, names, 0, False)}]"
+    elif isinstance(node, ast.Subscript):  # g[..., :n]
+        index = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        return f"{_show(node.value, names, 6, False)}[{_items(index, names)}]"
+    elif isinstance(node, ast.Slice):
+        return ":".join("" if part is None else _show(part, names, 0, False)
+                        for part in (node.lower, node.upper, node.step)[:2 + bool(node.step)])
+    elif isinstance(node, (ast.Tuple, ast.List)):
+        ends = "()" if isinstance(node, ast.Tuple) else "[]"
+        return ends[0] + _items(node.elts, names) + "," * (len(node.elts) == 1) + ends[1]
+    elif isinstance(node, ast.BoolOp):
+        word = " and " if isinstance(node.op, ast.And) else " or "
+        text = word.join(_condition(v, names, 1) for v in node.values)
     elif isinstance(node, ast.IfExp):
-        text = (f"{_show(node.body, names, 1, False)} if {_show(node.test, names, 1, False)} "
+        text = (f"{_show(node.body, names, 1, False)} if {_condition(node.test, names, 1)} "
                 f"else {_show(node.orelse, names, 1, False)}")
     else:
         text = ast.unparse(node)
     return f"({text})" if prec < outer or (right and prec == outer and prec < 5) else text
+
+
+def _items(nodes: list[ast.expr], names: Mapping[str, str]) -> str:
+    return ", ".join(_show(n, names, 0, False) for n in nodes)
+
+
+def _condition(node: ast.expr, names: Mapping[str, str], outer: int = 0) -> str:
+    """A comparison used as a condition (where's first argument, an if's test) reads plainly,
+    `a > b`; only a comparison used as a number gets Iverson's bracket, `g * [a > 0]`."""
+    text = _show(node, names, outer, False)
+    return text[1:-1] if isinstance(node, ast.Compare) else text
