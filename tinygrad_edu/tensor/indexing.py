@@ -144,12 +144,18 @@ def _mask(mask: Any) -> np.ndarray:
     return m if m.dtype.kind == "b" else m != 0
 
 
-def _int_index(index: Any, what: str, size: int, d: int) -> np.ndarray:
-    """An index tensor checked against [0, size): negative indices raise, as PyTorch's gather
-    and index_select (numpy would count them from the end)."""
+def _int_array(index: Any, what: str) -> np.ndarray:
+    """An index tensor (or array, or list) as an integer array; other dtypes raise."""
     idx = index._data if isinstance(index, Tensor) else np.asarray(index)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{what}: index must be an integer tensor, got {idx.dtype}")
+    return idx
+
+
+def _int_index(index: Any, what: str, size: int, d: int) -> np.ndarray:
+    """An index tensor checked against [0, size): negative indices raise, as PyTorch's gather
+    and index_select (numpy would count them from the end)."""
+    idx = _int_array(index, what)
     if idx.size and (idx.min() < 0 or idx.max() >= size):
         bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
         raise IndexError(

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .dims import _norm_dim
-from .indexing import _int_index, _mask, index_put
+from .indexing import _int_array, _mask, index_put
 from .tensor import Tensor, _lift, _new
 
 __all__ = ["scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill",
@@ -24,7 +24,7 @@ __all__ = ["scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy"
 def _grid(x: Tensor, dim: int, index: Any, what: str) -> tuple[int, np.ndarray, tuple]:
     """dim, the index array and the advanced index that puts entry (i, j, ..) of `index` at
     (index[i][j], j, ..) for dim 0 (and likewise for other dims), as scatter reads it."""
-    idx = _int_index(index, what)
+    idx = _int_array(index, what)
     d = _norm_dim(dim, x.ndim, what)
     if idx.ndim == 0 and x.ndim:  # one index (as the tutorials' one-hot) names one place
         idx = idx.reshape((1,) * x.ndim)
@@ -72,7 +72,7 @@ def scatter(x: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = No
         if how is None:
             raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
         return scatter_reduce(x, dim, index, src if isinstance(src, Tensor) else
-                              _lift(src, x).expand(*_int_index(index, "scatter").shape), how)
+                              _lift(src, x).expand(*_int_array(index, "scatter").shape), how)
     _, idx, grid = _grid(x, dim, index, "scatter")
     return index_put(x, grid, _src(src, x, idx, "scatter"))
 
@@ -144,7 +144,7 @@ def scatter_reduce(x: Tensor, dim: int, index: Any, src: Tensor, reduce: str, *,
 
 
 def _along(x: Tensor, dim: int, index: Any, what: str) -> tuple[int, np.ndarray, tuple]:
-    idx = _int_index(index, what).reshape(-1)
+    idx = _int_array(index, what).reshape(-1)
     d = _norm_dim(dim, x.ndim, what)
     n = x.shape[d] if x.ndim else 1
     if idx.size and (idx.min() < -n or idx.max() >= n):
@@ -183,7 +183,7 @@ def masked_select(x: Tensor, mask: Any) -> Tensor:
 
 def take(x: Tensor, index: Any) -> Tensor:
     """x flattened, read at `index` (any shape): as torch.take."""
-    idx = _int_index(index, "take")
+    idx = _int_array(index, "take")
     n = x.numel()
     if idx.size and (idx.min() < -n or idx.max() >= n):
         raise IndexError(f"take: index out of range for a tensor of {n} elements")
