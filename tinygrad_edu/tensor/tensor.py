@@ -1224,10 +1224,11 @@ class Tensor(graph.Node):
         if not (isinstance(size, int) and isinstance(step, int)) or step < 1 or not 0 <= size <= n:
             raise RuntimeError(f"unfold: need 0 <= size <= {n} (dim {d} of shape {self.shape}) "
                                f"and step >= 1, got size={size!r}, step={step!r}")
-        return self._windows(((d,), (size,), (step,), (1,)))
+        return self._windows(((d,), (size,), (step,), (1,), ((0, 0),), 0.0))
 
     def _windows(self, win: tuple) -> Tensor:
-        """Windows along several dims at once: win = (dims, sizes, steps, dilations)."""
+        """Windows along several dims at once: win = (dims, sizes, steps, dilations, pads,
+        fill), see ops.py."""
         return apply(OPS.unfold, (self,), (win, self._data.shape))
 
     def _unfold_backward(self, in_shape: tuple[int, ...], win: tuple) -> Tensor:
