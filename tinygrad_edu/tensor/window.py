@@ -201,12 +201,12 @@ def _conv(input: Tensor, weight: Tensor, bias: Tensor | None, stride: _Size, pad
     # im2col, the one copy: a row per (image, position) holding its window, channels-major,
     # so that the whole batch is one matrix product (per group) with the flattened weight
     order = (0, *range(2, 2 + nsp), 1, *range(2 + nsp, 2 + 2 * nsp))
-    rows = win.permute(order).reshape(rows_n, groups, k_all)
-    w = weight.reshape(groups, o // groups, k_all)
     if groups == 1:
-        y = rows.reshape(rows_n, k_all).matmul(w[0].mT)  # (N*L, C*K) @ (C*K, O)
-    else:
-        y = rows.transpose(0, 1).matmul(w.mT).transpose(0, 1)  # per group, (N*L, G, O/G)
+        rows = win.permute(order).reshape(rows_n, k_all)
+        y = rows.matmul(weight.reshape(o, k_all).mT)  # (N*L, C*K) @ (C*K, O)
+    else:  # per group: (G, N*L, C/G*K) @ (G, C/G*K, O/G)
+        rows = win.permute(order).reshape(rows_n, groups, k_all).transpose(0, 1)
+        y = rows.matmul(weight.reshape(groups, o // groups, k_all).mT).transpose(0, 1)
     # (N, *pos, O) in memory, seen as (N, O, *pos): channels-last, as PyTorch's channels_last
     y = y.reshape(n, *pos, o).permute(0, nsp + 1, *range(1, nsp + 1))
     if bias is not None:

@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["walk", "names", "is_array", "fmt", "op_text", "constants", "grad_of"]
+__all__ = ["walk", "names", "is_array", "fmt", "op_text", "window_text", "constants",
+           "grad_of"]
 
 Node = Any
 
@@ -105,12 +106,37 @@ def shape_dtype(x: Any) -> str:
 def op_text(node: Node) -> str:
     """The op's name, with its constants for scalar ops: '*', '** 2.0', 'leaky_relu 0.01'.
 
-    A tensor op's constants are bookkeeping (dims, saved shapes), so only its name is shown.
+    A tensor op's constants are bookkeeping (dims, saved shapes), so only its name is shown;
+    the sliding windows of a convolution or a pooling also show their kernel, stride and
+    padding ('windows kernel 3x3 stride 1 padding 1').
     """
     op = node._op
     if op is None:
         return ""
+    if op.name in _WINDOW_OPS:  # a convolution's or pooling's geometry is worth showing
+        return f"{_WINDOW_OPS[op.name]} {window_text(node._ctx)}"
     return " ".join([op.name, *(_const(c) for c in constants(node))])
+
+
+_WINDOW_OPS = {"unfold": "windows", "unfold_backward": "col2im"}
+
+
+def window_text(ctx: Any) -> str:
+    """A window geometry (ops.py's `win` constant) as 'kernel 3x3 stride 1 padding 1'; a
+    stride or padding that is the same along every dim is said once, dilation only if not 1."""
+    dims, sizes, steps, dilations, pads, _ = next(c for c in ctx if isinstance(c, tuple)
+                                                  and len(c) == 6)
+
+    def same(vs: Any) -> str:
+        vs = list(vs)
+        return str(vs[0]) if len(set(vs)) == 1 else "x".join(map(str, vs))
+
+    text = f"kernel {'x'.join(map(str, sizes))} stride {same(steps)}"
+    flat = [p for lo_hi in pads for p in lo_hi]
+    text += f" padding {same(flat) if len(set(flat)) == 1 else pads}"
+    if any(d != 1 for d in dilations):
+        text += f" dilation {same(dilations)}"
+    return text
 
 
 def constants(node: Node) -> list[Any]:
