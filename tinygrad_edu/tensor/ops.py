@@ -269,7 +269,10 @@ def _unfold_backward(g, in_shape, win):
     shape = list(in_shape)
     for d, (lo, hi) in zip(dims, pads):
         shape[d] += lo + hi
-    out = np.zeros(shape, dtype=g.dtype)
+    # zeros laid out in g's memory order (a channels-last g gives a channels-last out), so
+    # that each tap's add walks both arrays the same way
+    order = sorted(range(len(shape)), key=lambda i: -g.strides[i])
+    out = np.zeros([shape[i] for i in order], dtype=g.dtype).transpose(np.argsort(order))
     positions = [g.shape[d] for d in dims]
     if 0 not in positions:
         for taps in itertools.product(*map(range, sizes)):

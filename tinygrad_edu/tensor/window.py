@@ -198,15 +198,14 @@ def _conv(input: Tensor, weight: Tensor, bias: Tensor | None, stride: _Size, pad
     win = _windows(x, kernel, stride_, dilation_, pads)  # (N, C, *pos, *kernel)
     pos = win.shape[2: 2 + nsp]
     rows_n, k_all = n * math.prod(pos), cg * math.prod(kernel)
-    # im2col, the one copy: a row per (image, position) holding its window, channels-major,
-    # so that the whole batch is one matrix product (per group) with the flattened weight
-    order = (0, *range(2, 2 + nsp), 1, *range(2 + nsp, 2 + 2 * nsp))
-    if groups == 1:
-        rows = win.permute(order).reshape(rows_n, k_all)
-        y = rows.matmul(weight.reshape(o, k_all).mT)  # (N*L, C*K) @ (C*K, O)
-    else:  # per group: (G, N*L, C/G*K) @ (G, C/G*K, O/G)
-        rows = win.permute(order).reshape(rows_n, groups, k_all).transpose(0, 1)
-        y = rows.matmul(weight.reshape(groups, o // groups, k_all).mT).transpose(0, 1)
+    # im2col, the one copy: a row per (image, position) holding its window, tap by tap and
+    # channel by channel (channels innermost, so each tap's slice is contiguous in memory);
+    # then the whole batch is one matrix product per group with the weight laid out the same
+    g, og, taps = groups, o // groups, math.prod(kernel)
+    rows = win.permute(0, *range(2, 2 + 2 * nsp), 1).reshape(rows_n, taps, g, cg)
+    rows = rows.permute(2, 0, 1, 3).reshape(g, rows_n, k_all)  # a view when groups == 1
+    w = weight.reshape(g, og, cg, taps).permute(0, 1, 3, 2).reshape(g, og, k_all)
+    y = rows.matmul(w.mT).permute(1, 0, 2).reshape(rows_n, o)  # (G, N*L, K*C/G) @ (.., O/G)
     # (N, *pos, O) in memory, seen as (N, O, *pos): channels-last, as PyTorch's channels_last
     y = y.reshape(n, *pos, o).permute(0, nsp + 1, *range(1, nsp + 1))
     if bias is not None:
