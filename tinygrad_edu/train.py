@@ -58,10 +58,10 @@ def build_cnn(nn: Any = nn) -> Any:
     """
     return nn.Sequential(
         nn.Unflatten(1, (1, 28, 28)),  # the loader's flat 784 pixels back into an image
-        nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(),
-        nn.Linear(32 * 7 * 7, 10),
+        nn.Linear(64 * 7 * 7, 10),
     )  # fmt: skip
 
 
