@@ -1,6 +1,6 @@
 """Build the teaching notebooks from their cell lists and execute them, outputs stored.
 
-    .venv/bin/python notebooks/build.py            # all five, full runs (what gets committed)
+    .venv/bin/python notebooks/build.py            # all six, full runs (what gets committed)
     .venv/bin/python notebooks/build.py 02 05      # only those whose names start so
 
 The cells of each notebook live in `notebooks/cells/<name>.cells` (a line `#%% md` or
@@ -29,6 +29,7 @@ NOTEBOOKS = [
     "03_checking_gradients",
     "04_from_scalars_to_tensors",
     "05_fashion_mnist_mlp",
+    "06_convolutions",
 ]
 KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
