@@ -53,13 +53,17 @@ def build_model() -> nn.Sequential:
 def build_cnn(nn: Any = nn) -> Any:
     """Two conv blocks and a linear head, the common Fashion-MNIST CNN: each block is a 3x3
     convolution (padding 1), BatchNorm2d, ReLU and 2x2 max pooling; 28x28 -> 14x14 -> 7x7.
+    The convolutions have no bias: BatchNorm2d subtracts each channel's mean right after, so a
+    bias would get a zero gradient (and, through Adam, steps driven by rounding noise alone).
 
     `build_cnn(torch.nn)` builds the same network in PyTorch (the benchmarks compare them).
     """
     return nn.Sequential(
         nn.Unflatten(1, (1, 28, 28)),  # the loader's flat 784 pixels back into an image
-        nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(1, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+        nn.MaxPool2d(2),
         nn.Flatten(),
         nn.Linear(64 * 7 * 7, 10),
     )  # fmt: skip
