@@ -1,9 +1,10 @@
 """Sliding windows: convolution, pooling, unfold/fold, padding and resampling, from primitives.
 
-Everything here is built on one primitive, `Tensor.unfold` (the windows along a dim, as a
-strided view of the input: no copy), whose gradient adds each window back where it came from
-(`unfold_backward`, col2im). Both are rows of the op table (ops.py), each the other's
-derivative, so all of the below has first and second derivatives without code of its own:
+Everything here is built on one primitive, `unfold` (every window of a tensor along some of
+its dims, padded if asked, as a strided view: no copy beyond the padding; `Tensor.unfold` is
+its one-dim case), whose gradient adds each window back where it came from (`unfold_backward`,
+col2im). Both are rows of the op table (ops.py), each the other's derivative, so all of the
+below has first and second derivatives without derivative code of its own:
 
 - `unfold(x)` (im2col): pad, then take windows along every spatial dim: (N, C*K, L);
 - `conv2d(x, w) = w @ unfold(x)`: one matrix product per group; `conv_transpose2d` is the

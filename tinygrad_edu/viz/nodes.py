@@ -114,18 +114,18 @@ def op_text(node: Node) -> str:
     if op is None:
         return ""
     if op.name in _WINDOW_OPS:  # a convolution's or pooling's geometry is worth showing
-        return f"{_WINDOW_OPS[op.name]} {window_text(node._ctx)}"
+        win = node._ctx[0] if op.name == "unfold" else node._ctx[1]  # see ops.py's rows
+        return f"{_WINDOW_OPS[op.name]} {window_text(win)}"
     return " ".join([op.name, *(_const(c) for c in constants(node))])
 
 
 _WINDOW_OPS = {"unfold": "windows", "unfold_backward": "col2im"}
 
 
-def window_text(ctx: Any) -> str:
+def window_text(win: tuple) -> str:
     """A window geometry (ops.py's `win` constant) as 'kernel 3x3 stride 1 padding 1'; a
     stride or padding that is the same along every dim is said once, dilation only if not 1."""
-    dims, sizes, steps, dilations, pads, _ = next(c for c in ctx if isinstance(c, tuple)
-                                                  and len(c) == 6)
+    dims, sizes, steps, dilations, pads, _ = win
 
     def same(vs: Any) -> str:
         vs = list(vs)
