@@ -1,6 +1,7 @@
 """Fashion-MNIST, the tutorial recipe end to end: tinygrad_edu vs PyTorch, accuracy and epoch time.
 
     python benchmarks/fashion_mnist.py [--seeds 0 1 2] [--epochs 5] [--threads 2]
+    python benchmarks/fashion_mnist.py --model cnn --epochs 3      # the CNN of --model cnn
 
 Recipe, identical for both: 784-256-ReLU-Dropout(0.2)-128-ReLU-Dropout(0.2)-10 with PyTorch's
 default init (kaiming-uniform a=sqrt(5), bias U(+-1/sqrt(fan_in))), CrossEntropyLoss,
@@ -10,6 +11,9 @@ every epoch. tinygrad_edu runs the `tinygrad-edu train` loop itself (`tinygrad_e
 the PyTorch contender is that loop ported line by line (batches by indexing the tensors with a
 random permutation, the fast way in PyTorch too; `--only torch-dataloader` adds the tutorial's
 `torch.utils.data.DataLoader(TensorDataset(...))`, which collates sample by sample).
+
+`--model cnn`: `tinygrad_edu.train.build_cnn` (two conv blocks, BatchNorm2d, max pooling, a
+linear head), built for PyTorch by the very same function given `torch.nn`; the rest as above.
 
 Each (contender, seed) is a fresh process with the same thread count; contenders alternate
 A B, B A, ... across seeds (harness.py), so a slow spell of the shared machine hits both. We
@@ -40,13 +44,14 @@ def _arrays(limit: int | None):
     return (X, y), test
 
 
-def ours_worker(seed: int, epochs: int, threads: int, limit: int | None) -> dict:
+def ours_worker(seed: int, epochs: int, threads: int, limit: int | None,
+                model_name: str = "mlp") -> dict:
     import tinygrad_edu as tg
     from tinygrad_edu import train
 
     train_data, test_data = _arrays(limit)
     tg.manual_seed(seed)
-    model = train.build_model()
+    model = train.MODELS[model_name]()
     h = train.fit(model, train_data, test_data, epochs=epochs, batch_size=64, lr=1e-3,
                   seed=seed, show_progress=False)
     return {"test_acc": h["test_acc"], "test_loss": h["test_loss"],
@@ -54,9 +59,12 @@ def ours_worker(seed: int, epochs: int, threads: int, limit: int | None) -> dict
             "epoch_cpu_time": h["epoch_cpu_time"]}
 
 
-def _torch_fit(seed: int, epochs: int, threads: int, limit: int | None, dataloader: bool) -> dict:
+def _torch_fit(seed: int, epochs: int, threads: int, limit: int | None, dataloader: bool,
+               model_name: str = "mlp") -> dict:
     """`tinygrad_edu.train.fit`, ported to PyTorch line by line."""
     import torch
+
+    from tinygrad_edu.train import build_cnn
 
     torch.set_num_threads(threads)
     (X, y), (Xt, yt) = _arrays(limit)
@@ -68,7 +76,7 @@ def _torch_fit(seed: int, epochs: int, threads: int, limit: int | None, dataload
         nn.Linear(784, 256), nn.ReLU(), nn.Dropout(0.2),
         nn.Linear(256, 128), nn.ReLU(), nn.Dropout(0.2),
         nn.Linear(128, 10),
-    )  # fmt: skip
+    ) if model_name == "mlp" else build_cnn(nn)  # fmt: skip
     loss_fn = nn.CrossEntropyLoss()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     shuffle = torch.Generator().manual_seed(seed)
@@ -116,12 +124,14 @@ def _torch_fit(seed: int, epochs: int, threads: int, limit: int | None, dataload
     return history
 
 
-def torch_worker(seed: int, epochs: int, threads: int, limit: int | None) -> dict:
-    return _torch_fit(seed, epochs, threads, limit, dataloader=False)
+def torch_worker(seed: int, epochs: int, threads: int, limit: int | None,
+                 model_name: str = "mlp") -> dict:
+    return _torch_fit(seed, epochs, threads, limit, dataloader=False, model_name=model_name)
 
 
-def torch_dataloader_worker(seed: int, epochs: int, threads: int, limit: int | None) -> dict:
-    return _torch_fit(seed, epochs, threads, limit, dataloader=True)
+def torch_dataloader_worker(seed: int, epochs: int, threads: int, limit: int | None,
+                            model_name: str = "mlp") -> dict:
+    return _torch_fit(seed, epochs, threads, limit, dataloader=True, model_name=model_name)
 
 
 WORKERS = {"tinygrad_edu": ours_worker, "torch": torch_worker,
@@ -133,9 +143,10 @@ def _mean_std(xs: list[float]) -> tuple[float, float]:
 
 
 def report(runs: dict[str, list[dict]], seeds: list[int], epochs: int, threads: int,
-           command: str) -> str:
+           command: str, model_name: str = "mlp") -> str:
     """The markdown: command, per-framework summary, the gaps, and the per-seed figures."""
-    lines = [f"### Fashion-MNIST MLP, {epochs} epochs, {len(seeds)} seeds ({threads} threads)",
+    lines = [f"### Fashion-MNIST {model_name.upper()}, {epochs} epochs, {len(seeds)} seeds "
+             f"({threads} threads)",
              "", f"`{command}`", "",
              "| framework | seeds | test accuracy (mean ± std) | median epoch time (s) | "
              "ratio to torch | fastest epoch (s) | ratio to torch | "
@@ -180,6 +191,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="(worker) the seed to run")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
     parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 2)))
     parser.add_argument("--limit", type=int, default=None,
                         help="train on the first N images only (smoke tests)")
@@ -194,11 +206,13 @@ def main() -> None:
         runs = saved["runs"]
         epochs = len(next(iter(runs.values()))[0]["test_acc"])
         print(report(runs, saved["seeds"], epochs, saved.get("threads", args.threads),
-                     saved.get("command", "python benchmarks/fashion_mnist.py")))
+                     saved.get("command", "python benchmarks/fashion_mnist.py"),
+                     saved.get("model", "mlp")))
         return
     if args.worker:
         load = os.getloadavg()[0]
-        result = WORKERS[args.worker](args.seed, args.epochs, args.threads, args.limit)
+        result = WORKERS[args.worker](args.seed, args.epochs, args.threads, args.limit,
+                                      args.model)
         result["load"] = [load, os.getloadavg()[0]]
         result["n_train"] = args.limit or 60000
         print(json.dumps(result))
@@ -212,7 +226,8 @@ def main() -> None:
         order = args.only if i % 2 == 0 else list(reversed(args.only))  # A B, then B A
         extra = ["--limit", str(args.limit)] if args.limit else []
         commands = {name: [me, "--worker", name, "--seed", str(seed), "--epochs",
-                           str(args.epochs), "--threads", str(args.threads), *extra]
+                           str(args.epochs), "--threads", str(args.threads), "--model",
+                           args.model, *extra]
                     for name in order}
         for name, rs in interleave(commands, rounds=1, env=worker_env(args.threads)).items():
             runs[name] += rs
@@ -220,9 +235,9 @@ def main() -> None:
     command = ("python benchmarks/fashion_mnist.py " + " ".join(sys.argv[1:])).strip()
     if args.json:
         Path(args.json).write_text(json.dumps(
-            {"seeds": args.seeds, "threads": args.threads, "command": command, "runs": runs},
-            indent=1))
-    print(report(runs, args.seeds, args.epochs, args.threads, command))
+            {"seeds": args.seeds, "threads": args.threads, "command": command, "runs": runs,
+             "model": args.model}, indent=1))
+    print(report(runs, args.seeds, args.epochs, args.threads, command, args.model))
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ NOTEBOOKS = [
     "03_checking_gradients",
     "04_from_scalars_to_tensors",
     "05_fashion_mnist_mlp",
+    "06_convolutions",
     "07_from_counting_to_attention",
 ]
 KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}

@@ -169,3 +169,35 @@ def test_mnist_with_no_root_says_where_it_looked_and_what_to_pass(capsys):
     assert "looked in: nowhere (no root was given" in err and "(no folder)" not in err
     assert "t10k-* test files" not in err and "Pass --root DIR" in err
 
+
+def test_the_cnn_trains_step_for_step_as_its_pytorch_twin(fashion):
+    """`build_cnn()` and `build_cnn(torch.nn)` are one recipe: from the same weights (float64,
+    so that rounding stays out of the way), on the same batches, Adam steps give the same
+    losses, gradients and weights."""
+    import torch
+
+    from tinygrad_edu.interop import to_torch
+
+    tg.manual_seed(0)
+    model = train.build_cnn().double()
+    twin = to_torch(model)
+    assert repr(twin) == repr(train.build_cnn(torch.nn).double())
+    opt, t_opt = tg.optim.Adam(model.parameters()), torch.optim.Adam(twin.parameters())
+    loss_fn, t_loss_fn = tg.nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss()
+    (X, y), _ = fashion
+    for start in range(0, 48, 16):
+        xb, yb = X[start:start + 16].astype(np.float64), y[start:start + 16]
+        opt.zero_grad()
+        t_opt.zero_grad()
+        loss = loss_fn(model(tg.from_numpy(xb)), tg.from_numpy(yb))
+        t_loss = t_loss_fn(twin(torch.from_numpy(xb)), torch.from_numpy(yb))
+        loss.backward()
+        t_loss.backward()
+        np.testing.assert_allclose(loss.item(), t_loss.item(), rtol=1e-9)
+        for (name, p), (_, q) in zip(model.named_parameters(), twin.named_parameters()):
+            np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-6, atol=1e-9,
+                                       err_msg=name)
+        opt.step()
+        t_opt.step()
+    for (name, p), (_, q) in zip(model.state_dict().items(), twin.state_dict().items()):
+        np.testing.assert_allclose(np.asarray(p), q.numpy(), rtol=1e-6, atol=1e-9, err_msg=name)

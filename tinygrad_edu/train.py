@@ -1,12 +1,15 @@
 """`tinygrad-edu train`: the MLP every tutorial shows, trained on Fashion-MNIST (or MNIST).
 
     tinygrad-edu train --dataset fashion-mnist --epochs 5
+    tinygrad-edu train --model cnn --dataset fashion-mnist --epochs 3
 
 Model 784-256-128-10 with ReLU and Dropout(0.2), CrossEntropyLoss, Adam(lr=1e-3), batches of
-64 standardized images. Each epoch shows a progress bar (loss, accuracy, samples/s), then the
-test-set loss and accuracy. At the end, the model's state dict (`model.npz`, read it back with
-`tinygrad_edu.load`), the per-epoch figures (`history.json`) and their plot (`training.png`,
-when matplotlib is installed) go into `--out` (default `runs/<dataset>`).
+64 standardized images; `--model cnn` is `build_cnn` (two conv blocks and a linear head), with
+the same loss, optimizer and batches. Each epoch shows a progress bar (loss, accuracy,
+samples/s), then the test-set loss and accuracy. At the end, the model's state dict
+(`model.npz`, read it back with `tinygrad_edu.load`), the per-epoch figures (`history.json`)
+and their plot (`training.png`, when matplotlib is installed) go into `--out` (default
+`runs/<dataset>`).
 
 The loop in `fit` is the one you would write in PyTorch, line for line; only the imports differ.
 """
@@ -31,8 +34,8 @@ from .random import manual_seed
 from .serialization import save
 from .tensor import from_numpy
 
-__all__ = ["DATASETS", "build_model", "load_arrays", "evaluate", "fit", "save_plot",
-           "add_parser", "run"]
+__all__ = ["DATASETS", "MODELS", "build_model", "build_cnn", "load_arrays", "evaluate", "fit",
+           "save_plot", "add_parser", "run"]
 
 DATASETS: dict[str, type[MNIST]] = {"fashion-mnist": FashionMNIST, "mnist": MNIST}
 
@@ -45,6 +48,28 @@ def build_model() -> nn.Sequential:
         nn.Linear(256, 128), nn.ReLU(), nn.Dropout(0.2),
         nn.Linear(128, 10),
     )  # fmt: skip
+
+
+def build_cnn(nn: Any = nn) -> Any:
+    """Two conv blocks and a linear head, the common Fashion-MNIST CNN: each block is a 3x3
+    convolution (padding 1), BatchNorm2d, ReLU and 2x2 max pooling; 28x28 -> 14x14 -> 7x7.
+    The convolutions have no bias: BatchNorm2d subtracts each channel's mean right after, so a
+    bias would get a zero gradient (and, through Adam, steps driven by rounding noise alone).
+
+    `build_cnn(torch.nn)` builds the same network in PyTorch (the benchmarks compare them).
+    """
+    return nn.Sequential(
+        nn.Unflatten(1, (1, 28, 28)),  # the loader's flat 784 pixels back into an image
+        nn.Conv2d(1, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(64 * 7 * 7, 10),
+    )  # fmt: skip
+
+
+MODELS = {"mlp": build_model, "cnn": build_cnn}
 
 
 def load_arrays(
@@ -216,14 +241,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the `train` command to a CLI's subparsers (from `parser.add_subparsers()`)."""
     parser = subparsers.add_parser(
         "train",
-        help="train the 784-256-128-10 MLP on Fashion-MNIST or MNIST",
+        help="train the 784-256-128-10 MLP (or a small CNN) on Fashion-MNIST or MNIST",
         description="Train the MLP every tutorial shows (784-256-128-10, ReLU, Dropout(0.2), "
-                    "Adam) on Fashion-MNIST or MNIST, evaluate it on the test set after each "
+                    "Adam), or with --model cnn two conv blocks and a linear head, on "
+                    "Fashion-MNIST or MNIST, evaluate it on the test set after each "
                     "epoch, and save the model (.npz), its history and a loss/accuracy plot.",
     )
-    parser.add_argument("--model", choices=("mlp", "charlm"), default="mlp",
-                        help="mlp: the image classifier; charlm: a character-level language "
-                             "model of names (see the charlm options below)")
+    parser.add_argument("--model", choices=sorted(MODELS), default="mlp",
+                        help="mlp (784-256-128-10, default), cnn (two conv blocks and a linear "
+                             "head) or charlm (a character-level language model of names; see "
+                             "the charlm options below)")
     parser.add_argument("--dataset", choices=sorted(DATASETS), default="fashion-mnist",
                         help="which images (default fashion-mnist)")
     parser.add_argument("--root", default=None, metavar="DIR",
@@ -286,9 +313,10 @@ def run(args: argparse.Namespace) -> int:
         return _error(f"cannot create the output folder {out}: {err}")
 
     manual_seed(args.seed)
-    model = build_model()
+    model = MODELS[args.model]()
     n_params = sum(p.numel() for p in model.parameters())
-    print(f"Training {n_params:,}-parameter MLP on {len(X):,} {args.dataset} images "
+    print(f"Training {n_params:,}-parameter {args.model.upper()} on {len(X):,} {args.dataset} "
+          f"images "
           f"({len(test_data[0]):,} test), {_plural(args.epochs, 'epoch')}, "
           f"batch {args.batch_size}, Adam lr={args.lr:g}, seed {args.seed}.", flush=True)
     history = fit(model, (X, y), test_data, epochs=args.epochs, batch_size=args.batch_size,
@@ -297,8 +325,8 @@ def run(args: argparse.Namespace) -> int:
     model_path, history_path = out / "model.npz", out / "history.json"
     plot_path = out / "training.png"
     save(model.state_dict(), model_path)
-    settings = {k: getattr(args, k) for k in ("dataset", "epochs", "batch_size", "lr", "seed",
-                                              "limit")}
+    settings = {k: getattr(args, k) for k in ("model", "dataset", "epochs", "batch_size", "lr",
+                                              "seed", "limit")}
     history_path.write_text(json.dumps({"settings": settings, "history": history}, indent=1))
     title = f"{args.dataset}, {len(X):,} images, seed {args.seed}"
     plotted = save_plot(history, plot_path, title)

@@ -94,7 +94,8 @@ def tensor_case(name, rng, n_inputs=1):
     pos = rng.uniform(0.3, 2.0, (2, 3))
     ties = a.copy()
     ties[0, 2] = ties[0, 0] = a[0].max()
-    x, win = rng.standard_normal((2, 3, 7, 5)), ((2, 3), (3, 2), (2, 1), (1, 2))
+    x, win = rng.standard_normal((2, 3, 7, 5)), ((2, 3), (3, 2), (2, 1), (1, 2), ((0, 0),) * 2, 0.)
+    padded = (*win[:4], ((1, 0), (0, 1)), 0.0)  # zero padding on both dims, on one side each
     c = rng.standard_normal((2, 3))
     cases = {
         "add": ([a, b], []), "sub": ([a, b], []), "mul": ([a, b], []),
@@ -118,7 +119,7 @@ def tensor_case(name, rng, n_inputs=1):
                                                       (4, 3)]),
         "matmul": ([a, rng.standard_normal((3, 4))], []),
         # windows along dims 2 and 3: sizes 3, 2, steps 2, 1, dilations 1, 2
-        "unfold": ([x], [win, x.shape]),
+        "unfold": ([x], [padded, x.shape]),
         # in_shape has room for more windows than given: the gradient reads the first only
         "unfold_backward": ([_unfold(x, win, x.shape).copy()], [(2, 3, 9, 5), win]),
         "lstm_gates": ([rng.standard_normal((2, 12))], []),  # hidden size 3: 4 gates of 3
@@ -329,4 +330,4 @@ def test_the_window_and_lstm_formulas_show_with_the_graphs_names():
     assert show(TENSOR_OPS["unfold"].formulas[0], {"g": "dL/dY", "in_shape": "(1, 2, 5, 5)"}) \
         == "col2im(dL/dY, (1, 2, 5, 5), win)"
     assert show(TENSOR_OPS["unfold_backward"].formulas[0], {"g": "dL/dX", "a": "cols"}) == \
-        "crop(windows(dL/dX, win), cols.shape)"
+        "crop(windows(dL/dX, win, 0), cols.shape)"

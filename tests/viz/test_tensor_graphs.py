@@ -53,6 +53,17 @@ def test_op_ovals_show_names_only_and_edges_follow_the_data():
     assert src.count(f"{h_id} -> {mul}") == 2, "h * h: two arrows"
 
 
+def test_conv_and_pooling_ovals_show_kernel_stride_and_padding():
+    import tinygrad_edu.nn.functional as F
+
+    x = Tensor(np.ones((1, 2, 6, 6)), requires_grad=True)
+    w = Tensor(np.ones((3, 2, 3, 3)), requires_grad=True)
+    y = F.max_pool2d(F.conv2d(x, w, stride=(2, 1), padding=1, dilation=2), 2)
+    src = draw_graph(y.sum()).source
+    assert "windows kernel 3x3 stride 2x1 padding 1 dilation 2" in src  # the convolution
+    assert "windows kernel 2x2 stride 2 padding 0" in src  # the pooling
+
+
 def test_backward_trace_on_tensors_matches_the_engine_and_grad():
     x, W, b, h, loss = layer_graph()
     engine = [n for n in reversed(topological_order([loss])) if n._op is not None]

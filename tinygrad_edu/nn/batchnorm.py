@@ -1,4 +1,4 @@
-"""Batch normalization: one `batch_norm` function, and the modules BatchNorm1d and BatchNorm2d.
+"""Batch normalization layers: BatchNorm1d and BatchNorm2d, both calling `F.batch_norm`.
 
 Each channel (dim 1) is normalized over every other dim: the batch, and the length (1-D) or
 the height and width (2-D). The two modules differ only in the input ranks they accept.
@@ -10,62 +10,13 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.mode import no_grad
 from ..tensor import Tensor, from_numpy, ones, zeros
+from . import functional as F
+from .layers import _positive
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["batch_norm", "BatchNorm1d", "BatchNorm2d"]
-
-
-def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
-               weight: Tensor | None = None, bias: Tensor | None = None,
-               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    """(x - mean) / sqrt(var + eps) * weight + bias, per channel (dim 1), as torch's batch_norm.
-
-    training: the batch's mean and biased variance, and the running estimates (if given) move
-    toward them by `momentum` (the variance's unbiased estimate, as PyTorch), in place.
-    Otherwise: the running estimates.
-    """
-    if input.ndim < 2:
-        raise ValueError(f"batch_norm: expected an input of shape (N, C, ...), got {input.shape}")
-    c = input.shape[1]
-    axes = (0, *range(2, input.ndim))
-    shape = (1, c) + (1,) * (input.ndim - 2)
-    if training:
-        n = input.numel() // c if c else 0
-        if n <= 1:
-            raise ValueError(f"batch_norm: expected more than 1 value per channel when "
-                             f"training, got input of shape {input.shape}")
-        mean = input.mean(dim=axes, keepdim=True)
-        centered = input - mean
-        var = (centered * centered).mean(dim=axes, keepdim=True)
-        if running_mean is not None and running_var is not None:
-            with no_grad():
-                m = momentum
-                unbiased = var._data.reshape(-1) * (n / (n - 1))
-                rm, rv = running_mean._data, running_var._data
-                running_mean.copy_(from_numpy(((1 - m) * rm + m * mean._data.reshape(-1))
-                                              .astype(rm.dtype)))
-                running_var.copy_(from_numpy(((1 - m) * rv + m * unbiased).astype(rv.dtype)))
-    else:
-        if running_mean is None or running_var is None:
-            raise ValueError("batch_norm: running_mean and running_var are needed when not "
-                             "training")
-        mean, var = running_mean.reshape(shape), running_var.reshape(shape)
-        centered = input - mean
-    out = centered / (var + eps).sqrt()
-    if weight is not None:
-        out = out * weight.reshape(shape)
-    if bias is not None:
-        out = out + bias.reshape(shape)
-    return out
-
-
-def _positive(n: Any, what: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"{what} must be a positive int, got {n!r}")
-    return int(n)
+__all__ = ["BatchNorm1d", "BatchNorm2d"]
 
 
 class _BatchNorm(Module):
@@ -103,7 +54,7 @@ class _BatchNorm(Module):
             m = self.momentum  # None: a cumulative average, 1/n for the n-th batch
             factor = 1.0 / float(self.num_batches_tracked.item()) if m is None else m
         try:
-            return batch_norm(input, self.running_mean, self.running_var, self.weight,
+            return F.batch_norm(input, self.running_mean, self.running_var, self.weight,
                               self.bias, self.training or not self.track_running_stats,
                               factor, self.eps)
         except ValueError as err:

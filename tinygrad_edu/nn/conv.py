@@ -101,7 +101,13 @@ class _ConvNd(Module):
 
 
 class _Conv(_ConvNd):
-    _conv: Any = None
+    _conv: Any = None  # F.conv1d or F.conv2d
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", dtype: Any = None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, dtype=dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         self._check(input)
@@ -124,12 +130,6 @@ class Conv1d(_Conv):
     _nsp = 1
     _conv = staticmethod(F.conv1d)
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", dtype: Any = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, dtype=dtype)
-
 
 class Conv2d(_Conv):
     """A 2-D convolution layer on (N, C, H, W): out[n, o] = bias[o] + sum over input channels
@@ -138,16 +138,19 @@ class Conv2d(_Conv):
     _nsp = 2
     _conv = staticmethod(F.conv2d)
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", dtype: Any = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, dtype=dtype)
-
 
 class _ConvTranspose(_ConvNd):
     _transposed = True
-    _conv: Any = None
+    _conv: Any = None  # F.conv_transpose1d or F.conv_transpose2d
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
+                 dilation: Any = 1, padding_mode: str = "zeros", dtype: Any = None) -> None:
+        if padding_mode != "zeros":
+            raise ValueError(f"{type(self).__name__}: only padding_mode='zeros' is supported "
+                             f"(as PyTorch), got {padding_mode!r}")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, output_padding, dtype=dtype)
 
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
         self._check(input)
@@ -171,13 +174,6 @@ class ConvTranspose1d(_ConvTranspose):
     _nsp = 1
     _conv = staticmethod(F.conv_transpose1d)
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
-                 dilation: Any = 1, padding_mode: str = "zeros", dtype: Any = None) -> None:
-        _zeros_only(padding_mode, "ConvTranspose1d")
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, output_padding, dtype=dtype)
-
 
 class ConvTranspose2d(_ConvTranspose):
     """A 2-D transposed convolution layer: each input pixel adds a weighted copy of the
@@ -186,15 +182,3 @@ class ConvTranspose2d(_ConvTranspose):
     _nsp = 2
     _conv = staticmethod(F.conv_transpose2d)
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
-                 dilation: Any = 1, padding_mode: str = "zeros", dtype: Any = None) -> None:
-        _zeros_only(padding_mode, "ConvTranspose2d")
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, output_padding, dtype=dtype)
-
-
-def _zeros_only(padding_mode: str, name: str) -> None:
-    if padding_mode != "zeros":
-        raise ValueError(f"{name}: only padding_mode='zeros' is supported (as PyTorch), "
-                         f"got {padding_mode!r}")

@@ -45,7 +45,6 @@ from ..tensor.window import (
     unfold,
 )
 from ..value import Value
-from .batchnorm import batch_norm
 from .normalization import group_norm, layer_norm, rms_norm
 
 __all__ = [
@@ -72,7 +71,7 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "nll_loss",
     "cross_entropy",
-    # convolution, pooling, resampling (tensor/window.py) and batch_norm (batchnorm.py)
+    # convolution, pooling, resampling (tensor/window.py), and batch_norm
     "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold", "pad",
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
     "adaptive_avg_pool2d", "adaptive_max_pool2d", "max_unpool2d", "interpolate",
@@ -200,6 +199,50 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
     keep = generator().random(shape, dtype=np.float32) >= p
     mask = keep.astype(input.dtype) * (1.0 / (1.0 - p))
     return input * _const(mask.astype(input.dtype))
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """(x - mean) / sqrt(var + eps) * weight + bias, per channel (dim 1), as torch's batch_norm.
+
+    training: the batch's mean and biased variance, and the running estimates (if given) move
+    toward them by `momentum` (the variance's unbiased estimate, as PyTorch), in place.
+    Otherwise: the running estimates.
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected an input of shape (N, C, ...), got {input.shape}")
+    c = input.shape[1]
+    axes = (0, *range(2, input.ndim))
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    if training:
+        n = input.numel() // c if c else 0
+        if n <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when "
+                             f"training, got input of shape {input.shape}")
+        mean = input.mean(dim=axes, keepdim=True)
+        centered = input - mean
+        var = (centered * centered).mean(dim=axes, keepdim=True)
+        if running_mean is not None and running_var is not None:
+            with no_grad():
+                m = momentum
+                unbiased = var._data.reshape(-1) * (n / (n - 1))
+                rm, rv = running_mean._data, running_var._data
+                running_mean.copy_(from_numpy(((1 - m) * rm + m * mean._data.reshape(-1))
+                                              .astype(rm.dtype)))
+                running_var.copy_(from_numpy(((1 - m) * rv + m * unbiased).astype(rv.dtype)))
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: running_mean and running_var are needed when not "
+                             "training")
+        mean, var = running_mean.reshape(shape), running_var.reshape(shape)
+        centered = input - mean
+    out = centered / (var + eps).sqrt()
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
 
 
 _const = from_numpy  # an ndarray as a constant Tensor, without a copy

@@ -108,7 +108,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
-        self.p = F._check_p(p, "Dropout")
+        self.p = F._check_p(p, type(self).__name__)
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
@@ -118,20 +118,12 @@ class Dropout(Module):
         return f"p={self.p}, inplace={self.inplace}"
 
 
-class Dropout2d(Module):
+class Dropout2d(Dropout):
     """In training, zero whole channels (each with probability p) of (N, C, H, W), scaling the
     rest by 1/(1-p); in eval(), the identity."""
 
-    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
-        super().__init__()
-        self.p = F._check_p(p, "Dropout2d")
-        self.inplace = inplace
-
     def forward(self, input: Tensor) -> Tensor:
         return F.dropout2d(input, self.p, self.training)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Embedding(Module):

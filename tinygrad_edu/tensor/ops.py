@@ -256,13 +256,15 @@ def sum_to(g, shape: tuple[int, ...]):
 
 
 # ---- sliding windows (conv.py): the two primitives conv, pooling and F.unfold are made of ----
-# A window geometry `win` is (dims, sizes, steps, dilations): along each dim of `dims`, windows
-# of `sizes` taps, `dilations` apart, starting every `steps`.
+# A window geometry `win` is (dims, sizes, steps, dilations, pads, fill): along each dim of
+# `dims`, padded by pads[i] = (before, after) places of value `fill`, windows of sizes[i] taps,
+# dilations[i] apart, starting every steps[i] places. A convolution's kernel, stride, padding
+# and dilation, in one constant.
 
 
 def unfold(x, win, in_shape):
     """Every window of x: each dim of win's dims becomes the windows' positions, and the taps
-    become new last dims (torch's Tensor.unfold, for several dims at once)."""
+    become new last dims (torch's Tensor.unfold, for several dims at once, padding included)."""
     return _unfold(x, win, in_shape) if isinstance(x, _NP) else x._windows(win)
 
 
@@ -270,6 +272,11 @@ def unfold_backward(g, in_shape, win):
     """Each window of g added back where it was taken from: the VJP of `unfold` (col2im)."""
     return _unfold_backward(g, in_shape, win) if isinstance(g, _NP) else g._unfold_backward(
         in_shape, win)
+
+
+def _zero_fill(win):
+    """The same windows with zeros as padding: what a gradient is padded with."""
+    return (*win[:5], 0.0)
 
 
 def _first(dims, shape):
@@ -282,9 +289,14 @@ def _first(dims, shape):
 
 
 def _unfold(a, win, in_shape):
-    """The windows as a strided view of `a` (no copy): position strides are step x the dim's,
-    tap strides dilation x the dim's."""
-    dims, sizes, steps, dilations = win
+    """The windows as a strided view of `a` (padded first, if asked): position strides are
+    step x the dim's, tap strides dilation x the dim's. No copy beyond the padding."""
+    dims, sizes, steps, dilations, pads, fill = win
+    if any(lo or hi for lo, hi in pads):
+        widths = [(0, 0)] * a.ndim
+        for d, lo_hi in zip(dims, pads):
+            widths[d] = lo_hi
+        a = np.pad(a, widths, constant_values=fill)
     shape, strides = list(a.shape), list(a.strides)
     for d, k, s, dl in zip(dims, sizes, steps, dilations):
         span = dl * (k - 1) + 1 if k else 0
@@ -296,18 +308,28 @@ def _unfold(a, win, in_shape):
 
 
 def _unfold_backward(g, in_shape, win):
-    """Zeros of in_shape, plus, for each tap offset, that tap of every window added at its
-    place: one strided add per tap (9 for a 3x3 kernel)."""
-    dims, sizes, steps, dilations = win
-    out = np.zeros(in_shape, dtype=g.dtype)
+    """Zeros of in_shape (padded), plus, for each tap offset, that tap of every window added
+    at its place, one strided add per tap (9 for a 3x3 kernel); then the padding cut off."""
+    dims, sizes, steps, dilations, pads, _ = win
+    shape = list(in_shape)
+    for d, (lo, hi) in zip(dims, pads):
+        shape[d] += lo + hi
+    # zeros laid out in g's memory order (a channels-last g gives a channels-last out), so
+    # that each tap's add walks both arrays the same way
+    order = sorted(range(len(shape)), key=lambda i: -g.strides[i])
+    out = np.zeros([shape[i] for i in order], dtype=g.dtype).transpose(np.argsort(order))
     positions = [g.shape[d] for d in dims]
-    if 0 in positions:
-        return out
-    for taps in itertools.product(*map(range, sizes)):
-        idx = [slice(None)] * len(in_shape)
-        for d, o, s, dl, n in zip(dims, taps, steps, dilations, positions):
-            idx[d] = slice(o * dl, o * dl + s * (n - 1) + 1, s)
-        out[tuple(idx)] += g[(Ellipsis, *taps)]
+    if 0 not in positions:
+        for taps in itertools.product(*map(range, sizes)):
+            idx = [slice(None)] * len(shape)
+            for d, o, s, dl, n in zip(dims, taps, steps, dilations, positions):
+                idx[d] = slice(o * dl, o * dl + s * (n - 1) + 1, s)
+            out[tuple(idx)] += g[(Ellipsis, *taps)]
+    if any(lo or hi for lo, hi in pads):
+        crop = [slice(None)] * len(shape)
+        for d, (lo, _) in zip(dims, pads):
+            crop[d] = slice(lo, lo + in_shape[d])
+        out = out[tuple(crop)]
     return out
 
 
@@ -669,8 +691,8 @@ class _Table:
         view=True, formulas=("col2im(g, in_shape, win)",))
     unfold_backward = make_op("unfold_backward", _unfold_backward,  # col2im: taps added back
         lambda g, out, a, in_shape, win:              # each window read back out of g
-            getitem(unfold(g, win, in_shape), _first(win[0], a.shape)),
-        formulas=("crop(windows(g, win), a.shape)",))
+            getitem(unfold(g, _zero_fill(win), in_shape), _first(win[0], a.shape)),
+        formulas=("crop(windows(g, win, 0), a.shape)",))
 
 OPS = _Table()
 

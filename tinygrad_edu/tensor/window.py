@@ -1,9 +1,10 @@
 """Sliding windows: convolution, pooling, unfold/fold, padding and resampling, from primitives.
 
-Everything here is built on one primitive, `Tensor.unfold` (the windows along a dim, as a
-strided view of the input: no copy), whose gradient adds each window back where it came from
-(`unfold_backward`, col2im). Both are rows of the op table (ops.py), each the other's
-derivative, so all of the below has first and second derivatives without code of its own:
+Everything here is built on one primitive, `unfold` (every window of a tensor along some of
+its dims, padded if asked, as a strided view: no copy beyond the padding; `Tensor.unfold` is
+its one-dim case), whose gradient adds each window back where it came from (`unfold_backward`,
+col2im). Both are rows of the op table (ops.py), each the other's derivative, so all of the
+below has first and second derivatives without derivative code of its own:
 
 - `unfold(x)` (im2col): pad, then take windows along every spatial dim: (N, C*K, L);
 - `conv2d(x, w) = w @ unfold(x)`: one matrix product per group; `conv_transpose2d` is the
@@ -51,11 +52,12 @@ def tensor_unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
     if not (isinstance(size, int) and isinstance(step, int)) or step < 1 or not 0 <= size <= n:
         raise RuntimeError(f"unfold: need 0 <= size <= {n} (dim {d} of shape {x.shape}) "
                            f"and step >= 1, got size={size!r}, step={step!r}")
-    return windows(x, ((d,), (size,), (step,), (1,)))
+    return windows(x, ((d,), (size,), (step,), (1,), ((0, 0),), 0.0))
 
 
 def windows(x: Tensor, win: tuple) -> Tensor:
-    """Windows along several dims at once: win = (dims, sizes, steps, dilations)."""
+    """Windows along several dims at once: win = (dims, sizes, steps, dilations, pads, fill),
+    see ops.py."""
     return apply(OPS.unfold, (x,), (win, x._data.shape))
 
 
@@ -102,34 +104,27 @@ def _out_size(n: int, k: int, s: int, p: int, d: int, what: str, shape: Any) -> 
 # ---- the sliding-window machinery ---------------------------------------------------------------
 
 
-def _windows(x: Tensor, kernel: Sequence[int], stride: Sequence[int],
-             dilation: Sequence[int]) -> Tensor:
-    """(N, C, *spatial) -> (N, C, *positions, *kernel): every window, as a view of x."""
-    dims = tuple(range(2, 2 + len(kernel)))
-    return x._windows((dims, tuple(kernel), tuple(stride), tuple(dilation)))
+def _geometry(kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int],
+              pads: Sequence[tuple[int, int]] | None, fill: float = 0.0) -> tuple:
+    """The unfold primitive's constant (ops.py) for windows over dims 2, 3, ... of a batch."""
+    pads = tuple((0, 0) for _ in kernel) if pads is None else tuple(map(tuple, pads))
+    return (tuple(range(2, 2 + len(kernel))), tuple(kernel), tuple(stride), tuple(dilation),
+            pads, fill)
+
+
+def _windows(x: Tensor, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int],
+             pads: Sequence[tuple[int, int]] | None = None, fill: float = 0.0) -> Tensor:
+    """(N, C, *spatial) -> (N, C, *positions, *kernel): every window of x padded with `fill`
+    (a view of x when there is no padding)."""
+    return x._windows(_geometry(kernel, stride, dilation, pads, fill))
 
 
 def _unwindows(cols: Tensor, shape: tuple[int, ...], kernel: Sequence[int],
-               stride: Sequence[int], dilation: Sequence[int]) -> Tensor:
-    """The other way (col2im): windows (N, C, *positions, *kernel) added into zeros of shape."""
-    dims = tuple(range(2, 2 + len(kernel)))
-    return cols._unfold_backward(shape, (dims, tuple(kernel), tuple(stride), tuple(dilation)))
-
-
-def _pad_spatial(x: Tensor, pads: Sequence[tuple[int, int]], value: float = 0.0) -> Tensor:
-    """x with (before, after) padding on each spatial dim, filled with `value`."""
-    if not any(lo or hi for lo, hi in pads):
-        return x
-    flat = [p for lo_hi in reversed(pads) for p in lo_hi]
-    return x.pad(flat, value=value)
-
-
-def _crop(x: Tensor, pads: Sequence[tuple[int, int]]) -> Tensor:
-    if not any(lo or hi for lo, hi in pads):
-        return x
-    idx = (slice(None), slice(None)) + tuple(
-        slice(lo, n - hi) for (lo, hi), n in zip(pads, x.shape[2:]))
-    return x[idx]
+               stride: Sequence[int], dilation: Sequence[int],
+               pads: Sequence[tuple[int, int]] | None = None) -> Tensor:
+    """The other way (col2im): windows (N, C, *positions, *kernel) added into zeros of the
+    padded shape, the padding then cut off."""
+    return cols._unfold_backward(shape, _geometry(kernel, stride, dilation, pads))
 
 
 def _unfold_nd(x: Tensor, kernel: Sequence[int], dilation: Sequence[int],
@@ -138,7 +133,7 @@ def _unfold_nd(x: Tensor, kernel: Sequence[int], dilation: Sequence[int],
     nsp = len(kernel)
     for n, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation):
         _out_size(n, k, s, p, d, what, x.shape)
-    cols = _windows(_pad_spatial(x, [(p, p) for p in padding]), kernel, stride, dilation)
+    cols = _windows(x, kernel, stride, dilation, [(p, p) for p in padding])
     pos = cols.shape[2: 2 + nsp]
     # (N, C, *pos, *kernel) -> (N, C, *kernel, *pos): the one copy, im2col proper
     order = (0, 1, *range(2 + nsp, 2 + 2 * nsp), *range(2, 2 + nsp))
@@ -158,8 +153,7 @@ def _fold_nd(cols: Tensor, out_size: Sequence[int], pos: Sequence[int], kernel: 
     c = ck // math.prod(kernel)
     order = (0, 1, *range(2 + nsp, 2 + 2 * nsp), *range(2, 2 + nsp))
     w = cols.reshape(n, c, *kernel, *pos).permute(order)  # (N, C, *pos, *kernel)
-    padded = (n, c, *(o + 2 * p for o, p in zip(out_size, padding)))
-    return _crop(_unwindows(w, padded, kernel, stride, dilation), [(p, p) for p in padding])
+    return _unwindows(w, (n, c, *out_size), kernel, stride, dilation, [(p, p) for p in padding])
 
 
 def unfold(input: Tensor, kernel_size: _Size, dilation: _Size = 1, padding: _Size = 0,
@@ -229,14 +223,19 @@ def _conv(input: Tensor, weight: Tensor, bias: Tensor | None, stride: _Size, pad
             raise ValueError(f"{what}: the kernel (size {k}, dilation {d}: spans {d * (k - 1) + 1})"
                              f" is larger than the padded input ({m} + {lo} + {hi} = "
                              f"{m + lo + hi}); input shape {x.shape}, weight {weight.shape}")
-    x = _pad_spatial(x, pads)
-    cols = _unfold_nd(x, kernel, dilation_, (0,) * nsp, stride_, what)  # (N, C*K, L)
-    pos = [(m - d * (k - 1) - 1) // s + 1
-           for m, k, s, d in zip(x.shape[2:], kernel, stride_, dilation_)]
-    k_all = math.prod(kernel)
-    w = weight.reshape(groups, o // groups, cg * k_all)
-    y = w.matmul(cols.reshape(n, groups, cg * k_all, math.prod(pos)))  # (N, G, O/G, L)
-    y = y.reshape(n, o, *pos)
+    win = _windows(x, kernel, stride_, dilation_, pads)  # (N, C, *pos, *kernel)
+    pos = win.shape[2: 2 + nsp]
+    rows_n, k_all = n * math.prod(pos), cg * math.prod(kernel)
+    # im2col, the one copy: a row per (image, position) holding its window, tap by tap and
+    # channel by channel (channels innermost, so each tap's slice is contiguous in memory);
+    # then the whole batch is one matrix product per group with the weight laid out the same
+    g, og, taps = groups, o // groups, math.prod(kernel)
+    rows = win.permute(0, *range(2, 2 + 2 * nsp), 1).reshape(rows_n, taps, g, cg)
+    rows = rows.permute(2, 0, 1, 3).reshape(g, rows_n, k_all)  # a view when groups == 1
+    w = weight.reshape(g, og, cg, taps).permute(0, 1, 3, 2).reshape(g, og, k_all)
+    y = rows.matmul(w.mT).permute(1, 0, 2).reshape(rows_n, o)  # (G, N*L, K*C/G) @ (.., O/G)
+    # (N, *pos, O) in memory, seen as (N, O, *pos): channels-last, as PyTorch's channels_last
+    y = y.reshape(n, *pos, o).permute(0, nsp + 1, *range(1, nsp + 1))
     if bias is not None:
         y = y + _channel(bias, o, nsp, what)
     return y[0] if unbatched else y
@@ -417,8 +416,7 @@ def _max_pool(input: Tensor, kernel_size: _Size, stride: _Size | None, padding: 
     x, unbatched = _batched(input, nsp, what)
     k, s, p, d, pos, extra = _pool_geometry(x, kernel_size, stride, padding, dilation,
                                             ceil_mode, nsp, what)
-    padded = _pad_spatial(x, [(pi, pi + e) for pi, e in zip(p, extra)], value=-math.inf)
-    win = _windows(padded, k, s, d)
+    win = _windows(x, k, s, d, [(pi, pi + e) for pi, e in zip(p, extra)], fill=-math.inf)
     arg = _first_max(win._data, k, bool(np.isnan(x._data).any()))
     pick = arg.reshape(*arg.shape, *(1,) * nsp) == np.arange(math.prod(k)).reshape(k)
     values = win.where(pick, 0).sum(dim=tuple(range(-nsp, 0)))  # the gradient goes to it alone
@@ -477,7 +475,7 @@ def _avg_pool(input: Tensor, kernel_size: _Size, stride: _Size | None, padding: 
     k, s, p, d, pos, extra = _pool_geometry(x, kernel_size, stride, padding, 1, ceil_mode,
                                             nsp, what)
     pads = [(pi, pi + e) for pi, e in zip(p, extra)]
-    total = _windows(_pad_spatial(x, pads), k, s, d).sum(dim=tuple(range(-nsp, 0)))
+    total = _windows(x, k, s, d, pads).sum(dim=tuple(range(-nsp, 0)))
     if divisor_override is not None:
         if not isinstance(divisor_override, int) or divisor_override == 0:
             raise ValueError(f"{what}: divisor_override must be a non-zero int, "

@@ -115,11 +115,15 @@ def _scatter_add(shape: tuple, dim: int, idx: Any, src: Any) -> Any:
 # `dilations` apart, one starting every `steps`.
 
 
-def _windows(x: Any, win: tuple) -> Any:
-    """Every window of x (im2col): each dim of win's dims now counts window positions, and the
-    taps of a window are new last dims. numpy's sliding windows, thinned to the steps and
-    dilations."""
-    dims, sizes, steps, dilations = win
+def _windows(x: Any, win: tuple, fill: Any = None) -> Any:
+    """Every window of x (im2col): x padded as win says (with win's fill, or `fill`), then each
+    dim of win's dims counts window positions, and the taps of a window are new last dims.
+    numpy's sliding windows, thinned to the steps and dilations."""
+    dims, sizes, steps, dilations, pads, win_fill = win
+    widths = [(0, 0)] * np.ndim(x)
+    for d, lo_hi in zip(dims, pads):
+        widths[d] = lo_hi
+    x = np.pad(x, widths, constant_values=win_fill if fill is None else fill)
     spans = [dl * (k - 1) + 1 for k, dl in zip(sizes, dilations)]
     view = np.lib.stride_tricks.sliding_window_view(x, spans, axis=dims)
     step = dict(zip(dims, steps))
@@ -134,9 +138,11 @@ def _crop(x: Any, shape: tuple) -> Any:
 
 def _col2im(g: Any, in_shape: tuple, win: tuple) -> Any:
     """Zeros of in_shape with every window entry of g added back at the place it was taken from
-    (col2im): the windows of the places 0, 1, 2, ... of in_shape say where each entry goes."""
-    places = _crop(_windows(np.arange(math.prod(in_shape)).reshape(in_shape), win), g.shape)
-    total = np.bincount(places.ravel(), weights=g.ravel(), minlength=math.prod(in_shape))
+    (col2im): the windows of the places 0, 1, 2, ... of in_shape (the padding: -1, nowhere)
+    say where each entry goes."""
+    places = _crop(_windows(np.arange(math.prod(in_shape)).reshape(in_shape), win, -1), g.shape)
+    keep = places >= 0
+    total = np.bincount(places[keep], weights=g[keep], minlength=math.prod(in_shape))
     return total.reshape(in_shape).astype(g.dtype)
 
 

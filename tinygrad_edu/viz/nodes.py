@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["walk", "names", "literals", "module_names", "ref", "is_array", "fmt", "full",
-           "op_text", "constants", "grad_of"]
+           "op_text", "window_text", "constants", "grad_of"]
 
 Node = Any
 
@@ -180,16 +180,41 @@ def shape_dtype(x: Any) -> str:
 def op_text(node: Node, literal: set[int] | frozenset[int] = frozenset()) -> str:
     """The op's name, with its constants and literal operands: '*', '** 2.0', '* 0.5'.
 
-    A tensor op's constants are bookkeeping (dims, saved shapes), so only its name is shown.
+    A tensor op's constants are bookkeeping (dims, saved shapes), so only its name is shown;
+    the sliding windows of a convolution or a pooling also show their kernel, stride and
+    padding ('windows kernel 3x3 stride 1 padding 1').
     """
     op = node._op
     if op is None:
         return ""
+    if op.name in _WINDOW_OPS:  # a convolution's or pooling's geometry is worth showing
+        win = node._ctx[0] if op.name == "unfold" else node._ctx[1]  # see ops.py's rows
+        return f"{_WINDOW_OPS[op.name]} {window_text(win)}"
     lits = [(i, fmt(p._raw())) for i, p in enumerate(node._parents) if id(p) in literal]
     parts = [op.name, *(_const(c) for c in constants(node))]
     for i, text in lits:
         parts = [text, *parts] if i == 0 and len(node._parents) == 2 else [*parts, text]
     return " ".join(parts)
+
+
+_WINDOW_OPS = {"unfold": "windows", "unfold_backward": "col2im"}
+
+
+def window_text(win: tuple) -> str:
+    """A window geometry (ops.py's `win` constant) as 'kernel 3x3 stride 1 padding 1'; a
+    stride or padding that is the same along every dim is said once, dilation only if not 1."""
+    dims, sizes, steps, dilations, pads, _ = win
+
+    def same(vs: Any) -> str:
+        vs = list(vs)
+        return str(vs[0]) if len(set(vs)) == 1 else "x".join(map(str, vs))
+
+    text = f"kernel {'x'.join(map(str, sizes))} stride {same(steps)}"
+    flat = [p for lo_hi in pads for p in lo_hi]
+    text += f" padding {same(flat) if len(set(flat)) == 1 else pads}"
+    if any(d != 1 for d in dilations):
+        text += f" dilation {same(dilations)}"
+    return text
 
 
 def constants(node: Node) -> list[Any]:
