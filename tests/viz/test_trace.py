@@ -283,7 +283,7 @@ def test_a_conv_layers_backward_reads_as_col2im_of_the_windows_gradient():
     (step,) = [s for s in t if s.op == "unfold"]
     (c,) = step.contributions
     assert c.explanation.startswith(f"dL/d{c.name} += col2im(dL/d{step.name}, (1, 2, 5, 5), "
-                                    "win) = (1, 2, 5, 5)")  # the input itself: the padding is inside the window op
+                                    "win) = (1, 2, 5, 5)")  # the unpadded input: windows pad
     win = step.node._ctx[0]
     np.testing.assert_allclose(c.added, evaluate("col2im(g, in_shape, win)", {
         "g": step.upstream, "in_shape": (1, 2, 5, 5), "win": win}))
