@@ -34,3 +34,14 @@ def test_numpy_baseline_step_equals_torch_adam_step_without_dropout():
         opt.step()
     for mine, theirs in zip(params, weights):
         np.testing.assert_allclose(mine, theirs.detach().numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_the_sequence_step_benchmark_runs_one_code_on_both_libraries():
+    import tinygrad_edu
+
+    bench = load("sequence_steps")
+    for lib in (tinygrad_edu, torch):
+        for model in ("transformer", "lstm"):
+            assert bench.framework_step(lib, model, steps=1)["step"] > 0
+    ours, theirs = bench.lstm_model(tinygrad_edu), bench.lstm_model(torch)
+    assert list(ours.state_dict()) == list(theirs.state_dict())

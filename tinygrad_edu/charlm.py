@@ -12,6 +12,7 @@ the APIs match, and so should the validation losses. The data are `tinygrad_edu.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import sys
@@ -55,6 +56,8 @@ def build_model(lib: Any, arch: str, vocab_size: int, **sizes: int) -> Any:
 def _transformer(lib: Any, vocab: int, context: int, d_model: int, heads: int, layers: int,
                  ff: int) -> Any:
     nn = lib.nn
+    # a plain callable, not nn.GELU: PyTorch's inference fast path would run its exact GELU
+    tanh_gelu = functools.partial(nn.functional.gelu, approximate="tanh")
 
     class TinyTransformer(nn.Module):
         def __init__(self) -> None:
@@ -62,7 +65,7 @@ def _transformer(lib: Any, vocab: int, context: int, d_model: int, heads: int, l
             self.token = nn.Embedding(vocab, d_model)
             self.position = nn.Embedding(context, d_model)
             layer = nn.TransformerEncoderLayer(d_model, heads, ff, dropout=0.0,
-                                               activation=nn.GELU(approximate="tanh"),
+                                               activation=tanh_gelu,
                                                batch_first=True, norm_first=True)
             self.encoder = nn.TransformerEncoder(layer, layers, norm=nn.LayerNorm(d_model),
                                                  enable_nested_tensor=False)

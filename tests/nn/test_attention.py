@@ -22,21 +22,12 @@ def pair(a, requires_grad=True):
             torch.tensor(a, requires_grad=requires_grad))
 
 
-def check(ours, theirs, rng, inputs):
-    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-6, atol=1e-9)
-    g = rng.normal(size=ours.shape)
-    ours.backward(tg.tensor(g, dtype=tg.float64))
-    theirs.backward(torch.tensor(g))
-    for a, b in inputs:
-        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-6, atol=1e-9)
-
-
 @settings(max_examples=40, deadline=None)
 @given(batch=st.lists(st.integers(1, 3), max_size=2), L=st.integers(1, 5), S=st.integers(1, 5),
        E=st.integers(1, 4), Ev=st.integers(1, 4), seed=st.integers(0, 2**16),
        mask=st.sampled_from(["none", "bool", "float", "causal"]),
        scale=st.sampled_from([None, 0.3]))
-def test_sdpa_matches_torch(batch, L, S, E, Ev, seed, mask, scale):
+def test_sdpa_matches_torch(batch, L, S, E, Ev, seed, mask, scale, same_as_torch):
     rng = np.random.default_rng(seed)
     b = tuple(batch)
     (q, tq), (k, tk), (v, tv) = (pair(rng.normal(size=b + s)) for s in ((L, E), (S, E), (S, Ev)))
@@ -52,24 +43,24 @@ def test_sdpa_matches_torch(batch, L, S, E, Ev, seed, mask, scale):
         kwargs["attn_mask"], tkwargs["attn_mask"] = am, tam
     elif mask == "causal":
         kwargs["is_causal"] = tkwargs["is_causal"] = True
-    check(F.scaled_dot_product_attention(q, k, v, **kwargs),
+    same_as_torch(F.scaled_dot_product_attention(q, k, v, **kwargs),
           TF.scaled_dot_product_attention(tq, tk, tv, **tkwargs), rng, inputs)
 
 
-def test_sdpa_mask_broadcasts_over_heads_and_batch():
+def test_sdpa_mask_broadcasts_over_heads_and_batch(same_as_torch):
     rng = np.random.default_rng(0)
     (q, tq), (k, tk), (v, tv) = (pair(rng.normal(size=(2, 3, 4, 5))) for _ in range(3))
     m = rng.random((2, 1, 4, 4)) < 0.7
-    check(F.scaled_dot_product_attention(q, k, v, attn_mask=tg.tensor(m)),
+    same_as_torch(F.scaled_dot_product_attention(q, k, v, attn_mask=tg.tensor(m)),
           TF.scaled_dot_product_attention(tq, tk, tv, attn_mask=torch.tensor(m)), rng,
           [(q, tq), (k, tk), (v, tv)])
 
 
-def test_sdpa_grouped_query_heads_match_torch():
+def test_sdpa_grouped_query_heads_match_torch(same_as_torch):
     rng = np.random.default_rng(1)
     (q, tq), (k, tk), (v, tv) = (pair(rng.normal(size=s)) for s in
                                  ((2, 4, 3, 5), (2, 2, 3, 5), (2, 2, 3, 5)))
-    check(F.scaled_dot_product_attention(q, k, v, enable_gqa=True),
+    same_as_torch(F.scaled_dot_product_attention(q, k, v, enable_gqa=True),
           TF.scaled_dot_product_attention(tq, tk, tv, enable_gqa=True), rng,
           [(q, tq), (k, tk), (v, tv)])
 
@@ -150,14 +141,14 @@ def test_mha_matches_torch(H, d, L, S, N, batch_first, self_attention, mask, pad
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-6, atol=1e-9)
 
 
-def test_mha_unbatched_and_need_weights_false_match_torch():
+def test_mha_unbatched_and_need_weights_false_match_torch(same_as_torch):
     rng = np.random.default_rng(5)
     m, t = mha_twins(6, 2)
     x, tx = pair(rng.normal(size=(4, 6)))
     out, w = m(x, x, x, need_weights=False)
     tout, tw = t(tx, tx, tx, need_weights=False)
     assert w is None and tw is None
-    check(out, tout, rng, [(x, tx)] + list(zip(m.parameters(), t.parameters())))
+    same_as_torch(out, tout, rng, [(x, tx)] + list(zip(m.parameters(), t.parameters())))
 
 
 def test_mha_init_is_pytorchs():

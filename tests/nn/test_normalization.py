@@ -19,22 +19,12 @@ def pair(a):
     return tg.tensor(a, dtype=tg.float64, requires_grad=True), torch.tensor(a, requires_grad=True)
 
 
-def assert_same(ours, theirs, rng, inputs):
-    """Outputs equal, then the gradient of <out, g> for a random g equal for every input."""
-    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-6, atol=1e-9)
-    g = rng.normal(size=ours.shape)
-    ours.backward(tg.tensor(g, dtype=tg.float64))
-    theirs.backward(torch.tensor(g))
-    for a, b in inputs:
-        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-6, atol=1e-9)
-
-
 sizes = st.lists(st.integers(1, 4), min_size=1, max_size=3)
 
 
 @settings(max_examples=25, deadline=None)
 @given(lead=sizes, k=st.integers(1, 2), seed=st.integers(0, 2**16), affine=st.booleans())
-def test_layer_norm_matches_torch(lead, k, seed, affine):
+def test_layer_norm_matches_torch(lead, k, seed, affine, same_as_torch):
     rng = np.random.default_rng(seed)
     shape = tuple(lead) + tuple(rng.integers(1, 5, size=k))
     norm_shape = shape[-k:]
@@ -44,32 +34,32 @@ def test_layer_norm_matches_torch(lead, k, seed, affine):
     if affine:
         (w, tw), (b, tb) = pair(rng.normal(size=norm_shape)), pair(rng.normal(size=norm_shape))
         inputs += [(w, tw), (b, tb)]
-    assert_same(F.layer_norm(x, norm_shape, w, b, eps=1e-5),
+    same_as_torch(F.layer_norm(x, norm_shape, w, b, eps=1e-5),
                 TF.layer_norm(tx, norm_shape, tw, tb, eps=1e-5), rng, inputs)
 
 
 @settings(max_examples=25, deadline=None)
 @given(lead=sizes, seed=st.integers(0, 2**16), eps=st.sampled_from([None, 1e-6, 0.1]))
-def test_rms_norm_matches_torch(lead, seed, eps):
+def test_rms_norm_matches_torch(lead, seed, eps, same_as_torch):
     rng = np.random.default_rng(seed)
     shape = tuple(lead) + (int(rng.integers(1, 6)),)
     x, tx = pair(rng.normal(size=shape))
     w, tw = pair(rng.normal(size=shape[-1:]))
-    assert_same(F.rms_norm(x, shape[-1:], w, eps), TF.rms_norm(tx, shape[-1:], tw, eps), rng,
+    same_as_torch(F.rms_norm(x, shape[-1:], w, eps), TF.rms_norm(tx, shape[-1:], tw, eps), rng,
                 [(x, tx), (w, tw)])
 
 
 @settings(max_examples=25, deadline=None)
 @given(n=st.integers(1, 3), groups=st.integers(1, 3), per=st.integers(1, 3),
        spatial=st.lists(st.integers(1, 3), max_size=2), seed=st.integers(0, 2**16))
-def test_group_norm_matches_torch(n, groups, per, spatial, seed):
+def test_group_norm_matches_torch(n, groups, per, spatial, seed, same_as_torch):
     rng = np.random.default_rng(seed)
     c = groups * per
     assume(per * int(np.prod(spatial)) > 1)  # one value per group is an error (tested below)
     x, tx = pair(rng.normal(size=(n, c, *spatial)))
     w, tw = pair(rng.normal(size=c))
     b, tb = pair(rng.normal(size=c))
-    assert_same(F.group_norm(x, groups, w, b), TF.group_norm(tx, groups, tw, tb), rng,
+    same_as_torch(F.group_norm(x, groups, w, b), TF.group_norm(tx, groups, tw, tb), rng,
                 [(x, tx), (w, tw), (b, tb)])
 
 
@@ -78,7 +68,7 @@ def test_group_norm_matches_torch(n, groups, per, spatial, seed):
     (lambda: nn.RMSNorm(4), lambda: torch.nn.RMSNorm(4), (2, 3, 4)),
     (lambda: nn.GroupNorm(2, 4), lambda: torch.nn.GroupNorm(2, 4), (2, 4, 3)),
 ])
-def test_modules_match_torch_with_the_same_names_and_init(ours, theirs, shape):
+def test_modules_match_torch_with_the_same_names_and_init(ours, theirs, shape, same_as_torch):
     m, tm = ours().double(), theirs().double()
     assert [n for n, _ in m.named_parameters()] == [n for n, _ in tm.named_parameters()]
     for (_, p), (_, tp) in zip(m.named_parameters(), tm.named_parameters()):
@@ -89,7 +79,7 @@ def test_modules_match_torch_with_the_same_names_and_init(ours, theirs, shape):
     m.load_state_dict({k: v.numpy() for k, v in tm.state_dict().items()})
     x, tx = pair(rng.normal(size=shape))
     inputs = [(x, tx)] + list(zip(m.parameters(), tm.parameters()))
-    assert_same(m(x), tm(tx), rng, inputs)
+    same_as_torch(m(x), tm(tx), rng, inputs)
 
 
 def test_no_affine_and_no_bias_options():

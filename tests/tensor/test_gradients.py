@@ -339,6 +339,12 @@ CASES = {
                   st.tuples(arr((2, 3)), arr((2, 3))), {}),
     "masked_select": (lambda a: a.masked_select(np.array([True, False, True])),
                       one(shape=st.just((2, 3))), {}),
+    # the LSTM step's fused rows (nn/rnn.py): gates (N, 4H), cell state (N, H); c broadcasts
+    "lstm_gates": (lambda a: T.apply(T.OPS.lstm_gates, (a,)), st.tuples(arr((2, 8))), {}),
+    "lstm_cell": (lambda a, c: T.apply(T.OPS.lstm_cell, (a, c)),
+                  st.tuples(arr((2, 8)), arr((1, 2))), {}),
+    "lstm_hidden": (lambda a, c: T.apply(T.OPS.lstm_hidden, (a, c)),
+                    st.tuples(arr((2, 8)), arr((2, 2))), {}),
     # a small composite: several ops meeting in one graph, one input used twice
     "mlp": (lambda x, w, b: ((x @ w + b).tanh() * x.sum()).log_softmax(-1),
             st.tuples(arr((2, 3)), arr((3, 3)), arr((3,))), {}),

@@ -9,7 +9,9 @@ local derivatives (one per input), a *mutant* replaces that one rule with a wron
     dropped   0 * rule               the term forgotten altogether
     detached  the rule computed on bare numbers even under create_graph: first derivatives
               stay right, second derivatives go wrong. For a Value rule that is a constant
-              (d(a+b)/da = 1) detaching changes nothing, so that mutant is not generated.
+              (d(a+b)/da = 1) detaching changes nothing, and a Tensor row declared
+              higher_order=False (the LSTM's) refuses create_graph anyway, so that mutant is
+              not generated for them.
 
 plus a few hand-written "plausible bugs" (a dropped factor or term, a wrong sign inside). The
 table entry is patched with pytest's monkeypatch (restored after), then the project's own
@@ -280,6 +282,8 @@ def tensor_mutants() -> Iterator[Mutant]:
             if not isinstance(op.vjps, PerInput) and tuple(op.vjps)[i] is ops._zero_rule:
                 continue  # 1.01 * 0, -0 and 0 * 0 are 0: equivalent mutants (see TENSOR_BUGS)
             for kind, mutate in TENSOR_MUTATIONS.items():
+                if kind == "detached" and not op.higher_order:
+                    continue  # its rules run on arrays only by declaration: nothing to detach
                 mutant_op = op._replace(vjps=_tensor_rules(op, i, mutate))
                 yield Mutant("Tensor", name, i, kind, _tensor_patch(name, mutant_op), cases)
     for name, i, what, wrong in TENSOR_BUGS:
@@ -323,6 +327,8 @@ def nn_mutants() -> Iterator[Mutant]:
     for label, (module, name, op) in _nn_table().items():
         for i in range(_n_rules(op)):
             for kind, mutate in TENSOR_MUTATIONS.items():
+                if kind == "detached" and not op.higher_order:
+                    continue  # its rules run on arrays only by declaration: nothing to detach
                 mutant_op = op._replace(vjps=_tensor_rules(op, i, mutate))
 
                 def patch(mp: pytest.MonkeyPatch, module=module, name=name, op=mutant_op):

@@ -285,17 +285,11 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
     that is looked up and whose norm_type-norm exceeds max_norm is first scaled down to it,
     in place in `weight` (as PyTorch does).
     """
-    idx = input._data if isinstance(input, Tensor) else np.asarray(input)
-    if idx.dtype.kind not in "iu":
-        raise TypeError(f"embedding: indices must be an integer tensor, got {idx.dtype}")
     if weight.ndim != 2:
         raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), "
                          f"got shape {weight.shape}")
     n = weight.shape[0]
-    if idx.size and (idx.min() < 0 or idx.max() >= n):
-        bad = int(idx.max() if idx.max() >= n else idx.min())
-        raise IndexError(f"embedding: index {bad} is out of range for {n} embeddings "
-                         f"(valid: 0..{n - 1})")
+    idx = _embedding_indices(input, n, "embedding")
     if scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: scale_grad_by_freq and sparse gradients are not "
                                   "supported; gradients are dense and unscaled")
@@ -310,6 +304,18 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
         if pad.any():  # the same values, but the padding entries come from a detached copy
             out = out.where(~pad[..., None], weight.detach()[idx])
     return out
+
+
+def _embedding_indices(input: Any, n: int, name: str) -> np.ndarray:
+    """The lookup indices as an array, checked: integers in [0, n)."""
+    idx = input._data if isinstance(input, Tensor) else np.asarray(input)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{name}: indices must be an integer tensor, got {idx.dtype}")
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = int(idx.max() if idx.max() >= n else idx.min())
+        raise IndexError(f"{name}: index {bad} is out of range for {n} embeddings "
+                         f"(valid: 0..{n - 1})")
+    return idx
 
 
 def _renorm_rows(weight: Tensor, rows: np.ndarray, max_norm: float, norm_type: float) -> None:

@@ -158,16 +158,9 @@ class Embedding(Module):
         return from_numpy(g)
 
     def forward(self, input: Tensor) -> Tensor:
-        idx = input._data if isinstance(input, Tensor) else np.asarray(input)
-        if idx.dtype.kind not in "iu":
-            raise TypeError(f"Embedding: indices must be an integer tensor, got {idx.dtype}")
-        if idx.size and (idx.min() < 0 or idx.max() >= self.num_embeddings):
-            bad = int(idx.max() if idx.max() >= self.num_embeddings else idx.min())
-            raise IndexError(f"Embedding: index {bad} is out of range for {self.num_embeddings} "
-                             f"embeddings (valid: 0..{self.num_embeddings - 1})")
+        idx = F._embedding_indices(input, self.num_embeddings, "Embedding")
         if self.max_norm is not None:
-            return F.embedding(input, self.weight, max_norm=self.max_norm,
-                               norm_type=self.norm_type)
+            F._renorm_rows(self.weight, np.unique(idx), self.max_norm, self.norm_type)
         return self.weight[idx]
 
     def extra_repr(self) -> str:

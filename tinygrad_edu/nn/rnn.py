@@ -30,12 +30,17 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 # ---- one time step (shared by the layers and the cells) -----------------------------------------
 # Each step gets xp, the input's projection x W_ih^T + b_ih (with b_hh already added, except for
-# the GRU, whose b_hn sits inside the reset gate's product), and w_t = W_hh^T.
+# the GRU, whose b_hn sits inside the reset gate's product), and w_t = W_hh^T; or, with
+# w_t = None, xp is already the whole pre-activation (see _step_inputs).
+
+
+def _recurrent(xp: Tensor, h: Tensor, w_t: Tensor | None) -> Tensor:
+    return xp if w_t is None else xp + h.matmul(w_t)
 
 
 def _rnn_step(act: str):
     def step(xp: Tensor, h: Tensor, c: Any, w_t: Tensor, b_hh: Tensor | None):
-        pre = xp + h.matmul(w_t)
+        pre = _recurrent(xp, h, w_t)
         return (pre.tanh() if act == "tanh" else pre.relu()), None
 
     return step
@@ -47,14 +52,14 @@ def _lstm_step(xp: Tensor, h: Tensor, c: Tensor, w_t: Tensor, b_hh: Tensor | Non
     Three fused rows of the op table (ops.py: lstm_gates, lstm_cell, lstm_hidden);
     `_lstm_step_composed` is the same step in plain ops, which the tests hold them to.
     """
-    act = apply(OPS.lstm_gates, (xp + h.matmul(w_t),))
+    act = apply(OPS.lstm_gates, (_recurrent(xp, h, w_t),))
     c = apply(OPS.lstm_cell, (act, c))
     return apply(OPS.lstm_hidden, (act, c)), c
 
 
 def _lstm_step_composed(xp: Tensor, h: Tensor, c: Tensor, w_t: Tensor, b_hh: Tensor | None):
     n = h.shape[-1]
-    gates = xp + h.matmul(w_t)
+    gates = _recurrent(xp, h, w_t)
     i, f, o = gates[..., :n].sigmoid(), gates[..., n:2 * n].sigmoid(), gates[..., 3 * n:].sigmoid()
     c = f * c + i * gates[..., 2 * n:3 * n].tanh()
     return o * c.tanh(), c
@@ -96,23 +101,31 @@ def _project(mode: str, x: Tensor, w_ih: Tensor, b_ih: Tensor | None,
     return F.linear(x, w_ih, bias), b_left
 
 
-def _step_inputs(mode: str, x: Tensor, w_ih: Tensor, b_ih: Tensor | None,
+def _step_inputs(mode: str, x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
                  b_hh: Tensor | None) -> tuple[Any, Tensor | None]:
-    """`(xp(t), b_left)`: each time step's projected input, from (L, N, H_in) inputs x.
+    """`(inputs, b_left)`: `inputs(t, h)` is `(xp, w_t)` for step t of the (L, N, H_in) x.
 
     A slice's gradient is an array of the whole tensor's size (zeros outside the slice) that
     backward adds up, once per step. So we slice the narrower of the two: the projection of the
-    whole sequence, made by one product, or (when the input has fewer features than the
-    gates) the input itself, projected step by step.
+    whole sequence, made by one product (then xp = that slice, w_t = W_hh^T), or, when the input
+    has fewer features than the gates, the input itself: then one product per step,
+    [x_t, h] [W_ih, W_hh]^T + b, is the whole pre-activation (w_t = None). The GRU keeps its
+    two products apart, as its reset gate multiplies only the hidden one.
     """
     bias, b_left = _biases(mode, b_ih, b_hh)
+    w_t = w_hh.mT
     if x.shape[-1] >= w_ih.shape[0]:
         xp = F.linear(x, w_ih, bias)
-        return (lambda t: xp[t]), b_left
-    w_t = w_ih.mT
-    if bias is None:
-        return (lambda t: x[t].matmul(w_t)), b_left
-    return (lambda t: x[t].matmul(w_t) + bias), b_left
+        return (lambda t, h: (xp[t], w_t)), b_left
+    if mode == "GRU":
+        w_in = w_ih.mT
+        return (lambda t, h: (_plus(x[t].matmul(w_in), bias), w_t)), b_left
+    w_both = cat([w_ih, w_hh], 1).mT
+    return (lambda t, h: (_plus(cat([x[t], h], -1).matmul(w_both), bias), None)), b_left
+
+
+def _plus(x: Tensor, b: Tensor | None) -> Tensor:
+    return x if b is None else x + b
 
 
 def _positive(n: Any, what: str) -> int:
@@ -215,12 +228,12 @@ class RNNBase(Module):
                 w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
                 k = layer * directions + direction
                 h, c = h0[k], (c0[k] if lstm else None)
-                xp, b_left = _step_inputs(self.mode, x, w_ih, b_ih, b_hh)
-                w_t = w_hh.mT
+                inputs, b_left = _step_inputs(self.mode, x, w_ih, w_hh, b_ih, b_hh)
                 ys: list[Any] = [None] * x.shape[0]
                 order = range(x.shape[0] - 1, -1, -1) if direction else range(x.shape[0])
                 for t in order:
-                    h, c = step(xp(t), h, c, w_t, b_left)
+                    xp, w_t = inputs(t, h)
+                    h, c = step(xp, h, c, w_t, b_left)
                     ys[t] = h
                 outs.append(stack(ys, 0))
                 h_n.append(h)
