@@ -73,7 +73,6 @@ def _new(data: np.ndarray) -> Tensor:
     t._g = None
     t._hooks = None
     t._retains_grad = False
-    t._freed = False
     t._version = [0]
     t._stamp = 0
     t._used = False
@@ -329,7 +328,7 @@ class Tensor(graph.Node):
 
     __slots__ = (
         "_data", "_requires_grad", "_grad", "label", "_op", "_parents", "_ctx", "_g", "_hooks",
-        "_retains_grad", "_freed", "_version", "_stamp", "_used", "_fresh", "_base",
+        "_retains_grad", "_version", "_stamp", "_used", "_fresh", "_base",
         "__weakref__",
     )
     __array_ufunc__ = None  # ndarray + Tensor calls Tensor.__radd__, so the graph is kept
@@ -355,7 +354,7 @@ class Tensor(graph.Node):
         self._grad: Tensor | None = None
         self.label = ""
         self._op, self._parents, self._ctx = None, (), ()
-        self._g, self._hooks, self._retains_grad, self._freed = None, None, False, False
+        self._g, self._hooks, self._retains_grad = None, None, False
         self._version, self._stamp, self._used, self._fresh = [0], 0, False, None
         self._base: Tensor | None = None
         if requires_grad:
