@@ -247,7 +247,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                     "Fashion-MNIST or MNIST, evaluate it on the test set after each "
                     "epoch, and save the model (.npz), its history and a loss/accuracy plot.",
     )
-    parser.add_argument("--model", choices=sorted(MODELS), default="mlp",
+    parser.add_argument("--model", choices=[*sorted(MODELS), "charlm"], default="mlp",
                         help="mlp (784-256-128-10, default), cnn (two conv blocks and a linear "
                              "head) or charlm (a character-level language model of names; see "
                              "the charlm options below)")

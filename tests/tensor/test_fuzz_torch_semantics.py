@@ -65,7 +65,9 @@ def _embedding(idx, weight, M):
     """nn.Embedding's forward with `weight` as its table (torch: F.embedding)."""
     if M is torch:
         return torch.nn.functional.embedding(idx, weight)
-    return tg.nn.Embedding.forward(SimpleNamespace(weight=weight, num_embeddings=len(weight)), idx)
+    return tg.nn.Embedding.forward(SimpleNamespace(weight=weight, num_embeddings=len(weight),
+                                                   padding_idx=None, max_norm=None,
+                                                   norm_type=2.0), idx)
 
 
 def _change(c: np.ndarray, how: str, holder):
