@@ -43,8 +43,9 @@ def uniform_at_least(shape: tuple[int, ...], p: float) -> np.ndarray:
     numpy makes a float32 uniform as (32 random bits >> 8) * 2**-24, one bit-generator call
     per number; PCG64 gives its 64-bit words in bulk (`random_raw`), each word two such 32-bit
     draws, low half first. Comparing the bits with the threshold directly skips the per-number
-    calls (several times faster on a (512, 256) mask here). Other generators, odd sizes and a generator holding a spare half word take the
-    plain path (tests/test_random.py checks both agree).
+    calls (several times faster on a (512, 256) mask here). Other generators, odd sizes and
+    a generator holding a spare half word take the plain path (tests/test_random.py checks
+    that both agree).
     """
     gen = generator()
     bits = gen.bit_generator
