@@ -10,6 +10,7 @@ the library's default one (`default_generator`, which `manual_seed` reseeds).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ import numpy as np
 from .device import check_device
 
 __all__ = ["manual_seed", "generator", "initial_seed", "seed", "Generator", "default_generator",
-           "get_rng_state", "set_rng_state"]
+           "get_rng_state", "set_rng_state", "uniform_at_least"]
 
 
 class Generator:
@@ -90,3 +91,29 @@ def generator(gen: Generator | np.random.Generator | None = None) -> np.random.G
     if isinstance(gen, np.random.Generator):
         return gen
     raise TypeError(f"generator= must be a tinygrad_edu.Generator, got {type(gen).__name__}")
+
+
+_FAST_MIN = 1024  # below this many draws the plain call is as fast
+
+
+def uniform_at_least(shape: tuple[int, ...], p: float) -> np.ndarray:
+    """`generator().random(shape, dtype=float32) >= p`: the same draws and the same result
+    (dropout's keep mask), computed without making the floats.
+
+    numpy makes a float32 uniform as (32 random bits >> 8) * 2**-24, one bit-generator call
+    per number; PCG64 gives its 64-bit words in bulk (`random_raw`), each word two such 32-bit
+    draws, low half first. Comparing the bits with the threshold directly skips the per-number
+    calls (several times faster on a (512, 256) mask here). Other generators, odd sizes and
+    a generator holding a spare half word take the plain path (tests/test_random.py checks
+    that both agree).
+    """
+    gen = generator()
+    bits = gen.bit_generator
+    n = math.prod(shape)
+    # k * 2**-24 >= float32(p)  <=>  k >= ceil(float32(p) * 2**24), with k = word >> 8
+    threshold = math.ceil(float(np.float32(p)) * 2**24) << 8
+    if type(bits) is not np.random.PCG64 or n % 2 or n < _FAST_MIN or \
+            not 0 <= threshold < 2**32 or bits.state["has_uint32"]:
+        return gen.random(shape, dtype=np.float32) >= p
+    words = bits.random_raw(n // 2).view(np.uint32).reshape(shape)
+    return words >= np.uint32(threshold)

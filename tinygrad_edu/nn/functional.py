@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.mode import no_grad
-from ..random import generator
+from ..random import uniform_at_least
 from ..tensor import Tensor, apply, from_numpy
 from ..tensor.ops import make_op
 from ..tensor.tensor import tensor as _tensor
@@ -180,7 +180,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     if not training or p == 0.0:
         return input
     arr = input._data
-    keep = generator().random(arr.shape, dtype=np.float32) >= p
+    keep = uniform_at_least(arr.shape, p)
     mask = keep.astype(arr.dtype if arr.dtype.kind == "f" else np.float32)
     mask *= 1.0 / (1.0 - p)
     return input * _const(mask)
@@ -196,7 +196,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
     if not training or p == 0.0:
         return input
     shape = input.shape[:-2] + (1, 1) if input.ndim == 4 else input.shape[:-1] + (1,)
-    keep = generator().random(shape, dtype=np.float32) >= p
+    keep = uniform_at_least(shape, p)
     mask = keep.astype(input.dtype) * (1.0 / (1.0 - p))
     return input * _const(mask.astype(input.dtype))
 

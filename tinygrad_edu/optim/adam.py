@@ -56,12 +56,13 @@ class Adam(Optimizer):
                 vmax = state["max_exp_avg_sq"] = np.zeros_like(param)
             np.maximum(vmax, v, out=vmax)
             v = vmax
-        step_size = lr / (1 - beta1**t)
+        # lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps), with sqrt(bc2) moved into the scalars:
+        # one pass over the arrays fewer than dividing sqrt(v) first (equal up to rounding)
+        root_bc2 = (1 - beta2**t) ** 0.5
         np.sqrt(v, out=b)
-        b /= (1 - beta2**t) ** 0.5
-        b += eps
+        b += eps * root_bc2
         np.divide(m, b, out=b)
-        b *= -step_size
+        b *= -lr * root_bc2 / (1 - beta1**t)
         param += b
 
 

@@ -31,6 +31,7 @@ forward raises instead of giving a wrong gradient. See inplace.py.
 from __future__ import annotations
 
 import builtins
+import functools
 import numbers
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -111,8 +112,15 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
 
 def _stand_in(t: Tensor) -> np.ndarray:
     """A freed graph's picture of t: its shape and dtype, no data (NaN, or 0 for integers)."""
-    fill = np.nan if t._data.dtype.kind == "f" else 0
-    return np.broadcast_to(np.array(fill, dtype=t._data.dtype), t._data.shape)
+    return _blank(t._data.shape, t._data.dtype)
+
+
+@functools.lru_cache(maxsize=256)
+def _blank(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    # read-only (a broadcast view), so one per shape and dtype serves every freed node: a
+    # backward releases about one per op, and np.broadcast_to costs more than the op's bookkeeping
+    fill = np.nan if dtype.kind == "f" else 0
+    return np.broadcast_to(np.array(fill, dtype=dtype), shape)
 
 
 _TYPE_NAMES = {np.dtype(k): v for k, v in [
