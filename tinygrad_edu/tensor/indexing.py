@@ -51,7 +51,9 @@ def _index(idx: Any, shape: tuple[int, ...]) -> tuple:
         elif isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)):
             ints = True
         out.append(i)
-    if ints and arrays:
+    if arrays and (ints or any(i is Ellipsis for i in out)):
+        # numpy counts an Ellipsis as separating the arrays around it even where it stands
+        # for no dim; PyTorch (and _as_arrays) only counts the dims it stands for
         return _as_arrays(out, shape)
     return tuple(out)
 
