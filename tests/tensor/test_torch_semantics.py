@@ -328,7 +328,7 @@ def test_cross_entropy_with_every_target_ignored_has_zero_gradients():
     (slice(None), [0, 1], None, 0), (1, Ellipsis, [1, 0]), (0, [[0], [1]], slice(1, 3)),
     (-1, slice(None, None, 2), [3, 0]), (1, [True, False, True], 0),
     # an Ellipsis that stands for no dim does not separate the arrays around it (numpy: it does)
-    (slice(None), [0, 0], slice(None), Ellipsis, [0]), ([0, 1], Ellipsis, [1, 2]),
+    (slice(None), slice(None), [0, 1], Ellipsis, [1, 0]), ([0, 1], Ellipsis, [1, 2]),
 ])
 def test_indexing_that_mixes_ints_slices_and_arrays(index):
     data = np.arange(2 * 3 * 4 * 5, dtype=np.float64).reshape(2, 3, 4, 5)
