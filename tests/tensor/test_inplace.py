@@ -100,11 +100,16 @@ def test_changing_the_weights_after_the_forward_is_caught():
         loss.backward()
 
 
-def test_views_share_the_version_with_their_base():
-    w = tg.ones(4, requires_grad=True)
-    base = tg.ones(4)
-    view = base.reshape(2, 2)
-    y = (w.reshape(2, 2) * view).sum()
+@pytest.mark.parametrize("make_view", [  # the ops PyTorch documents as views
+    lambda b: b.reshape(4), lambda b: b.diagonal(), lambda b: b.unfold(0, 1, 1),
+    lambda b: b.narrow(0, 0, 1), lambda b: b.movedim(0, 1), lambda b: b.t(),
+    lambda b: b.unflatten(1, (2, 1)), lambda b: b[0],
+])
+def test_views_share_the_version_with_their_base(make_view):
+    base = tg.ones(2, 2)
+    view = make_view(base)
+    w = tg.ones(*view.shape, requires_grad=True)
+    y = (w * view).sum()
     base.add_(1)  # changes the view's data too
     with pytest.raises(RuntimeError, match="mul"):
         y.backward()

@@ -66,6 +66,8 @@ def test_tensor_unfold_is_a_view_and_refuses_bad_sizes():
     x = tg.arange(6.0)
     w = x.unfold(0, 3, 3)
     assert np.shares_memory(w.numpy(), x.numpy())
+    w[1].fill_(7.0)  # writing into the view writes into x, as in torch
+    np.testing.assert_array_equal(x.numpy(), [0, 1, 2, 7, 7, 7])
     with pytest.raises(RuntimeError, match=r"unfold: need 0 <= size <= 6 .*size=7"):
         x.unfold(0, 7, 1)
     with pytest.raises(RuntimeError, match="step >= 1"):
@@ -173,6 +175,14 @@ def test_unfold_and_fold_match_torch(args):
     size = args["input"][2:]
     assert_same(lambda c: F.fold(c, size, kernel, **kw), lambda c: TF.fold(c, size, kernel, **kw),
                 normal(tuple(cols.shape)))
+
+
+@pytest.mark.parametrize("kernel", [(1, 1), (2, 2)])
+def test_unfold_returns_new_memory_as_torch(kernel):
+    x = tg.arange(16.0).reshape(1, 1, 4, 4)
+    cols = F.unfold(x, kernel)  # a 1x1 kernel reshapes the windows without a copy
+    cols.fill_(7.0)
+    np.testing.assert_array_equal(x.numpy(), np.arange(16.0).reshape(1, 1, 4, 4))
 
 
 @pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])

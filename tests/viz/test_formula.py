@@ -115,6 +115,8 @@ def tensor_case(name, rng, n_inputs=1):
         "permute": ([a], [(1, 0), (1, 0)]),
         "expand": ([a[:1]], [(2, 3)]),
         "getitem": ([a], [(np.array([0, 1, 1]), slice(None)), (2, 3)]),
+        "diagonal": ([rng.standard_normal((2, 3, 4))],  # offset 1: (0, 1), (1, 2), (2, 3)
+                     [(Ellipsis, np.arange(3), np.arange(1, 4)), (2, 3, 4)]),
         "index_add": ([rng.standard_normal((3, 3))], [(np.array([0, 2, 2]), slice(None)),
                                                       (4, 3)]),
         "matmul": ([a, rng.standard_normal((3, 4))], []),

@@ -2,8 +2,8 @@
 trace).
 
 `einsum` is one primitive (ops.py: its VJP for each operand is another einsum); the diagonal
-ops are indexing with index arrays, so their gradients come from getitem's and index_add's
-rules.
+ops are indexing with index arrays (`diagonal` a row of its own, since PyTorch's is a view),
+so their gradients come from index_add's rule.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor
     n1, n2 = y.shape[-2], y.shape[-1]
     i = np.arange(max(0, min(n1 + min(offset, 0), n2 - max(offset, 0))))
     rows, cols = i - min(offset, 0), i + max(offset, 0)
-    return y[(Ellipsis, rows, cols)]
+    return apply(OPS.diagonal, (y,), ((Ellipsis, rows, cols), y.shape))
 
 
 def diag_embed(x: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
@@ -123,7 +123,7 @@ def diag(x: Tensor, diagonal: int = 0) -> Tensor:
     if x.ndim == 1:
         return diag_embed(x, diagonal)
     if x.ndim == 2:
-        return _diagonal(x, diagonal)
+        return _diagonal(x, diagonal).clone()  # new memory, as torch.diag (not a view)
     raise ValueError(f"diag: expected a 1-D or 2-D tensor, got shape {x.shape}")
 
 

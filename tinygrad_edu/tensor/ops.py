@@ -296,7 +296,8 @@ def _first(dims, shape):
 
 def _unfold(a, win, in_shape):
     """The windows as a strided view of `a` (padded first, if asked): position strides are
-    step x the dim's, tap strides dilation x the dim's. No copy beyond the padding."""
+    step x the dim's, tap strides dilation x the dim's. No copy beyond the padding. Writable
+    where `a` is, as torch's Tensor.unfold (overlapping windows share their elements)."""
     dims, sizes, steps, dilations, pads, fill = win
     if any(lo or hi for lo, hi in pads):
         widths = [(0, 0)] * a.ndim
@@ -310,7 +311,7 @@ def _unfold(a, win, in_shape):
         strides[d] = a.strides[d] * s
     shape += sizes
     strides += [a.strides[d] * dl for d, dl in zip(dims, dilations)]
-    return np.lib.stride_tricks.as_strided(a, shape, strides, writeable=False)
+    return np.lib.stride_tricks.as_strided(a, shape, strides, writeable=a.flags.writeable)
 
 
 def _unfold_backward(g, in_shape, win):
@@ -381,6 +382,16 @@ def _index_add(g, idx, shape):
     else:
         np.add.at(out, idx, g)
     return out
+
+
+def _diagonal(a, idx, in_shape):
+    """The diagonal of a's last two dims that idx = (..., rows, cols) picks, as a strided view
+    of a (writable where a is: torch.diagonal is a view; a[idx] would copy)."""
+    _, rows, cols = idx
+    offset = int(cols[0] - rows[0]) if len(rows) else max(in_shape[-2:]) + 1
+    d = np.diagonal(a, offset, -2, -1)
+    d.flags.writeable = a.flags.writeable
+    return d
 
 
 def _sum(a, axes, keepdim, shape):
@@ -676,6 +687,9 @@ class _Table:
         lambda g, out, a, shape: g, view=True,        # sum_to (in Tensor._vjps) does the work
         formulas=("g",))
     getitem = make_op("getitem", lambda a, idx, in_shape: a[idx],
+        lambda g, out, a, idx, in_shape: index_add(g, idx, in_shape), view=True,
+        formulas=("scatter(g, idx, in_shape)",))
+    diagonal = make_op("diagonal", _diagonal,        # a view of the last two dims' diagonal
         lambda g, out, a, idx, in_shape: index_add(g, idx, in_shape), view=True,
         formulas=("scatter(g, idx, in_shape)",))
     index_add = make_op("index_add", _index_add,

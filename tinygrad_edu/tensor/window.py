@@ -138,7 +138,9 @@ def _unfold_nd(x: Tensor, kernel: Sequence[int], dilation: Sequence[int],
     # (N, C, *pos, *kernel) -> (N, C, *kernel, *pos): the one copy, im2col proper
     order = (0, 1, *range(2 + nsp, 2 + 2 * nsp), *range(2, 2 + nsp))
     n, c = x.shape[:2]
-    return cols.permute(order).reshape(n, c * math.prod(kernel), math.prod(pos))
+    out = cols.permute(order).reshape(n, c * math.prod(kernel), math.prod(pos))
+    # new memory, as torch's: a 1-sized kernel every step reshapes without copying
+    return out.clone() if out._base is not None else out
 
 
 def _fold_nd(cols: Tensor, out_size: Sequence[int], pos: Sequence[int], kernel: Sequence[int],
