@@ -148,7 +148,6 @@ def add(name: str, inputs: Any, section: str, **kw: Any) -> None:
     CASES.append(case)
 
 
-
 # ---- creation (no inputs drawn: the call makes the tensor) ---------------------------------
 S = "creation"
 none = st.just(())
@@ -199,6 +198,10 @@ add("negative", one(), S)
 add("reciprocal", one(nonzero), S)
 add("remainder", two(real, nonzero).filter(off_multiples), S, second=True)
 add("fmod", two(real, nonzero).filter(off_multiples), S)
+# by zero: nan, with d/da = 1 and d/db = -floor(a/0) (or -trunc) = -+inf, as in torch
+for _name in ("remainder", "fmod"):
+    add(_name, one(nonzero, shape=st.just((3,))).map(lambda t: (*t, np.array([0.0, -0.0, 2.0]))),
+        S, key=f"{_name}_by_zero")
 add("matmul", tst.matmul_shapes(max_side=SIDE).flatmap(
     lambda s: st.tuples(arr(s[0]), arr(s[1]))), S, second=True,
     invalid=(np.ones((2, 3)), np.ones((2, 3))))
@@ -302,6 +305,8 @@ add("logsumexp", with_dim(), S, call=lambda T, a, d: T.logsumexp(a, d), second=T
 add("norm", one(nonzero, shape=nonempty), S, call=lambda T, a: a.norm())
 add("norm_inf", one(nonzero, shape=nonempty, distinct=True), S,
     call=lambda T, a: a.norm(float("inf")))
+add("norm_0", one(st.sampled_from([0.0, 1.5, -2.0]), shape=nonempty), S,
+    call=lambda T, a: a.norm(0))
 add("cumsum", with_dim(), S, call=lambda T, a, d: T.cumsum(a, d), second=True)
 # away from 0: torch's cumprod rule divides by the input, which at 1e-38 loses the second
 # derivative (ours is a product tree: exact there too)
@@ -320,7 +325,8 @@ add("kthvalue", with_dim(distinct=True), S, call=lambda T, a, d: tuple(T.kthvalu
     invalid=(np.ones(3), 1))
 add("median", one(shape=nonempty, distinct=True), S, call=lambda T, a: T.median(a))
 add("median_dim", with_dim(distinct=True), S, call=lambda T, a, d: tuple(a.median(d)))
-add("sum_int", ints(), S, call=lambda T, a: T.sum(a.int()).dtype == T.int64, grad=False)
+add("sum_int", ints(), S, call=lambda T, a: (T.sum(a.int()), a.int().prod(), a.int().cumsum(0)),
+    grad=False)
 
 # ---- shape -------------------------------------------------------------------------------
 S = "shape"
