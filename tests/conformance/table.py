@@ -305,6 +305,7 @@ add("logsumexp", with_dim(), S, call=lambda T, a, d: T.logsumexp(a, d), second=T
 add("norm", one(nonzero, shape=nonempty), S, call=lambda T, a: a.norm())
 add("norm_inf", one(nonzero, shape=nonempty, distinct=True), S,
     call=lambda T, a: a.norm(float("inf")))
+add("norm_fro", with_dim(nonzero), S, call=lambda T, a, d: T.norm(a, "fro", dim=d))
 add("norm_0", one(st.sampled_from([0.0, 1.5, -2.0]), shape=nonempty), S,
     call=lambda T, a: a.norm(0))
 add("cumsum", with_dim(), S, call=lambda T, a, d: T.cumsum(a, d), second=True)
