@@ -490,7 +490,7 @@ CASES: list[Case] = [
          r"view: a tensor of shape \(3, 2\) whose memory is not contiguous",
          "Use reshape(), or contiguous().view()."),
     Case("tensor-gather-index", "Tensor", "gather or index_select with a negative index",
-         lambda s: _t([1.0, 2.0, 3.0]).index_select(0, Tensor([-1])), IndexError,
+         lambda s: _t([1.0, 2.0, 3.0]).index_select(0, tg.tensor([-1])), IndexError,
          r"index_select: index -1 is out of bounds for dim 0 with size 3",
          "Use indices in [0, size); add the size to negative ones yourself."),
     Case("tensor-int-div-zero", "Tensor", "integer // or % by zero",
