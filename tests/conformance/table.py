@@ -9,7 +9,7 @@ forward values, result dtypes, gradients and (where `second`) second derivatives
 this one (readme.py), so the two cannot drift.
 
 `differs` names a deliberate difference (README's list says why); `known` marks a part that
-another open issue fixes ("issue 11 item N"): that part is skipped with the reason, not dropped.
+another open issue fixes (named in the mark): that part is skipped with the reason, not dropped.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ class Case:
     second: bool = False
     invalid: tuple | None = None  # inputs on which both must raise
     differs: str | None = None  # a deliberate difference: the case is not run
-    known: dict = field(default_factory=dict)  # {"forward"/"grad"/"dtype": "issue 11 item N"}
+    known: dict = field(default_factory=dict)  # {"forward"/"grad"/"dtype": "issue N: why"}
     atol: float = 1e-7
 
     @property
@@ -148,12 +148,6 @@ def add(name: str, inputs: Any, section: str, **kw: Any) -> None:
     CASES.append(case)
 
 
-I11 = "issue 11 item {}".format
-ISSUE11 = {  # the items of issue 11 (semantic fixes of existing ops, in progress elsewhere)
-    1: "floor/ceil/round/trunc/sign/% gradients", 3: "integer reductions promote to int64",
-    7: "norm p=inf/0", 8: "var correction", 9: "gather/index_select negative indices",
-}
-
 # ---- creation (no inputs drawn: the call makes the tensor) ---------------------------------
 S = "creation"
 none = st.just(())
@@ -193,10 +187,8 @@ add("multiply", two(), S)
 add("div", two(real, nonzero), S, second=True)
 add("divide", two(real, nonzero), S)
 add("true_divide", two(real, nonzero), S)
-add("div", two(real, nonzero).filter(off_multiples), S, kwargs={"rounding_mode": "floor"},
-    known={"grad": I11(1)})
-add("div", two(real, nonzero).filter(off_multiples), S, kwargs={"rounding_mode": "trunc"},
-    known={"grad": I11(1)})
+add("div", two(real, nonzero).filter(off_multiples), S, kwargs={"rounding_mode": "floor"})
+add("div", two(real, nonzero).filter(off_multiples), S, kwargs={"rounding_mode": "trunc"})
 # b = 0 exactly is left out: there torch's rule for d/da (zero when b == 0, a masked fill) drops
 # the b-dependence that d2/da db needs, so torch's second derivative is not the true one
 add("pow", two(pos, tst.away_from(0.0, min_value=-2.0, max_value=2.0)), S, second=True)
@@ -206,6 +198,10 @@ add("negative", one(), S)
 add("reciprocal", one(nonzero), S)
 add("remainder", two(real, nonzero).filter(off_multiples), S, second=True)
 add("fmod", two(real, nonzero).filter(off_multiples), S)
+# by zero: nan, with d/da = 1 and d/db = -floor(a/0) (or -trunc) = -+inf, as in torch
+for _name in ("remainder", "fmod"):
+    add(_name, one(nonzero, shape=st.just((3,))).map(lambda t: (*t, np.array([0.0, -0.0, 2.0]))),
+        S, key=f"{_name}_by_zero")
 add("matmul", tst.matmul_shapes(max_side=SIDE).flatmap(
     lambda s: st.tuples(arr(s[0]), arr(s[1]))), S, second=True,
     invalid=(np.ones((2, 3)), np.ones((2, 3))))
@@ -241,7 +237,7 @@ for _name, _dom in UNARY.items():
     add(_name, one(_dom), S, second=_name in SECOND)
 for _name in ("floor", "ceil", "round", "trunc", "sign"):
     add(_name, one(tst.away_from(-3.5, -2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5,
-                                 min_value=-4.0, max_value=4.0)), S, known={"grad": I11(1)})
+                                 min_value=-4.0, max_value=4.0)), S)
 add("clamp", one(tst.away_from(-1.0, 1.0, min_value=-4.0, max_value=4.0)), S,
     kwargs={"min": -1.0, "max": 1.0})
 add("clip", one(tst.away_from(-1.0, 1.0, min_value=-4.0, max_value=4.0)), S,
@@ -299,7 +295,7 @@ add("var", with_dim().filter(lambda t: t[0].shape[t[1]] > 1), S,
 add("std", with_dim(distinct=True).filter(lambda t: t[0].shape[t[1]] > 1), S,
     call=lambda T, a, d: a.std(d))
 add("var_correction", with_dim().filter(lambda t: t[0].shape[t[1]] > 2), S,
-    call=lambda T, a, d: T.var(a, d, correction=2), known={"forward": I11(8)})
+    call=lambda T, a, d: T.var(a, d, correction=2))
 add("std_mean", with_dim().filter(lambda t: t[0].shape[t[1]] > 1), S,
     call=lambda T, a, d: T.std_mean(a, d))
 add("var_mean", with_dim().filter(lambda t: t[0].shape[t[1]] > 1), S,
@@ -308,7 +304,10 @@ add("aminmax", one(shape=nonempty, distinct=True), S, call=lambda T, a: tuple(T.
 add("logsumexp", with_dim(), S, call=lambda T, a, d: T.logsumexp(a, d), second=True)
 add("norm", one(nonzero, shape=nonempty), S, call=lambda T, a: a.norm())
 add("norm_inf", one(nonzero, shape=nonempty, distinct=True), S,
-    call=lambda T, a: a.norm(float("inf")), known={"forward": I11(7)})
+    call=lambda T, a: a.norm(float("inf")))
+add("norm_fro", with_dim(nonzero), S, call=lambda T, a, d: T.norm(a, "fro", dim=d))
+add("norm_0", one(st.sampled_from([0.0, 1.5, -2.0]), shape=nonempty), S,
+    call=lambda T, a: a.norm(0))
 add("cumsum", with_dim(), S, call=lambda T, a, d: T.cumsum(a, d), second=True)
 # away from 0: torch's cumprod rule divides by the input, which at 1e-38 loses the second
 # derivative (ours is a product tree: exact there too)
@@ -327,8 +326,8 @@ add("kthvalue", with_dim(distinct=True), S, call=lambda T, a, d: tuple(T.kthvalu
     invalid=(np.ones(3), 1))
 add("median", one(shape=nonempty, distinct=True), S, call=lambda T, a: T.median(a))
 add("median_dim", with_dim(distinct=True), S, call=lambda T, a, d: tuple(a.median(d)))
-add("sum_int", ints(), S, call=lambda T, a: T.sum(a.int()).dtype == T.int64, grad=False,
-    known={"forward": I11(3)})
+add("sum_int", ints(), S, call=lambda T, a: (T.sum(a.int()), a.int().prod(), a.int().cumsum(0)),
+    grad=False)
 
 # ---- shape -------------------------------------------------------------------------------
 S = "shape"
@@ -386,12 +385,11 @@ add("masked_fill", one(shape=st.just((2, 3))), S,
     call=lambda T, a: a.masked_fill(T.tensor([True, False, True]), 0.5))
 add("masked_select", one(shape=st.just((2, 3))), S,
     call=lambda T, a: T.masked_select(a, T.tensor([True, False, True])))
-add("gather", one(shape=st.just((2, 3))), S,
-    call=lambda T, a: T.gather(a, 1, T.tensor(IDX)))
-add("gather_negative", one(shape=st.just((2, 3))), S,
-    call=lambda T, a: T.gather(a, 1, T.tensor([[-1, 0], [1, -2]])), known={"forward": I11(9)})
-add("index_select", one(shape=st.just((2, 3))), S,
-    call=lambda T, a: T.index_select(a, 1, T.tensor([2, 0, 2])))
+# negative indices are out of bounds for gather and index_select (not counted from the end)
+add("gather", one(shape=st.just((2, 3))).map(lambda t: (*t, IDX)), S,
+    call=lambda T, a, i: T.gather(a, 1, i), invalid=(np.ones((2, 3)), np.array([[-1, 0]])))
+add("index_select", one(shape=st.just((2, 3))).map(lambda t: (*t, np.array([2, 0, 2]))), S,
+    call=lambda T, a, i: T.index_select(a, 1, i), invalid=(np.ones((2, 3)), np.array([-1])))
 add("take", one(shape=st.just((2, 3))), S, call=lambda T, a: T.take(a, T.tensor([[5, 0]])))
 add("scatter", fixed((2, 3), (2, 2)), S,
     call=lambda T, a, b: T.scatter(a, 1, T.tensor(IDX), b))

@@ -326,6 +326,7 @@ CASES = {
     "einsum_sum": (lambda a, b: einsum("i...,j->...j", a, b), st.tuples(arr((2, 3)), arr((2,))),
                    {}),
     "diagonal": (lambda a: a.diagonal(1, 0, -1), one(shape=st.just((3, 2, 3))), {}),
+    "diagonal_sq": (lambda a: a.diagonal(1, 0, -1) ** 2, one(shape=st.just((3, 2, 3))), {}),
     "diag_embed": (lambda a: a.diag_embed(-1), one(shape=st.just((2, 3))), {}),
     "roll": (lambda a: a.roll((1, -2), (0, 1)), one(shape=st.just((3, 3))), {}),
     "scatter": (lambda a, b: a.scatter(1, np.array([[2, 0], [1, 2]]), b),
@@ -351,7 +352,7 @@ CASES = {
 }
 
 SECOND_ORDER = ["tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
-                "remainder_sq", "fmod_sq", "log1p", "expm1", "atan2",
+                "remainder_sq", "fmod_sq", "log1p", "expm1", "atan2", "diagonal_sq",
                 "hypot", "cumprod", "logcumsumexp", "einsum_mm", "einsum_trace", "diag_embed",
                 "scatter_add", "add", "sub", "mul", "div", "pow", "pow_const", "neg", "exp", "log",
                 "sqrt",

@@ -251,6 +251,22 @@ def test_norm_values_and_gradients(p, data):
     close(x.grad, expected)
 
 
+@pytest.mark.parametrize("dim", [None, 1, (0, 1)])
+def test_frobenius_norm_is_the_2_norm_of_the_elements(dim):
+    x, xt = pair([[1.0, -3.0, 0.0], [2.0, 0.5, -1.0]])
+    n, nt = x.norm("fro", dim=dim), xt.norm("fro", dim=dim)
+    close(n, nt)
+    n.sum().backward()
+    nt.sum().backward()
+    close(x.grad, xt.grad)
+
+
+def test_norm_names_the_string_it_does_not_know():
+    x = tg.ones(2, 2)
+    with pytest.raises(ValueError, match="norm: p='nuc' is not supported"):
+        x.norm("nuc")
+
+
 def test_remainder_and_rounding_pass_zero_or_the_right_gradient():
     x, xt = pair([3.5, -1.25, 5.0])
     y, yt = pair([2.0, 2.0, -3.0])

@@ -245,12 +245,19 @@ def prod(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     return x if keepdim else x.squeeze(d)
 
 
-def norm(x: Tensor, p: float = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
+def norm(x: Tensor, p: float | str = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
     """The p-norm over `dim` (all elements by default); its gradient at 0 is 0, as PyTorch.
 
-    p = inf is the largest |x|, -inf the smallest, 0 the count of non-zeros (gradient 0).
+    p = inf is the largest |x|, -inf the smallest, 0 the count of non-zeros (gradient 0);
+    "fro" (Frobenius) is the 2-norm of the elements.
     """
     axes = _norm_axes(dim, None, x.ndim, "norm")
+    if isinstance(p, str):
+        if p != "fro":
+            raise ValueError(f"norm: p={p!r} is not supported (a number, inf, -inf or 'fro'; "
+                             "the nuclear norm 'nuc' needs singular values, which this library "
+                             "does not compute)")
+        p = 2
     if p == 2:
         return _pow0((x * x).sum(axes, keepdim), 0.5)
     if p == 1:
