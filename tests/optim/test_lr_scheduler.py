@@ -604,7 +604,9 @@ def test_any_valid_settings_match_torch(config, edit_at, scale):
         return seen
 
     expected = seq(torch)
-    if min(min(s[::2]) for s in expected) < 0:
+    # below -1e-12: a really negative lr; above it, torch's rounding (LinearLR decaying to
+    # end_factor=0 ends at about -1e-17, where ours ends at exactly 0, a documented difference)
+    if min(min(s[::2]) for s in expected) < -1e-12:
         with pytest.raises(ValueError, match=f"{name}: the lr of param group . would become -"):
             seq(tg)
     else:
