@@ -1,6 +1,7 @@
 """One training step of the Fashion-MNIST MLP: tinygrad_edu vs PyTorch vs hand-written numpy.
 
-    python benchmarks/mlp_step.py [--rounds 7] [--threads 2] [--batches 64 512] [--base TREE]
+    python benchmarks/mlp_step.py [--rounds 7] [--threads 2] [--batches 64 512] [--heap cold warm]
+                                  [--base TREE]
 
 Model: 784-256-ReLU-Dropout(0.2)-128-ReLU-Dropout(0.2)-10, cross-entropy, Adam(lr=1e-3),
 float32; a step is forward, backward and the update. Every contender runs with the same thread
@@ -8,6 +9,8 @@ count, in its own process, interleaved A B C A B C (harness.py); we report media
 ratios. The numpy contender is forward and backward written out by hand: the floor for any
 numpy-based engine. `--base TREE` adds tinygrad_edu as found in another source tree (e.g. an
 older commit, `git archive COMMIT | tar -x -C TREE`) as one more contender, to measure a change.
+`--heap`: the C heap's state in every worker (harness.settle_heap): "cold" as a fresh process,
+"warm" as after loading a dataset; each state is its own interleaved table.
 """
 
 from __future__ import annotations
@@ -166,26 +169,33 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 2)))
     parser.add_argument("--only", nargs="+", choices=list(WORKERS), default=list(WORKERS))
     parser.add_argument("--base", help="a source tree whose tinygrad_edu is one more contender")
+    parser.add_argument("--heap", nargs="+", choices=["cold", "warm"], default=["cold", "warm"],
+                        help="the workers' C heap state(s), see harness.settle_heap")
     parser.add_argument("--tree", help=argparse.SUPPRESS)  # a worker's tree, first on sys.path
     args = parser.parse_args()
     if args.worker:
         if args.tree:
             sys.path.insert(0, args.tree)
+        from harness import settle_heap
+
+        settle_heap(args.heap[0])
         print(json.dumps(WORKERS[args.worker](args.batch, args.steps, args.threads)))
         return
 
     from harness import interleave, median_table, worker_env
 
     me = str(Path(__file__).resolve())
-    for batch in args.batches:
-        common = ["--batch", str(batch), "--steps", str(args.steps), "--threads", str(args.threads)]
-        contenders = {name: [me, "--worker", name, *common] for name in args.only}
-        if args.base:
-            contenders["tinygrad_edu (base)"] = [me, "--worker", "tinygrad_edu", *common,
-                                                 "--tree", str(Path(args.base).resolve())]
-        runs = interleave(contenders, args.rounds, env=worker_env(args.threads))
-        print(f"\n### Batch {batch}, {args.threads} threads: median step time\n")
-        print(median_table(runs, "step", baseline="torch"))
+    for heap in args.heap:
+        for batch in args.batches:
+            common = ["--batch", str(batch), "--steps", str(args.steps),
+                      "--threads", str(args.threads), "--heap", heap]
+            contenders = {name: [me, "--worker", name, *common] for name in args.only}
+            if args.base:
+                contenders["tinygrad_edu (base)"] = [me, "--worker", "tinygrad_edu", *common,
+                                                     "--tree", str(Path(args.base).resolve())]
+            runs = interleave(contenders, args.rounds, env=worker_env(args.threads))
+            print(f"\n### Batch {batch}, {args.threads} threads, {heap} heap: median step time\n")
+            print(median_table(runs, "step", baseline="torch"))
 
 
 if __name__ == "__main__":
