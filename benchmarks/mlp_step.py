@@ -81,9 +81,10 @@ def ours_worker(batch: int, steps: int, threads: int) -> dict:
     return framework_step(tinygrad_edu, tinygrad_edu.tensor, batch, steps)
 
 
-def numpy_model(keep_prob: float = 0.8):
+def numpy_model(keep_prob: float = 0.8, dtype: str = "float32"):
     """Forward, backward and Adam written out by hand on float32 arrays, in place with scratch
-    buffers wherever numpy allows: the fastest plain numpy we know how to write.
+    buffers wherever numpy allows: the fastest plain numpy we know how to write. (`dtype`:
+    float64 lets a test compare it with torch's Adam exactly.)
 
     Returns (step, params); step(x, y) does one training step and updates params in place.
     """
@@ -93,25 +94,25 @@ def numpy_model(keep_prob: float = 0.8):
     params = []
     for fan_in, fan_out in zip(SIZES[:-1], SIZES[1:]):
         bound = 1 / np.sqrt(fan_in)
-        params.append(rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32))
-        params.append(rng.uniform(-bound, bound, fan_out).astype(np.float32))
+        params.append(rng.uniform(-bound, bound, (fan_out, fan_in)).astype(dtype))
+        params.append(rng.uniform(-bound, bound, fan_out).astype(dtype))
     m = [np.zeros_like(p) for p in params]
     v = [np.zeros_like(p) for p in params]
     scratch = [np.empty_like(p) for p in params]
     state = {"t": 0}
-    lr, b1, b2, eps, keep = 1e-3, 0.9, 0.999, 1e-8, np.float32(keep_prob)
+    lr, b1, b2, eps, keep = 1e-3, 0.9, 0.999, 1e-8, np.dtype(dtype).type(keep_prob)
 
     def step(x, y):
         w1, c1, w2, c2, w3, c3 = params
         h1 = x @ w1.T
         h1 += c1
         np.maximum(h1, 0, out=h1)
-        d1 = (rng.random(h1.shape, dtype=np.float32) < keep) / keep
+        d1 = (rng.random(h1.shape, dtype=dtype) < keep) / keep
         a1 = h1 * d1
         h2 = a1 @ w2.T
         h2 += c2
         np.maximum(h2, 0, out=h2)
-        d2 = (rng.random(h2.shape, dtype=np.float32) < keep) / keep
+        d2 = (rng.random(h2.shape, dtype=dtype) < keep) / keep
         a2 = h2 * d2
         z = a2 @ w3.T
         z += c3
