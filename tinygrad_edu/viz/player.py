@@ -202,9 +202,18 @@ CSS = (
     ".tge-explain{font-family:Menlo,Consolas,monospace;font-size:14px;white-space:pre;"
     "overflow-x:auto;color:var(--tge-fg);background:var(--tge-panel);padding:6px;"
     "border-left:3px solid var(--tge-accent);margin:4px 0}"
-    ".tge-grads{border-collapse:collapse;margin-top:4px;color:var(--tge-fg)}"
-    ".tge-grads td,.tge-grads th{border:1px solid var(--tge-line);padding:2px 8px;"
-    "font-family:monospace;font-size:14px}"
+    # the table's rules outweigh those a host page gives every table (JupyterLab's zebra rows
+    # and colours for its own theme, which would leave light text on the player's light panel)
+    ".tge-player table.tge-grads{border-collapse:collapse;margin:4px 0 0;border:none;"
+    "color:var(--tge-fg);background:transparent;table-layout:auto;font-size:14px}"
+    ".tge-player table.tge-grads tr,.tge-player table.tge-grads tbody tr:nth-child(odd),"
+    ".tge-player table.tge-grads tbody tr:hover{background:transparent}"
+    ".tge-player table.tge-grads td,.tge-player table.tge-grads th{color:var(--tge-fg);"
+    "background:transparent;border:1px solid var(--tge-line);padding:2px 8px;"
+    "font-family:monospace;font-size:14px;line-height:normal;white-space:nowrap;"
+    "max-width:none;vertical-align:middle}"
+    ".tge-player table.tge-grads th{font-weight:bold;text-align:left}"
+    ".tge-player table.tge-grads td{text-align:right}"
     + SVG_CSS.replace("\n", "")
 )
 
@@ -250,8 +259,22 @@ function bg(el){  // the colour behind the player: the first opaque background u
   }
   return [255,255,255];
 }
-var c=bg(root.parentElement);
-if(0.2126*c[0]+0.7152*c[1]+0.0722*c[2]<128){root.classList.add('tge-dark');}
+function theme(){  // dark colours on a dark page; again whenever the page changes its theme
+  if(!root.isConnected){return;}
+  var c=bg(root.parentElement);
+  root.classList.toggle('tge-dark',0.2126*c[0]+0.7152*c[1]+0.0722*c[2]<128);
+}
+theme();
+if(window.MutationObserver){  // a theme switch (JupyterLab's) restyles <body> or adds CSS
+  var watch=new MutationObserver(function(){
+    if(!root.isConnected){watch.disconnect();return;}  // this output was cleared or replaced
+    theme(); setTimeout(theme,250); setTimeout(theme,1500);  // the new CSS may load later
+  });
+  watch.observe(document.documentElement,{attributes:true});
+  if(document.body){watch.observe(document.body,{attributes:true});}
+  if(document.head){watch.observe(document.head,{childList:true});}
+}
+root.addEventListener('pointerenter',theme);
 function apply(i){  // make the stored state that of frame i
   if(i<k||k<0){state=[];k=-1;}
   for(var f=k+1;f<=i;f++){
