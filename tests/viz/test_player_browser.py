@@ -258,6 +258,39 @@ def test_two_players_on_one_page_work_apart(browser, tmp_path):
     assert two.get_attribute("data-step") == str(len(second) - 1)
 
 
+# where things are drawn, in the graph's own coordinates (the camera's zoom and pan undone):
+# value boxes and ops by key, shut group boxes, the extent, and the ends of the shown edges
+GEOMETRY = """
+var r=arguments[0], cam=r.querySelector('.tge-cam'), inv=cam.getScreenCTM().inverse();
+function box(el){var b=el.getBoundingClientRect();
+  var p=new DOMPoint(b.left,b.top).matrixTransform(inv),
+      q=new DOMPoint(b.right,b.bottom).matrixTransform(inv);
+  return [p.x,p.y,q.x,q.y];}
+function shown(el){return el.getClientRects().length>0;}
+var items={}, shut=[], ends=[];
+r.querySelectorAll('g.tge-v,g.tge-o').forEach(function(g){
+  if(shown(g)){items[g.getAttribute('data-key')]=box(g.querySelector('rect,ellipse'));}});
+r.querySelectorAll('g.tge-grp.tge-shut').forEach(function(g){
+  if(shown(g)){shut.push(box(g.querySelector('rect')));}});
+r.querySelectorAll('.tge-edge').forEach(function(e){if(!shown(e)){return;}
+  var n=e.getTotalLength(), a=e.getPointAtLength(0), z=e.getPointAtLength(n);
+  ends.push([a.x,a.y,z.x,z.y]);});
+var all=[].concat(Object.keys(items).map(function(k){return items[k];}),shut);
+var ext=[Math.min.apply(null,all.map(function(b){return b[0];})),
+         Math.min.apply(null,all.map(function(b){return b[1];})),
+         Math.max.apply(null,all.map(function(b){return b[2];})),
+         Math.max.apply(null,all.map(function(b){return b[3];}))];
+return {items:items, shut:shut, ends:ends, extent:ext};"""
+
+
+def _overlap(a, b):
+    return a[0] < b[2] - 0.5 and b[0] < a[2] - 0.5 and a[1] < b[3] - 0.5 and b[1] < a[3] - 0.5
+
+
+def _near(x, y, b, by=12.0):
+    return b[0] - by <= x <= b[2] + by and b[1] - by <= y <= b[3] + by
+
+
 def test_module_boxes_collapse_and_expand(browser, tmp_path):
     from selenium.webdriver.common.by import By
 
@@ -266,51 +299,48 @@ def test_module_boxes_collapse_and_expand(browser, tmp_path):
     shown = "return [].filter.call(arguments[0].querySelectorAll('g.tge-v'), " \
             "function(g){return g.style.display!=='none';}).length"
     everything = browser.execute_script(shown, root)
+    opened = browser.execute_script(GEOMETRY, root)
     root.find_element(By.CLASS_NAME, "tge-collapse").click()
     closed = root.find_elements(By.CSS_SELECTOR, "g.tge-grp.tge-shut")
     neurons = [g for g in player.layout().groups.values() if "Neuron" in g.title]
     assert len(closed) == len(neurons) == 4 + 4 + 1 + 4 + 4 + 1, "every neuron of both calls"
     assert browser.execute_script(shown, root) < everything / 4
+
+    # the layout reflows: the neurons become small boxes, the rest closes up, edges follow
+    shut = browser.execute_script(GEOMETRY, root)
+    last = f"v{len(player.drawn) - 1}"  # the loss: drawn last, below the rest
+    (x0, y0, x1, y1), (a0, b0, a1, b1) = opened["extent"], shut["extent"]
+    assert (a1 - a0) * (b1 - b0) < 0.6 * (x1 - x0) * (y1 - y0), "the picture closes up"
+    before, after = opened["items"][last], shut["items"][last]
+    assert after[1] - b0 < 0.75 * (before[1] - y0), "the loss moves up, closer to the rest"
+    for box in shut["shut"]:
+        assert (box[3] - box[1]) < 3 * 22 + 1, "a shut neuron is a box of two lines"
+        assert not any(_overlap(box, it) for it in shut["items"].values())
+        assert sum(_overlap(box, other) for other in shut["shut"]) == 1, "only itself"
+    boxes = list(shut["items"].values()) + shut["shut"]
+    loose = [e for e in shut["ends"] if not any(_near(e[0], e[1], b) for b in boxes)
+             or not any(_near(e[2], e[3], b) for b in boxes)]
+    assert loose == [], f"every edge shown runs from a box to a box: {loose[:3]}"
+    assert len(shut["ends"]) < len(opened["ends"]) / 3, "edges inside a shut box are hidden"
+
+    hint = closed[0].find_element(By.CLASS_NAME, "tge-ghint")
+    assert "nodes inside; click to open" in hint.get_attribute("textContent")
     title = closed[0].find_element(By.CLASS_NAME, "tge-gtitle")
-    assert "nodes inside; click to open" in title.get_attribute("textContent")
     browser.execute_script("arguments[0].dispatchEvent(new MouseEvent('click',"
                            "{bubbles:true}))", title)
     assert len(root.find_elements(By.CSS_SELECTOR, "g.tge-grp.tge-shut")) == len(neurons) - 1
+    one = browser.execute_script(GEOMETRY, root)
+    assert not any(_overlap(b, it) for b in one["shut"] for it in one["items"].values()), \
+        "an opened neuron pushes the others aside"
     root.find_element(By.CLASS_NAME, "tge-expand").click()
     assert browser.execute_script(shown, root) == everything
+    again = browser.execute_script(GEOMETRY, root)
+    assert again["items"].keys() == opened["items"].keys()
+    assert all(again["items"][k] == pytest.approx(opened["items"][k], abs=0.05)
+               for k in opened["items"]), "expanding puts everything back"
     root.find_element(By.CLASS_NAME, "tge-collapse").click()
     root.find_element(By.CLASS_NAME, "tge-next").click()  # the first op is inside a neuron
     assert len(root.find_elements(By.CSS_SELECTOR, "g.tge-grp.tge-shut.cur")) == 1
-
-
-def test_a_notebook_output_is_the_same_player_in_exported_html(browser, tmp_path):
-    """A real kernel displays a Stepper; its stored output (what nbconvert's HTML export puts
-    in the page) is the HTML player, with no widget, and works in the browser. (JupyterLab
-    itself is not installed here; its output area renders the same text/html.)"""
-    import importlib.util
-
-    nbformat = pytest.importorskip("nbformat")
-    pytest.importorskip("nbclient")
-    root_dir = Path(__file__).resolve().parents[2]
-    spec = importlib.util.spec_from_file_location("nb_build", root_dir / "notebooks" / "build.py")
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "from tinygrad_edu import Value\nfrom tinygrad_edu.viz import step_through\n"
-        "a, b = Value(2.0, label='a'), Value(-3.0, label='b')\nstep_through((a * b).tanh())")])
-    build.execute(nb, fast=True, timeout=120)
-    (output,) = nb.cells[0].outputs
-    assert "application/vnd.jupyter.widget-view+json" not in output["data"]
-    fragment = output["data"]["text/html"]
-    assert fragment.startswith('<div class="tge-player"')
-    page = tmp_path / "exported.html"
-    page.write_text('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>'
-                    f'<div class="jp-OutputArea-output">{fragment}</div></body></html>',
-                    encoding="utf-8")
-    (player,) = open_page(browser, page)
-    player.find_element("css selector", ".tge-last").click()
-    assert player.get_attribute("data-step") == "5", "inputs, 2 ops, 2 backward steps, done"
-    assert browser.execute_script(SMALLEST_TEXT, player) >= 11
 
 
 def test_without_a_browser_it_skips_locally_and_fails_on_ci(monkeypatch, tmp_path):

@@ -213,3 +213,76 @@ def test_each_module_call_is_a_box_nested_as_the_calls_were():
     x, y, bw, bh = neuron.rect
     item = s.layout().items[f"v{i}"]
     assert x <= item.x - item.w / 2 and item.x + item.w / 2 <= x + bw, "the box holds its items"
+
+
+def test_boxes_nest_or_stay_apart_when_a_model_is_called_twice():
+    """The parameters both calls use belong to the first call's boxes only; a layer that
+    returns its one neuron's output is the box around that neuron, not inside it."""
+    from tinygrad_edu import Value
+    from tinygrad_edu import random as tge_random
+    from tinygrad_edu.nn.scalar import MLP
+
+    tge_random.manual_seed(0)
+    model = MLP(2, [2, 1])
+    loss = sum(((model(x) - y) ** 2 for x, y in [([1.0, -2.0], 1.0), ([0.5, 3.0], -1.0)]),
+               Value(0.0))
+    s = step_through(loss)
+    layout = s.layout()
+    groups = list(layout.groups.values())
+    by_key = {g.key: g for g in groups}
+    assert sum(g.title == "MLP" for g in groups) == 2, "one box per call"
+
+    def lineage(g):
+        out = {g.key}
+        while g.parent is not None:
+            g = by_key[g.parent]
+            out.add(g.key)
+        return out
+
+    for g in groups:
+        for h in groups:
+            common = set(g.members) & set(h.members)
+            if common and g is not h:
+                assert g.key in lineage(h) or h.key in lineage(g), \
+                    f"{g.title} and {h.title} share {sorted(common)} without nesting"
+    w = model.layers[0].neurons[0].w[0]
+    (i,) = [i for i, n in enumerate(s.drawn) if n is w]
+    holders = [g for g in groups if f"v{i}" in g.members]
+    assert {g.title for g in holders} == {"MLP", "layers.0: Layer(2\u21922)",
+                                          "layers.0.neurons.0: Neuron(2\u21921)"}
+    assert len(holders) == 3, "the first call's boxes, not the second's"
+    for g in groups:
+        if g.title == "layers.1.neurons.0: Neuron(2\u21921)":
+            assert by_key[g.parent].title == "layers.1: Layer(2\u21921)"
+            x, y, bw, bh = g.rect
+            px, py, pw, ph = by_key[g.parent].rect
+            assert px <= x and x + bw <= px + pw and py <= y and y + bh <= py + ph
+
+
+def test_a_freed_tensor_graph_is_drawn_as_it_was_built():
+    """backward() swaps a Tensor graph's parents for husks; the player's edges, boxes and
+    formulas are those of the graph as built, the same as with retain_graph=True."""
+    import numpy as np
+
+    from tinygrad_edu import nn
+    from tinygrad_edu import random as tge_random
+    from tinygrad_edu.tensor import Tensor
+
+    def build():
+        tge_random.manual_seed(0)
+        model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+        return (model(Tensor(np.array([[0.5, -1.0], [1.5, 2.0]]))) ** 2).mean()
+
+    freed, kept = step_through(build()), step_through(build(), retain_graph=True)
+    a, b = freed.layout(), kept.layout()
+    ops = sum(1 for n in freed.drawn if n._op is not None)
+    drawn = {id(n) for n in freed.drawn}
+    parents = sum(id(p) in drawn for _, ps, _ in freed._built.values() for p in ps)
+    assert len(a.edges) == ops + parents, "an edge out of each op, and in from each input"
+    assert [(t, h) for t, h, _ in a.edges] == [(t, h) for t, h, _ in b.edges]
+    assert [(g.title, g.members) for g in a.groups.values()] == \
+        [(g.title, g.members) for g in b.groups.values()]
+    assert [n["d"] for n in freed.player_data()[1]["nodes"]] == \
+        [n["d"] for n in kept.player_data()[1]["nodes"]], "the same formulas on hover"
+    assert any(type(p).__name__ == "FreedNode" for n in freed.drawn for p in n._parents), \
+        "reading it leaves the graph freed"

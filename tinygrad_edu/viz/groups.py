@@ -48,6 +48,7 @@ def call_groups(nodes: list[Node]) -> list[CallGroup]:
     inside = {call: {id(x) for _, x in m.named_modules()} for call, m in module_of.items()}
     names = _qualified_names(list(module_of.values()))
     groups: list[CallGroup] = []
+    number: dict[str, int] = {}  # group key -> its call number (calls are numbered in order)
     for call, outs in outputs.items():
         m = module_of[call]
         params = {id(p) for p in m.parameters()}
@@ -66,14 +67,45 @@ def call_groups(nodes: list[Node]) -> list[CallGroup]:
             stack.extend(n._parents)
         name = names.get(id(m), "")
         title = f"{name}: {describe(m)}" if name else describe(m)
+        number[f"g{len(groups)}"] = call
         groups.append(CallGroup(f"g{len(groups)}", title, members))
-    groups.sort(key=lambda g: -len(g.members))  # outer (bigger) calls first
+    # outer (bigger) calls first; of two calls with the same nodes (a layer that returns its
+    # one neuron's output) the outer one, which returned last
+    groups.sort(key=lambda g: (-len(g.members), -number[g.key]))
     for i, g in enumerate(groups):
         around = [h for h in groups[:i] if g.members < h.members or
                   (g.members == h.members and h is not g)]
         if around:
             g.parent = min(around, key=lambda h: len(h.members)).key
+    _one_home(groups, number)
     return [g for g in groups if g.members]
+
+
+def _one_home(groups: list[CallGroup], number: dict[str, int]) -> None:
+    """A parameter used by several calls (a model run on two inputs) stays in the boxes of
+    its first call only: boxes must nest or be apart, or a box would stretch across the
+    picture to reach it (and a collapsed one would hide another call's nodes)."""
+    by_key = {g.key: g for g in groups}
+
+    def lineage(g: CallGroup) -> set[str]:
+        out = {g.key}
+        while g.parent is not None:
+            g = by_key[g.parent]
+            out.add(g.key)
+        return out
+
+    holders: dict[int, list[CallGroup]] = {}
+    for g in groups:
+        for n in g.members:
+            holders.setdefault(n, []).append(g)
+    for n, hs in holders.items():
+        inner = [g for g in hs if not any(h is not g and h.members < g.members for h in hs)]
+        if len(inner) < 2:
+            continue
+        keep = lineage(min(inner, key=lambda g: number[g.key]))
+        for g in hs:
+            if g.key not in keep:
+                g.members.discard(n)
 
 
 def _qualified_names(modules: list[Any]) -> dict[int, str]:

@@ -46,7 +46,9 @@ def svg_of(layout: Layout, texts: dict[str, list[str]], pid: str) -> str:
         out.append(f'<g class="tge-grp" id="{pid}-{g.key}" data-grp="{g.key}">'
                    f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" rx="6"/>'
                    f'<text class="tge-gtitle" x="{x + 6:.1f}" y="{y + ROW * 0.72:.1f}">'
-                   f'\u25be {esc(g.title)}</text></g>')
+                   f'\u25be {esc(g.title)}</text><text class="tge-ghint" x="{x + 6:.1f}" '
+                   f'y="{y + ROW * 1.72:.1f}" style="display:none"></text>'
+                   f'<title>{esc(g.title)}</title></g>')
         for k in g.members:
             within.setdefault(k, []).append(g.key)
     for tail, head, pts in layout.edges:
@@ -156,9 +158,9 @@ stroke-width:3}}
 .tge-o ellipse{{fill:var(--tge-op);stroke:var(--tge-line)}}
 .tge-v,.tge-o{{cursor:pointer}}
 .tge-grp rect{{fill:none;stroke:var(--tge-muted);stroke-dasharray:5 3}}
-.tge-grp .tge-gtitle{{fill:var(--tge-muted);cursor:pointer}}
+.tge-grp .tge-gtitle,.tge-grp .tge-ghint{{fill:var(--tge-muted);cursor:pointer}}
 .tge-grp.tge-shut rect{{fill:var(--tge-const);stroke-dasharray:none}}
-.tge-grp.tge-shut .tge-gtitle{{fill:var(--tge-fg)}}
+.tge-grp.tge-shut .tge-gtitle,.tge-grp.tge-shut .tge-ghint{{fill:var(--tge-fg)}}
 .tge-grp.cur rect{{fill:var(--tge-cur);stroke:var(--tge-cur-line);stroke-width:3}}
 """
 COLOURS = {
@@ -202,9 +204,18 @@ CSS = (
     ".tge-explain{font-family:Menlo,Consolas,monospace;font-size:14px;white-space:pre;"
     "overflow-x:auto;color:var(--tge-fg);background:var(--tge-panel);padding:6px;"
     "border-left:3px solid var(--tge-accent);margin:4px 0}"
-    ".tge-grads{border-collapse:collapse;margin-top:4px;color:var(--tge-fg)}"
-    ".tge-grads td,.tge-grads th{border:1px solid var(--tge-line);padding:2px 8px;"
-    "font-family:monospace;font-size:14px}"
+    # the table's rules outweigh those a host page gives every table (JupyterLab's zebra rows
+    # and colours for its own theme, which would leave light text on the player's light panel)
+    ".tge-player table.tge-grads{border-collapse:collapse;margin:4px 0 0;border:none;"
+    "color:var(--tge-fg);background:transparent;table-layout:auto;font-size:14px}"
+    ".tge-player table.tge-grads tr,.tge-player table.tge-grads tbody tr:nth-child(odd),"
+    ".tge-player table.tge-grads tbody tr:hover{background:transparent}"
+    ".tge-player table.tge-grads td,.tge-player table.tge-grads th{color:var(--tge-fg);"
+    "background:transparent;border:1px solid var(--tge-line);padding:2px 8px;"
+    "font-family:monospace;font-size:14px;line-height:normal;white-space:nowrap;"
+    "max-width:none;vertical-align:middle}"
+    ".tge-player table.tge-grads th{font-weight:bold;text-align:left}"
+    ".tge-player table.tge-grads td{text-align:right}"
     + SVG_CSS.replace("\n", "")
 )
 
@@ -226,21 +237,118 @@ function hiddenBy(el){  // the collapsed group an item is hidden in, if any
   for(var j=0;j<gs.length;j++){if(shut[gs[j]]){return gs[j];}}
   return null;
 }
+var G=D.geom||{c:8,r:22,dir:'TB'}, across=G.dir==='LR'||G.dir==='RL';
+var gByK={}; groups.forEach(function(g){gByK[g.k]=g;});
+var box0=nodes.map(function(nd){return nd.b;});  // as laid out: x, y, w, h
+var at=nodes.map(function(){return [0,0];});  // each item's shift now
+edges.forEach(function(e){e.tgeD=e.getAttribute('d');
+  e.tgeP=(e.tgeD.match(/-?[\d.]+(e-?\d+)?/g)||[]).map(Number);});
+function strip(g,open){  // where a group's title is: one line when open, two when shut
+  var w=Math.max((g.t.length+2)*G.c+12,open?0:(String(g.n).length+30)*G.c+12);
+  w=Math.min(w,g.r[2]); var h=Math.min(open?G.r+2:2*G.r+4,g.r[3]);
+  return open?[g.r[0],g.r[1],w,h]:[g.r[0]+(g.r[2]-w)/2,g.r[1]+(g.r[3]-h)/2,w,h];
+}
+function merged(bs,a){  // the intervals covered by boxes bs along axis a (0: x, 1: y)
+  var iv=bs.map(function(b){return [b[a],b[a]+b[a+2]];}).sort(function(p,q){return p[0]-q[0];});
+  var out=[];
+  iv.forEach(function(v){var l=out[out.length-1];
+    if(l&&v[0]<=l[1]){l[1]=Math.max(l[1],v[1]);}else{out.push([v[0],v[1]]);}});
+  return out;
+}
+function covered(iv,a,b){  // how much of [a, b] the intervals iv cover
+  var s=0; iv.forEach(function(v){s+=Math.max(0,Math.min(b,v[1])-Math.max(a,v[0]));});
+  return s;
+}
+var moved0=null;  // where each group's box is now
+var whole=null;  // the intervals the fully open layout covers, per axis
+function squeeze(now,was,end){  // a map of one axis: the gaps that hiding opened close up
+  var pts=[[0,0]], y=0, prev=0;
+  now.concat([[end,end]]).forEach(function(v){
+    var L=v[0]-prev; if(L<0){L=0;}
+    var keep=Math.max(L-covered(was,prev,v[0]),Math.min(L,16));
+    y+=keep; pts.push([v[0],y]); y+=v[1]-v[0]; pts.push([v[1],y]); prev=Math.max(prev,v[1]);
+  });
+  return function(x){
+    for(var i=1;i<pts.length;i++){
+      var p=pts[i-1], r=pts[i];
+      if(x<=r[0]){return r[0]>p[0]?p[1]+(x-p[0])*(r[1]-p[1])/(r[0]-p[0]):r[1]-(r[0]-x);}
+    }
+    var l=pts[pts.length-1]; return l[1]+(x-l[0]);
+  };
+}
+function curve(p){  // the SVG path through x, y pairs: a start, then 3 points per segment
+  var xy=function(i){return p[i].toFixed(1)+','+p[i+1].toFixed(1);}, d='M'+xy(0);
+  for(var i=2;i+5<p.length;i+=6){d+=' C'+xy(i)+' '+xy(i+2)+' '+xy(i+4);}
+  return d;
+}
 function foldGroups(){
+  var hidGrp={}, any=false;
   groups.forEach(function(g){
-    var el=gEls[g.k], up=g.p, hid=false;
-    for(;up;up=groups.filter(function(h){return h.k===up;})[0].p){if(shut[up]){hid=true;}}
-    el.style.display=hid?'none':''; el.classList.toggle('tge-shut',!!shut[g.k]);
-    el.querySelector('.tge-gtitle').textContent=(shut[g.k]?'\u25b8 ':'\u25be ')+g.t
-      +(shut[g.k]?' ('+g.n+' nodes inside; click to open)':'');
+    for(var up=g.p;up;up=gByK[up].p){if(shut[up]){hidGrp[g.k]=1;}}
+    if(shut[g.k]){any=true;}
   });
-  var hidden={};
+  var hidden={}, vis=[];
+  els.forEach(function(el,i){var h=hiddenBy(el); hidden[nodes[i].k]=h; if(!h){vis.push(i);}});
+  // what the picture covers now: the visible items, open groups' titles, shut groups' boxes
+  var bs=vis.map(function(i){return box0[i];}), place={};
+  groups.forEach(function(g){
+    if(!hidGrp[g.k]){place[g.k]=strip(g,!shut[g.k]); bs.push(place[g.k]);}
+  });
+  if(!whole){
+    var all=box0.slice(); groups.forEach(function(g){all.push(strip(g,true));});
+    whole=[merged(all,0),merged(all,1)];
+  }
+  var W0=+svg.getAttribute('data-w'), H0=+svg.getAttribute('data-h');
+  var fx=squeeze(merged(bs,0),whole[0],W0), fy=squeeze(merged(bs,1),whole[1],H0);
+  W=any?fx(W0):W0; H=any?fy(H0):H0;
   els.forEach(function(el,i){
-    var h=hiddenBy(el); el.style.display=h?'none':''; hidden[nodes[i].k]=h;
+    el.style.display=hidden[nodes[i].k]?'none':'';
+    var b=box0[i], dx=any?fx(b[0])-b[0]:0, dy=any?fy(b[1])-b[1]:0; at[i]=[dx,dy];
+    if(dx||dy){el.setAttribute('transform','translate('+dx.toFixed(1)+','+dy.toFixed(1)+')');}
+    else{el.removeAttribute('transform');}
   });
+  var moved={};  // where each group's box is now
+  groups.forEach(function(g){
+    var el=gEls[g.k], s=!!shut[g.k], rect=el.querySelector('rect');
+    el.style.display=hidGrp[g.k]?'none':''; el.classList.toggle('tge-shut',s);
+    var r=s?place[g.k]||g.r:g.r, x0=fx(r[0]), y0=fy(r[1]);
+    var nr=any?[x0,y0,fx(r[0]+r[2])-x0,fy(r[1]+r[3])-y0]:r; moved[g.k]=nr;
+    rect.setAttribute('x',nr[0].toFixed(1)); rect.setAttribute('y',nr[1].toFixed(1));
+    rect.setAttribute('width',nr[2].toFixed(1)); rect.setAttribute('height',nr[3].toFixed(1));
+    var fit=Math.max(4,Math.floor((nr[2]-12)/G.c)), t=(s?'\u25b8 ':'\u25be ')+g.t;
+    var title=el.querySelector('.tge-gtitle'), hint=el.querySelector('.tge-ghint');
+    title.textContent=s&&t.length>fit?t.slice(0,fit-1)+'\u2026':t;
+    title.setAttribute('x',(nr[0]+6).toFixed(1));
+    title.setAttribute('y',(nr[1]+G.r*0.72).toFixed(1));
+    hint.textContent=s?'('+g.n+' nodes inside; click to open)':''; hint.style.display=s?'':'none';
+    hint.setAttribute('x',(nr[0]+6).toFixed(1));
+    hint.setAttribute('y',(nr[1]+G.r*1.72).toFixed(1));
+    el.querySelector('title').textContent=g.t+(s?' ('+g.n+' nodes inside; click to open)':'');
+  });
+  var index={}; nodes.forEach(function(nd,i){index[nd.k]=i;});
+  function endBox(k){  // the box an edge end is drawn at: its item, or the shut group around it
+    var h=hidden[k]; if(h){return moved[h];}
+    var i=index[k], b=box0[i]; return [b[0]+at[i][0],b[1]+at[i][1],b[2],b[3]];
+  }
+  var drawn={}; moved0=moved;
   edges.forEach(function(e){
-    var a=hidden[e.getAttribute('data-t')], b=hidden[e.getAttribute('data-h')];
-    e.style.display=(a&&b&&a===b)?'none':'';  // inside one closed box
+    var t=e.getAttribute('data-t'), h=e.getAttribute('data-h'), a=hidden[t], b=hidden[h];
+    if(a&&b&&a===b){e.style.display='none';return;}  // inside one closed box
+    if(!any){e.style.display=''; e.setAttribute('d',e.tgeD); return;}
+    if(!a&&!b){e.style.display=''; e.setAttribute('d',curve(e.tgeP.map(function(v,j){
+      return j&1?fy(v):fx(v);}))); return;}
+    var key=(a||t)+'>'+(b||h); if(drawn[key]){e.style.display='none';return;}
+    drawn[key]=1; e.style.display='';
+    var p=endBox(t), r=endBox(h), s, z;  // rerouted: from side to side of the two boxes
+    if(across){var l=G.dir==='RL'?-1:1;
+      s=[p[0]+(l>0?p[2]:0),p[1]+p[3]/2]; z=[r[0]+(l>0?0:r[2]),r[1]+r[3]/2];
+      var m=Math.max(20,Math.abs(z[0]-s[0])/2)*l;
+      e.setAttribute('d',curve([s[0],s[1],s[0]+m,s[1],z[0]-m,z[1],z[0],z[1]]));
+    }else{var u=G.dir==='BT'?-1:1;
+      s=[p[0]+p[2]/2,p[1]+(u>0?p[3]:0)]; z=[r[0]+r[2]/2,r[1]+(u>0?0:r[3])];
+      var n2=Math.max(20,Math.abs(z[1]-s[1])/2)*u;
+      e.setAttribute('d',curve([s[0],s[1],s[0],s[1]+n2,z[0],z[1]-n2,z[0],z[1]]));
+    }
   });
 }
 function bg(el){  // the colour behind the player: the first opaque background up the tree
@@ -250,8 +358,22 @@ function bg(el){  // the colour behind the player: the first opaque background u
   }
   return [255,255,255];
 }
-var c=bg(root.parentElement);
-if(0.2126*c[0]+0.7152*c[1]+0.0722*c[2]<128){root.classList.add('tge-dark');}
+function theme(){  // dark colours on a dark page; again whenever the page changes its theme
+  if(!root.isConnected){return;}
+  var c=bg(root.parentElement);
+  root.classList.toggle('tge-dark',0.2126*c[0]+0.7152*c[1]+0.0722*c[2]<128);
+}
+theme();
+if(window.MutationObserver){  // a theme switch (JupyterLab's) restyles <body> or adds CSS
+  var watch=new MutationObserver(function(){
+    if(!root.isConnected){watch.disconnect();return;}  // this output was cleared or replaced
+    theme(); setTimeout(theme,250); setTimeout(theme,1500);  // the new CSS may load later
+  });
+  watch.observe(document.documentElement,{attributes:true});
+  if(document.body){watch.observe(document.body,{attributes:true});}
+  if(document.head){watch.observe(document.head,{childList:true});}
+}
+root.addEventListener('pointerenter',theme);
 function apply(i){  // make the stored state that of frame i
   if(i<k||k<0){state=[];k=-1;}
   for(var f=k+1;f<=i;f++){
@@ -299,7 +421,8 @@ function home(){  // the default view: fitted, but never smaller than readable t
   ty=Math.max(8,(view.clientHeight-H*s)/2); setCam();
 }
 function inView(i){  // pan so that node i is inside the view
-  var b=nodes[i].b, vw=view.clientWidth, vh=view.clientHeight;
+  var b=[box0[i][0]+at[i][0],box0[i][1]+at[i][1],box0[i][2],box0[i][3]];
+  var vw=view.clientWidth, vh=view.clientHeight;
   var x0=b[0]*s+tx, y0=b[1]*s+ty, x1=(b[0]+b[2])*s+tx, y1=(b[1]+b[3])*s+ty;
   if(x0<0||y0<0||x1>vw||y1>vh){
     tx=vw/2-(b[0]+b[2]/2)*s; ty=vh/2-(b[1]+b[3]/2)*s; setCam();
@@ -362,9 +485,9 @@ window.addEventListener('pointermove',function(e){
 window.addEventListener('pointerup',function(){setTimeout(function(){drag=null;},0);});
 if(groups.length){
   q('.tge-collapse').onclick=function(){
-    groups.forEach(function(g){if(g.leaf){shut[g.k]=1;}}); foldGroups(); paint();
+    groups.forEach(function(g){if(g.leaf){shut[g.k]=1;}}); foldGroups(); paint(); home();
   };
-  q('.tge-expand').onclick=function(){shut={};foldGroups();paint();};
+  q('.tge-expand').onclick=function(){shut={}; foldGroups(); paint(); home();};
 }
 function nodeOf(t){  // the item (value box or op) an event happened in
   for(;t&&t!==svg;t=t.parentNode){if(t.getAttribute&&t.getAttribute('data-key')){return t;}}
@@ -374,7 +497,10 @@ svg.addEventListener('click',function(e){  // to the node's step in this pass (s
   if(drag&&drag.moved){return;}
   var grp=e.target.closest&&e.target.closest('.tge-grp');
   if(grp&&e.target.classList.contains('tge-gtitle')||grp&&shut[grp.getAttribute('data-grp')]){
-    var gk=grp.getAttribute('data-grp'); shut[gk]=!shut[gk]; foldGroups(); paint(); return;
+    var gk=grp.getAttribute('data-grp'), was=(moved0||{})[gk]||gByK[gk].r;
+    shut[gk]=!shut[gk]; foldGroups(); paint();
+    var now=moved0[gk]; tx+=(was[0]-now[0])*s; ty+=(was[1]-now[1])*s; setCam();  // it stays put
+    return;
   }
   var g=nodeOf(e.target); if(!g){return;}
   var nd=nodes[els.indexOf(g)], back=frames[k].p==='b';

@@ -13,6 +13,8 @@ out once (layout.py); the player (player.py) only restyles it from frame to fram
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -21,7 +23,7 @@ from ..autograd import graph
 from . import nodes as nd
 from .draw import Drawing, draw_graph
 from .groups import call_groups
-from .layout import Group, Item, Layout, choose_rankdir, lay_out
+from .layout import CHAR, ROW, Group, Item, Layout, choose_rankdir, lay_out
 from .player import SVG_CSS, player_html
 from .trace import Trace, formula_lines, trace_backward, trace_forward
 
@@ -87,6 +89,9 @@ class Stepper:
                              f"{literals!r}")
         self.root, self.rankdir = root, rankdir
         self.nodes = nd.walk([root])
+        # the graph as built: a freeing backward swaps parents for husks and drops the ops'
+        # constants (graph.release); the layout, the boxes and the formulas are read after it
+        self._built = {id(n): (n, n._parents, _constants(n)) for n in self.nodes}
         ops = sum(1 for n in self.nodes if n._op is not None)
         steps = (1 + ops if forward else 0) + (ops + 1 if backward else 0)
         if max_steps is not None and steps > max_steps:
@@ -200,14 +205,38 @@ class Stepper:
             return s
 
         rankdir = self.layout().rankdir
-        return draw_graph(self.root, rankdir, max_nodes=None, style=style,
-                          literals="inline" if self.literals else "nodes")
+        with self._as_built():
+            return draw_graph(self.root, rankdir, max_nodes=None, style=style,
+                              literals="inline" if self.literals else "nodes")
 
     # ---- the HTML player ---------------------------------------------------------------------
+    @contextmanager
+    def _as_built(self) -> Iterator[None]:
+        """The graph's nodes with the parents and constants they were built with, for the time
+        of a read; then as they were."""
+        now = {k: (n._parents, getattr(n, "_ctx", ())) for k, (n, _, _) in self._built.items()}
+        try:
+            for n, parents, ctx in self._built.values():
+                if n._parents is not parents:
+                    n._parents = parents
+                if ctx and n._ctx is not ctx:
+                    n._ctx = ctx
+            yield
+        finally:
+            for k, (n, _, ctx) in self._built.items():
+                if n._parents is not now[k][0]:
+                    n._parents = now[k][0]
+                if ctx and n._ctx is not now[k][1]:
+                    n._ctx = now[k][1]
+
     def layout(self) -> Layout:
         """The one layout every frame shares: each box as wide as its longest text."""
         if self._layout is not None:
             return self._layout
+        with self._as_built():
+            return self._lay_out()
+
+    def _lay_out(self) -> Layout:
         items: dict[str, Item] = {}
         edges: list[tuple[str, str]] = []
         index = {id(n): i for i, n in enumerate(self.drawn)}
@@ -253,6 +282,10 @@ class Stepper:
     def player_data(self) -> tuple[dict[str, list[str]], dict[str, Any]]:
         """The player's texts of frame 0 (by SVG item) and its data: nodes, frames, inputs."""
         layout = self.layout()
+        with self._as_built():
+            return self._player_data(layout)
+
+    def _player_data(self, layout: Layout) -> tuple[dict[str, list[str]], dict[str, Any]]:
         order: list[tuple[str, Node]] = []
         for i, n in enumerate(self.drawn):
             if n._op is not None:
@@ -297,10 +330,11 @@ class Stepper:
         inputs = [j for j, (key, n) in enumerate(order)
                   if key.startswith("v") and n._op is None and n.requires_grad]
         groups = [{"k": g.key, "t": g.title, "n": len(g.members), "p": g.parent,
-                   "leaf": not any(h.parent == g.key for h in layout.groups.values())}
+                   "leaf": not any(h.parent == g.key for h in layout.groups.values()),
+                   "r": [round(v, 1) for v in g.rect]}
                   for g in layout.groups.values()]
         return texts, {"nodes": nodes, "frames": frames, "inputs": inputs, "groups": groups,
-                       "svgcss": SVG_CSS}
+                       "geom": {"c": CHAR, "r": ROW, "dir": layout.rankdir}, "svgcss": SVG_CSS}
 
     def to_html(self, *, full_page: bool = True, title: str | None = None) -> str:
         """The player: the graph drawn once, the frames as changes of its look, and controls
@@ -320,6 +354,13 @@ class Stepper:
 
     def __repr__(self) -> str:
         return f"<Stepper: {len(self)} frames; save_html(path) writes the player>"
+
+
+def _constants(n: Node) -> tuple:
+    """A node's stored op constants (a Tensor's `_ctx`); () where `_ctx` is computed."""
+    if isinstance(getattr(type(n), "_ctx", None), property):
+        return ()
+    return tuple(getattr(n, "_ctx", ()) or ())
 
 
 def _freed(root: Node) -> bool:
