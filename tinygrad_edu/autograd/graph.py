@@ -317,7 +317,7 @@ def _run_graph(
             if node is not None and node._op is not None:
                 node._g = None  # the node whose step failed was not used up
             if isinstance(err, GraphFreedError):  # name the op whose graph was freed
-                freed = [p for p in node._parents if p._g is FREED] if node else []
+                freed = [p for p in node._parents if p._g is FREED] if node is not None else []
                 op_name = freed[0]._op.name if freed else "?"
                 raise GraphFreedError(_FREED_MESSAGE.format(op=op_name)) from None
             raise
