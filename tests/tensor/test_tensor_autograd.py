@@ -316,3 +316,13 @@ def test_random_value_graphs_and_tensor_graphs_agree(xs, program):
     for v, t in zip(values, tensors):
         got = 0.0 if t.grad is None else t.grad.item()
         assert got == pytest.approx(v.grad, rel=1e-9, abs=1e-12)
+
+
+def test_a_second_backward_through_a_freed_non_scalar_node_names_the_freed_graph():
+    # the node whose step fails is a 4x6 tensor: the error handler must not ask it for a
+    # truth value (that raised "the truth value of a tensor ... is ambiguous" instead)
+    a = tg.randn(6, 4, requires_grad=True)
+    y = a.reshape(4, 6)
+    (y * 2).sum().backward()
+    with pytest.raises(tg.GraphFreedError, match="reshape"):
+        (y * 3).sum().backward()

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import Phase
 
@@ -216,7 +217,7 @@ def _tensor_detached(rule: Callable[..., Any]) -> Callable[..., Any]:
     def on_arrays(*args: Any) -> Any:
         recorded = any(isinstance(a, Tensor) for a in args)
         out = rule(*[a._data if isinstance(a, Tensor) else a for a in args])
-        return _new(out) if recorded else out
+        return _new(np.asarray(out)) if recorded else out  # (indexing's rule: a Scatter)
 
     return on_arrays
 

@@ -32,6 +32,10 @@ and these methods, where each engine plugs in its own arithmetic:
 Gradients are raw numbers/arrays during an ordinary pass (fast), and nodes of the engine
 when `create_graph=True`, so that the pass itself is recorded and can be differentiated again.
 While a pass runs, the cyclic garbage collector is paused (and then restored as it was).
+
+A rule may also return a `Partial`: a gradient that is zero outside part of its node (a
+slice's). `send` adds it into the node's pending gradient in place, in a buffer that only the
+pass holds, so T slices of one tensor cost T slices of work, not T arrays of the whole size.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ __all__ = [
     "release",
     "is_freed",
     "send",
+    "Partial",
 ]
 
 Observer = Callable[[Any, Any, Sequence[Any]], None]
@@ -165,12 +170,46 @@ def is_freed(node: Node) -> bool:
     return node._g is FREED
 
 
+class Partial:
+    """A gradient that is zero outside part of its node, or a sum of such in a buffer that only
+    the backward pass holds. An engine subclasses it (Tensor: a slice's gradient, ops.py).
+
+    `send` keeps a lone one as it is and calls `add` / `add_onto` to combine; the driver calls
+    `resolve(node)` for the complete gradient once every child has sent its share.
+    """
+
+    __slots__ = ()
+
+    def add(self, other: Any) -> Any:
+        """self + other (a gradient or a Partial): may add into a buffer self owns, in place."""
+        raise NotImplementedError
+
+    def add_onto(self, dense: Any) -> Any:
+        """dense + self, for a gradient `dense` that others may hold (it is not changed)."""
+        raise NotImplementedError
+
+    def dense(self) -> Any:
+        """The whole gradient as a new raw array (what an observer of the pass is shown)."""
+        raise NotImplementedError
+
+    def resolve(self, node: Node) -> Any:
+        """The whole gradient of `node` (its last share has arrived), as a raw array."""
+        raise NotImplementedError
+
+
 def send(node: Node, parent_grads: Sequence[Any]) -> None:
     """Add each parent's share of the gradient to the gradient pending for it."""
     for parent, pg in zip(node._parents, parent_grads):
         if pg is not None:
             pending = parent._g
-            parent._g = pg if pending is None else pending + pg
+            if pending is None:
+                parent._g = pg
+            elif isinstance(pending, Partial):
+                parent._g = pending.add(pg)
+            elif isinstance(pg, Partial) and pending is not FREED:
+                parent._g = pg.add_onto(pending)
+            else:
+                parent._g = pending + pg
 
 
 class FreedNode(Node):
@@ -288,6 +327,8 @@ def _run_graph(
                 g = node._g
                 if g is None or g is FREED:  # nothing flowed here (in this pass)
                     continue
+                if isinstance(g, Partial):  # slices' gradients, added up in place
+                    g = g.resolve(node)
                 op = node._op
                 node._g = None if retain_graph or op is None else FREED
                 if node._hooks:
@@ -307,7 +348,8 @@ def _run_graph(
                         _check_backward(node, parent_grads)
                     send(node, parent_grads)
                     if observer is not None:
-                        observer(node, g, parent_grads)
+                        observer(node, g, [pg.dense() if isinstance(pg, Partial) else pg
+                                           for pg in parent_grads])
                 if releasing and node._release is not None:
                     node._release(husks)
         except BaseException as err:
@@ -317,7 +359,7 @@ def _run_graph(
             if node is not None and node._op is not None:
                 node._g = None  # the node whose step failed was not used up
             if isinstance(err, GraphFreedError):  # name the op whose graph was freed
-                freed = [p for p in node._parents if p._g is FREED] if node else []
+                freed = [p for p in node._parents if p._g is FREED] if node is not None else []
                 op_name = freed[0]._op.name if freed else "?"
                 raise GraphFreedError(_FREED_MESSAGE.format(op=op_name)) from None
             raise

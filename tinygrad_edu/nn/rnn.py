@@ -5,9 +5,9 @@
 
 A layer runs its cell over the sequence, one time step after another, so backpropagation
 through time is the ordinary backward pass over that unrolled graph (iterative, so 1,000 steps
-need no recursion, and memory grows linearly with the length). The input-to-hidden products of
-all time steps are one matrix product up front (unless the input is the narrower; see
-`_step_inputs`); only h @ W_hh^T is left inside the loop.
+need no recursion, and time and memory grow linearly with the length: each step's slice of the
+input gets its gradient added in place, see ops.Scatter). The input-to-hidden products of all
+time steps are one matrix product up front; only h @ W_hh^T is left inside the loop.
 Parameters have PyTorch's names and shapes (`weight_ih_l0`, `weight_hh_l0_reverse`, gates
 stacked as LSTM's (i, f, g, o) and GRU's (r, z, n)), so state dicts move between the two.
 """
@@ -30,12 +30,11 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 # ---- one time step (shared by the layers and the cells) -----------------------------------------
 # Each step gets xp, the input's projection x W_ih^T + b_ih (with b_hh already added, except for
-# the GRU, whose b_hn sits inside the reset gate's product), and w_t = W_hh^T; or, with
-# w_t = None, xp is already the whole pre-activation (see _step_inputs).
+# the GRU, whose b_hn sits inside the reset gate's product), and w_t = W_hh^T.
 
 
-def _recurrent(xp: Tensor, h: Tensor, w_t: Tensor | None) -> Tensor:
-    return xp if w_t is None else xp + h.matmul(w_t)
+def _recurrent(xp: Tensor, h: Tensor, w_t: Tensor) -> Tensor:
+    return xp + h.matmul(w_t)
 
 
 def _rnn_step(act: str):
@@ -99,33 +98,6 @@ def _project(mode: str, x: Tensor, w_ih: Tensor, b_ih: Tensor | None,
     """x W_ih^T + its bias, and the b_hh left for the step."""
     bias, b_left = _biases(mode, b_ih, b_hh)
     return F.linear(x, w_ih, bias), b_left
-
-
-def _step_inputs(mode: str, x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
-                 b_hh: Tensor | None) -> tuple[Any, Tensor | None]:
-    """`(inputs, b_left)`: `inputs(t, h)` is `(xp, w_t)` for step t of the (L, N, H_in) x.
-
-    A slice's gradient is an array of the whole tensor's size (zeros outside the slice) that
-    backward adds up, once per step. So we slice the narrower of the two: the projection of the
-    whole sequence, made by one product (then xp = that slice, w_t = W_hh^T), or, when the input
-    has fewer features than the gates, the input itself: then one product per step,
-    [x_t, h] [W_ih, W_hh]^T + b, is the whole pre-activation (w_t = None). The GRU keeps its
-    two products apart, as its reset gate multiplies only the hidden one.
-    """
-    bias, b_left = _biases(mode, b_ih, b_hh)
-    w_t = w_hh.mT
-    if x.shape[-1] >= w_ih.shape[0]:
-        xp = F.linear(x, w_ih, bias)
-        return (lambda t, h: (xp[t], w_t)), b_left
-    if mode == "GRU":
-        w_in = w_ih.mT
-        return (lambda t, h: (_plus(x[t].matmul(w_in), bias), w_t)), b_left
-    w_both = cat([w_ih, w_hh], 1).mT
-    return (lambda t, h: (_plus(cat([x[t], h], -1).matmul(w_both), bias), None)), b_left
-
-
-def _plus(x: Tensor, b: Tensor | None) -> Tensor:
-    return x if b is None else x + b
 
 
 def _positive(n: Any, what: str) -> int:
@@ -228,12 +200,12 @@ class RNNBase(Module):
                 w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
                 k = layer * directions + direction
                 h, c = h0[k], (c0[k] if lstm else None)
-                inputs, b_left = _step_inputs(self.mode, x, w_ih, w_hh, b_ih, b_hh)
+                xp, b_left = _project(self.mode, x, w_ih, b_ih, b_hh)  # every step's at once
+                w_t = w_hh.mT
                 ys: list[Any] = [None] * x.shape[0]
                 order = range(x.shape[0] - 1, -1, -1) if direction else range(x.shape[0])
                 for t in order:
-                    xp, w_t = inputs(t, h)
-                    h, c = step(xp, h, c, w_t, b_left)
+                    h, c = step(xp[t], h, c, w_t, b_left)
                     ys[t] = h
                 outs.append(stack(ys, 0))
                 h_n.append(h)
