@@ -517,6 +517,7 @@ svg.addEventListener('mouseover',function(e){  // full precision in the tooltip
 });
 function key(e){
   var t=e.target&&e.target.tagName; if(t==='INPUT'&&e.target!==slider||t==='TEXTAREA'){return;}
+  if(e.ctrlKey||e.metaKey||e.altKey){return;}  // the browser's and the host's shortcuts
   var w=view.clientWidth/2, h=view.clientHeight/2;
   if(e.key==='ArrowRight'){stop();show(k+1);}
   else if(e.key==='ArrowLeft'){stop();show(k-1);}
@@ -529,6 +530,19 @@ function key(e){
   else{return;}
   e.preventDefault();
 }
-(full?document:root).addEventListener('keydown',key);
+if(full){document.addEventListener('keydown',key);}
+else{  // in a notebook the keys pressed inside a player are its own. Jupyter's shortcuts listen
+  // on the document, Notebook 7's in the capture phase, before the player could see the key;
+  // so one listener on the window, ahead of them, hands a key to the player it was pressed
+  // in, and a key the player takes is marked handled (defaultPrevented): Jupyter ignores it
+  root.tgeKey=key;
+  if(!window.tgePlayerKeys){
+    window.tgePlayerKeys=true;
+    window.addEventListener('keydown',function(e){
+      var p=e.target&&e.target.closest&&e.target.closest('.tge-player');
+      if(p&&p.tgeKey){p.tgeKey(e);}
+    },true);
+  }
+}
 home(); show(0);
 })();"""
