@@ -133,6 +133,12 @@ if(arguments[2]){p.querySelectorAll('g.tge-v,g.tge-o').forEach(function(g){
       +view.right);}});}
 return out;"""
 
+# how many lines a player's legend takes (its keys' distinct tops)
+LEGEND_LINES = """
+var tops={};arguments[0].querySelectorAll('.tge-legend .tge-key').forEach(function(k){
+  tops[Math.round(k.getBoundingClientRect().top)]=1;});
+return Object.keys(tops).length;"""
+
 CURRENT_IN_VIEW = """
 var p=arguments[0], v=p.querySelector('.tge-view').getBoundingClientRect();
 var c=p.querySelector('g.cur'); if(!c){return null;}
@@ -257,7 +263,7 @@ def _run_all_cells(driver, url: str, outputs, what: str) -> None:
 
 def _the_neuron_reads_fits_and_steps(driver, neuron) -> None:
     """What the neuron's player must do in any Jupyter output area: readable text, the player
-    and every node inside the output, the right gradient table, keys and
+    and every node inside the output, a one-line legend, the right gradient table, keys and
     buttons that step it (and the keys it takes never reach Jupyter's shortcuts)."""
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
@@ -266,6 +272,7 @@ def _the_neuron_reads_fits_and_steps(driver, neuron) -> None:
     smallest = driver.execute_script(SMALLEST_TEXT, neuron)
     assert smallest >= MIN_TEXT_PX - 0.01, f"the graph's text is {smallest:.1f} px"
     assert driver.execute_script(INSIDE, neuron, ".jp-OutputArea-output", True) == []
+    assert driver.execute_script(LEGEND_LINES, neuron) == 1, "the legend is one line"
     assert shown_grads(neuron) == dict.fromkeys(["x1", "w1", "x2", "w2", "b"]), \
         "the gradient table: every input, none known at the first step"
 
