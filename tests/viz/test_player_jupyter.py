@@ -1,14 +1,16 @@
 """The player where learners meet it: in a real JupyterLab (light and dark theme, keys, the
-explore sliders) and in a notebook exported to HTML by nbconvert, in headless Chromium.
+explore sliders), in the classic Notebook interface (Notebook 7) and in a notebook exported to
+HTML by nbconvert, in headless Chromium.
 
 Needs what the browser test needs (Debian's `chromium` and `chromium-driver`, `selenium`) and
-`jupyterlab`, `nbconvert` and `ipywidgets` (the `dev` extra). Without them the tests are
-skipped, except on CI (CI=true), where anything missing is a failure. The Lab server listens on
-127.0.0.1 only, with a token, in a temporary root; nothing is fetched from the network.
+`jupyterlab`, `notebook`, `nbconvert` and `ipywidgets` (the `dev` extra). Without them the tests
+are skipped, except on CI (CI=true), where anything missing is a failure. The Jupyter servers
+listen on 127.0.0.1 only, with a token, in a temporary root; nothing is fetched from the network.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -131,6 +133,12 @@ if(arguments[2]){p.querySelectorAll('g.tge-v,g.tge-o').forEach(function(g){
       +view.right);}});}
 return out;"""
 
+# how many lines a player's legend takes (its keys' distinct tops)
+LEGEND_LINES = """
+var tops={};arguments[0].querySelectorAll('.tge-legend .tge-key').forEach(function(k){
+  tops[Math.round(k.getBoundingClientRect().top)]=1;});
+return Object.keys(tops).length;"""
+
 CURRENT_IN_VIEW = """
 var p=arguments[0], v=p.querySelector('.tge-view').getBoundingClientRect();
 var c=p.querySelector('g.cur'); if(!c){return null;}
@@ -151,14 +159,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """A real `jupyter lab` on 127.0.0.1 (random port, a token, a temporary root and config),
-    with one notebook of three cells: the neuron, a Tensor MLP, explore sliders."""
-    _need("jupyterlab", "ipywidgets", "nbformat")
+# no extension manager, news or update checks: nothing to fetch, no prompts
+LAB_FLAGS = ["--LabApp.extension_manager=readonly", "--LabApp.news_url=None",
+             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+
+
+@contextlib.contextmanager
+def _jupyter(root: Path, app: str, cells: list[str], flags: list[str]):
+    """Run `python -m <app>` (jupyterlab or notebook) on 127.0.0.1 (random port, a token,
+    `root` as its root and for its config, settings and kernels), serving players.ipynb made of
+    `cells`; yield its base URL and token, stop it afterwards."""
     import nbformat
 
-    root = tmp_path_factory.mktemp("lab")
     home = {d: root / f".{d}" for d in ("config", "data", "runtime", "settings", "ws", "ipy")}
     for d in home.values():
         d.mkdir()
@@ -171,8 +183,7 @@ def lab(tmp_path_factory):
     news.mkdir(parents=True)  # no "get notified about news?" prompt, no fetching of news
     (news / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in (
-        GRAPHS + NEURON, MLP, EXPLORE)])
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     nb.metadata["kernelspec"] = {"name": "tge-python", "display_name": "tinygrad_edu test kernel",
                                  "language": "python"}
     nbformat.write(nb, root / "players.ipynb")
@@ -183,13 +194,11 @@ def lab(tmp_path_factory):
         JUPYTER_CONFIG_DIR=str(home["config"]), JUPYTER_DATA_DIR=str(home["data"]),
         JUPYTER_RUNTIME_DIR=str(home["runtime"]), JUPYTERLAB_SETTINGS_DIR=str(home["settings"]),
         JUPYTERLAB_WORKSPACES_DIR=str(home["ws"]), IPYTHONDIR=str(home["ipy"]))
-    log = open(root / "lab.log", "w")  # closed when the server has stopped
+    log = open(root / "server.log", "w")  # closed when the server has stopped
     server = subprocess.Popen([
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+        sys.executable, "-m", app, "--no-browser", "--ip=127.0.0.1", f"--port={port}",
         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--allow-root",
-        "--ServerApp.terminals_enabled=False", "--LabApp.extension_manager=readonly",
-        "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        "--LabApp.expose_app_in_browser=True"],
+        "--ServerApp.terminals_enabled=False", *flags],
         env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -203,10 +212,10 @@ def lab(tmp_path_factory):
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
                     log.flush()
-                    pytest.fail("jupyter lab did not start:\n"
-                                + (root / "lab.log").read_text()[-3000:])
+                    pytest.fail(f"python -m {app} did not start:\n"
+                                + (root / "server.log").read_text()[-3000:])
                 time.sleep(0.25)
-        yield f"{base}/lab/tree/players.ipynb?token={token}"
+        yield base, token
     finally:
         server.terminate()
         try:
@@ -215,6 +224,16 @@ def lab(tmp_path_factory):
             server.kill()
             server.wait()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A real `jupyter lab` with one notebook of three cells: the neuron, a Tensor MLP, explore
+    sliders."""
+    _need("jupyterlab", "ipywidgets", "nbformat")
+    with _jupyter(tmp_path_factory.mktemp("lab"), "jupyterlab", [GRAPHS + NEURON, MLP, EXPLORE],
+                  [*LAB_FLAGS, "--LabApp.expose_app_in_browser=True"]) as (base, token):
+        yield f"{base}/lab/tree/players.ipynb?token={token}"
 
 
 def _wait(driver, condition, what: str, timeout: float = 90):
@@ -230,6 +249,57 @@ PANEL = ("var a=window.jupyterapp; if(!a){return null;} var w=Array.from(a.shell
 PLAYERS = ".jp-OutputArea-output .tge-player"
 
 
+def _run_all_cells(driver, url: str, outputs, what: str) -> None:
+    """Open players.ipynb at `url` (Lab or Notebook 7, whose app is exposed as window.jupyterapp),
+    wait for its kernel, run every cell and wait until `outputs(driver)` holds."""
+    driver.get(url)
+    _wait(driver, lambda d: d.execute_script(
+        PANEL + "var k=w&&w.sessionContext.session&&w.sessionContext.session.kernel;"
+        "return !!(k&&k.status==='idle');"), "the notebook open and its kernel idle")
+    driver.execute_script(PANEL + "window.jupyterapp.shell.activateById(w.id);"
+                          "return window.jupyterapp.commands.execute('notebook:run-all-cells');")
+    _wait(driver, outputs, what)
+
+
+def _the_neuron_reads_fits_and_steps(driver, neuron) -> None:
+    """What the neuron's player must do in any Jupyter output area: readable text, the player
+    and every node inside the output, a one-line legend, the right gradient table, keys and
+    buttons that step it (and the keys it takes never reach Jupyter's shortcuts)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    smallest = driver.execute_script(SMALLEST_TEXT, neuron)
+    assert smallest >= MIN_TEXT_PX - 0.01, f"the graph's text is {smallest:.1f} px"
+    assert driver.execute_script(INSIDE, neuron, ".jp-OutputArea-output", True) == []
+    assert driver.execute_script(LEGEND_LINES, neuron) == 1, "the legend is one line"
+    assert shown_grads(neuron) == dict.fromkeys(["x1", "w1", "x2", "w2", "b"]), \
+        "the gradient table: every input, none known at the first step"
+
+    neuron.find_element(By.CLASS_NAME, "tge-heading").click()  # the player has the keys
+    explain = neuron.find_element(By.CLASS_NAME, "tge-explain")
+    first = explain.text
+    ActionChains(driver).send_keys(Keys.ARROW_RIGHT).perform()
+    assert neuron.get_attribute("data-step") == "1", "the right arrow steps the player"
+    assert explain.text != first and explain.text.startswith("x1*w1 = ")
+    neuron.find_element(By.CLASS_NAME, "tge-next").click()
+    assert neuron.get_attribute("data-step") == "2"
+    ActionChains(driver).send_keys(Keys.ARROW_LEFT).perform()
+    assert neuron.get_attribute("data-step") == "1"
+    ActionChains(driver).key_down(Keys.CONTROL).send_keys(Keys.ARROW_RIGHT).key_up(
+        Keys.CONTROL).perform()
+    assert neuron.get_attribute("data-step") == "1", "a key with Ctrl is the host's, not a step"
+    ActionChains(driver).send_keys(Keys.END).perform()
+    assert neuron.get_attribute("data-step") == neuron.find_element(
+        By.CLASS_NAME, "tge-slider").get_attribute("max")
+    assert shown_grads(neuron) == neuron_grads()
+    for _ in range(2):  # '0' fits the graph; '0 0' in command mode would restart the kernel
+        ActionChains(driver).send_keys("0").perform()
+    assert driver.find_elements(By.CSS_SELECTOR, ".jp-Dialog") == [], "no Jupyter dialog opened"
+    assert driver.execute_script(PANEL + "return w.sessionContext.session.kernel.status") \
+        == "idle", "the keys went to the player, not to Jupyter's shortcuts"
+
+
 def test_the_player_in_jupyterlab_light_and_dark_with_keys_and_sliders(lab, browser):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
@@ -237,53 +307,27 @@ def test_the_player_in_jupyterlab_light_and_dark_with_keys_and_sliders(lab, brow
 
     errors: list = []
     _severe(browser, errors)  # what earlier tests left in the log is theirs
-    browser.get(lab)
-    _wait(browser, lambda d: d.execute_script(
-        PANEL + "var k=w&&w.sessionContext.session&&w.sessionContext.session.kernel;"
-        "return !!(k&&k.status==='idle');"), "the notebook open and its kernel idle")
-    browser.execute_script(PANEL + "window.jupyterapp.shell.activateById(w.id);"
-                           "return window.jupyterapp.commands.execute('notebook:run-all-cells');")
-    _wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, PLAYERS)) == 3 and all(
-        p.get_attribute("data-step") == "0" for p in d.find_elements(By.CSS_SELECTOR, PLAYERS))
-        and len(d.find_elements(By.CSS_SELECTOR, ".widget-slider .noUi-handle")) == 2,
-        "the three cells' outputs: two players and explore's sliders over a third")
+    _run_all_cells(browser, lab, lambda d: len(d.find_elements(By.CSS_SELECTOR, PLAYERS)) == 3
+                   and all(p.get_attribute("data-step") == "0"
+                           for p in d.find_elements(By.CSS_SELECTOR, PLAYERS))
+                   and len(d.find_elements(By.CSS_SELECTOR, ".widget-slider .noUi-handle")) == 2,
+                   "the three cells' outputs: two players and explore's sliders over a third")
     neuron, mlp, explored = browser.find_elements(By.CSS_SELECTOR, PLAYERS)
     assert not neuron.find_elements(By.XPATH, "ancestor::*[contains(@class,'jupyter-widgets')]")
     assert explored.find_elements(By.XPATH, "ancestor::*[contains(@class,'widget-output')]"), \
         "explore's player is inside its ipywidgets Output"
 
     # readable and whole at the default view, inside Lab's output area (file browser open)
-    for player in (neuron, mlp, explored):
+    for player in (mlp, explored):
         smallest = browser.execute_script(SMALLEST_TEXT, player)
         assert smallest >= 11 and smallest >= MIN_TEXT_PX - 0.01, \
             f"the graph's text is {smallest:.1f} px at the default view in Lab"
-    assert browser.execute_script(INSIDE, neuron, ".jp-OutputArea-output", True) == []
     assert browser.execute_script(INSIDE, explored, ".jp-OutputArea-output", True) == []
     assert browser.execute_script(INSIDE, mlp, ".jp-OutputArea-output", False) == [], \
         "a graph too wide for the view pans inside the player; the player fits the output"
-    assert shown_grads(neuron) == dict.fromkeys(["x1", "w1", "x2", "w2", "b"]), \
-        "the gradient table: every input, none known at the first step"
 
     # keys and buttons step it, in Lab's command mode, without triggering Lab's shortcuts
-    neuron.find_element(By.CLASS_NAME, "tge-heading").click()
-    explain = neuron.find_element(By.CLASS_NAME, "tge-explain")
-    first = explain.text
-    ActionChains(browser).send_keys(Keys.ARROW_RIGHT).perform()
-    assert neuron.get_attribute("data-step") == "1", "the right arrow steps the player in Lab"
-    assert explain.text != first and explain.text.startswith("x1*w1 = ")
-    neuron.find_element(By.CLASS_NAME, "tge-next").click()
-    assert neuron.get_attribute("data-step") == "2"
-    ActionChains(browser).send_keys(Keys.ARROW_LEFT).perform()
-    assert neuron.get_attribute("data-step") == "1"
-    for _ in range(2):  # '0 0' in Lab's command mode would restart the kernel
-        ActionChains(browser).send_keys("0").perform()
-    ActionChains(browser).send_keys(Keys.END).perform()
-    assert neuron.get_attribute("data-step") == neuron.find_element(
-        By.CLASS_NAME, "tge-slider").get_attribute("max")
-    assert shown_grads(neuron) == neuron_grads()
-    assert browser.find_elements(By.CSS_SELECTOR, ".jp-Dialog") == [], "no Lab dialog opened"
-    assert browser.execute_script(PANEL + "return w.sessionContext.session.kernel.status") \
-        == "idle"
+    _the_neuron_reads_fits_and_steps(browser, neuron)
     for _ in range(3):  # the MLP is wider than the view: the current node is kept in view
         mlp.find_element(By.CLASS_NAME, "tge-next").click()
         assert browser.execute_script(CURRENT_IN_VIEW, mlp) is True
@@ -321,6 +365,38 @@ def test_the_player_in_jupyterlab_light_and_dark_with_keys_and_sliders(lab, brow
     assert "tge-dark" in redrawn.get_attribute("class"), "a redrawn player starts dark in Lab"
 
     assert _severe(browser, errors) == [], f"no console errors in Lab: {errors}"
+
+
+# ---- Jupyter Notebook 7 (the classic interface, `jupyter notebook`) ---------------------------
+
+@pytest.fixture(scope="module")
+def classic(tmp_path_factory):
+    """A real `jupyter notebook` (Notebook 7) serving one notebook: the neuron."""
+    _need("notebook", "nbformat")
+    with _jupyter(tmp_path_factory.mktemp("notebook"), "notebook", [GRAPHS + NEURON],
+                  [*LAB_FLAGS, "--JupyterNotebookApp.expose_app_in_browser=True"]) as (base, token):
+        yield f"{base}/notebooks/players.ipynb?token={token}"
+
+
+# Notebook 7's own start-up error, before any cell runs (jupyter/notebook#7862: its shortcuts
+# plugin reads the settings schema of a plugin not loaded yet); nothing of the player's
+NOTEBOOKS_OWN = "(reading 'schema')"
+
+
+def test_the_player_in_the_classic_notebook_interface(classic, browser):
+    from selenium.webdriver.common.by import By
+
+    errors: list = []
+    _severe(browser, errors)  # what earlier tests left in the log is theirs
+    _run_all_cells(browser, classic, lambda d: [p.get_attribute("data-step") for p in
+                                                d.find_elements(By.CSS_SELECTOR, PLAYERS)]
+                   == ["0"], "the neuron's player in the notebook's output area")
+    assert browser.execute_script("return window.jupyterapp.name") == "Jupyter Notebook"
+    (neuron,) = browser.find_elements(By.CSS_SELECTOR, PLAYERS)
+    _the_neuron_reads_fits_and_steps(browser, neuron)
+    errors = [e for e in _severe(browser, errors) if not (
+        "/static/notebook/" in e["message"] and NOTEBOOKS_OWN in e["message"])]
+    assert errors == [], f"no console errors in the notebook: {errors}"
 
 
 # ---- nbconvert's HTML export ---------------------------------------------------------------

@@ -24,10 +24,10 @@ KEYS = ("\u2190 \u2192 step \u00b7 space play \u00b7 + \u2212 zoom (or wheel) \u
         "hover: full precision")
 LEGEND = (
     ("cur", "current step"),
-    ("recv", "receives a gradient now"),
+    ("recv", "gets a gradient now"),
     ("unknown", "not computed yet"),
-    ("partial", "grad so far: a consumer has yet to contribute"),
-    ("complete", "grad complete: every consumer has contributed"),
+    ("partial", "grad so far: more to come"),
+    ("complete", "grad complete: all consumers in"),
 )
 MIN_TEXT_PX = 11.5  # the default view never shows the graph's text smaller than this
 
@@ -189,9 +189,12 @@ CSS = (
     ".tge-controls{margin:4px 0;display:flex;flex-wrap:wrap;gap:6px;align-items:center}"
     ".tge-controls button{padding:3px 10px;font-size:14px;color:var(--tge-fg);"
     "background:var(--tge-panel);border:1px solid var(--tge-line);border-radius:3px}"
-    ".tge-legend{display:flex;flex-wrap:wrap;gap:12px;font-size:13px;margin:2px 0 4px}"
+    # one line in JupyterLab's output area (file browser open, a 1280 px window); wrapped,
+    # its lines stay close
+    ".tge-legend{display:flex;flex-wrap:wrap;gap:2px 10px;font-size:13px;margin:2px 0 4px;"
+    "line-height:18px}"
     ".tge-key i{display:inline-block;width:14px;height:12px;margin-right:4px;"
-    "vertical-align:-1px;border:1px solid var(--tge-line)}"
+    "vertical-align:-1px;border:1px solid var(--tge-line);box-sizing:border-box}"
     ".tge-k-cur i{background:var(--tge-cur);border:2px solid var(--tge-cur-line)}"
     ".tge-k-recv i{background:var(--tge-result);border:3px solid var(--tge-partial)}"
     ".tge-k-unknown i{background:var(--tge-pending)}"
@@ -517,6 +520,7 @@ svg.addEventListener('mouseover',function(e){  // full precision in the tooltip
 });
 function key(e){
   var t=e.target&&e.target.tagName; if(t==='INPUT'&&e.target!==slider||t==='TEXTAREA'){return;}
+  if(e.ctrlKey||e.metaKey||e.altKey){return;}  // the browser's and the host's shortcuts
   var w=view.clientWidth/2, h=view.clientHeight/2;
   if(e.key==='ArrowRight'){stop();show(k+1);}
   else if(e.key==='ArrowLeft'){stop();show(k-1);}
@@ -529,6 +533,19 @@ function key(e){
   else{return;}
   e.preventDefault();
 }
-(full?document:root).addEventListener('keydown',key);
+if(full){document.addEventListener('keydown',key);}
+else{  // in a notebook the keys pressed inside a player are its own. Jupyter's shortcuts listen
+  // on the document, Notebook 7's in the capture phase, before the player could see the key;
+  // so one listener on the window, ahead of them, hands a key to the player it was pressed
+  // in, and a key the player takes is marked handled (defaultPrevented): Jupyter ignores it
+  root.tgeKey=key;
+  if(!window.tgePlayerKeys){
+    window.tgePlayerKeys=true;
+    window.addEventListener('keydown',function(e){
+      var p=e.target&&e.target.closest&&e.target.closest('.tge-player');
+      if(p&&p.tgeKey){p.tgeKey(e);}
+    },true);
+  }
+}
 home(); show(0);
 })();"""
