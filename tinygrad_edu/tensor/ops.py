@@ -523,6 +523,228 @@ def _extreme_rule(g, out, a, axes, keepdim):
     return where(m, _keep_axes(g, axes, keepdim, shape), 0) / count(m, axes, g.dtype)
 
 
+# ---- fused rows for a CNN: batch normalization and max pooling -----------------------------------
+# Composed of primitives, batch norm is ~9 nodes and max pooling a where and a sum over every
+# window, each a full pass forward and backward: these rows do each in one node, with the
+# closed-form gradient (what PyTorch's kernels compute too).
+
+
+def _over(shape, axes) -> int:
+    """How many elements a reduction over `axes` of `shape` adds up."""
+    return math.prod(shape[d] for d in axes)
+
+
+def csum(x, axes):
+    """The sum over `axes`, kept as size-1 dims. On a float array laid out with the summed
+    dims together (a conv output: channels last) it is one matrix-vector product with ones,
+    which BLAS does many times faster than numpy's reduction over outer dims."""
+    if not isinstance(x, _NP):
+        return x.sum(dim=axes, keepdim=True)
+    if x.dtype in (np.float32, np.float64) and x.size >= 4096:
+        kept = [d for d in range(x.ndim) if d not in axes]
+        shape = tuple(1 if d in axes else n for d, n in enumerate(x.shape))
+        for summed_first in (True, False):
+            v = x.transpose(*axes, *kept) if summed_first else x.transpose(*kept, *axes)
+            if v.flags.c_contiguous:
+                m = _over(x.shape, axes)
+                v = v.reshape((m, -1) if summed_first else (-1, m))
+                ones = np.ones(m, dtype=x.dtype)
+                return (ones @ v if summed_first else v @ ones).reshape(shape)
+    return np.add.reduce(x, axis=axes, keepdims=True)
+
+
+def batch_stats(x: np.ndarray, axes: tuple[int, ...], eps: float) -> tuple[np.ndarray, ...]:
+    """The batch's mean, 1 / sqrt(biased variance + eps) and variance over `axes`, as size-1
+    dims kept: what the batch_norm row normalizes with, computed once (float32 for float16)."""
+    acc = np.dtype(np.float32 if x.dtype == np.float16 else x.dtype)
+    n = acc.type(_over(x.shape, axes))
+    mean = csum(x.astype(acc, copy=False), axes) / n
+    d = np.subtract(x, mean, dtype=acc)
+    np.multiply(d, d, out=d)
+    var = csum(d, axes) / n
+    return mean, 1 / np.sqrt(var + acc.type(eps)), var
+
+
+def _bn_stats(x, axes, eps, mean, inv_std):
+    """The statistics a batch_norm rule uses: on arrays the forward's own (its constants); on
+    Tensors (create_graph) computed again from x, so that a second derivative sees how the
+    mean and the variance move with x."""
+    if isinstance(x, _NP):
+        return mean, inv_std
+    n = _over(x.shape, axes)
+    m = x.sum(dim=axes, keepdim=True) / n
+    d = x - m
+    return m, 1 / sqrt((d * d).sum(dim=axes, keepdim=True) / n + eps)
+
+
+def _batch_norm(x, weight, bias, axes, eps, mean, inv_std):
+    """(x - mean) * inv_std * weight + bias, in three passes (all but x are per channel)."""
+    out = np.subtract(x, mean)
+    out *= inv_std * weight
+    out += bias
+    return out.astype(x.dtype, copy=False)
+
+
+def _bn_dx(g, out, x, weight, bias, axes, eps, mean, inv_std):
+    # with x_hat = (x - mean) inv_std, dy_hat = g weight and N elements per channel:
+    # dx = inv_std / N (N dy_hat - sum(dy_hat) - x_hat sum(dy_hat x_hat))
+    if isinstance(g, _NP):
+        return _bn_dx_arrays(g, x, weight, axes, mean, inv_std)
+    mean, inv_std = _bn_stats(x, axes, eps, mean, inv_std)
+    n = _over(x.shape, axes)
+    x_hat = (x - mean) * inv_std
+    return weight * inv_std * (g - csum(g, axes) / n - x_hat * (csum(g * x_hat, axes) / n))
+
+
+def _bn_dx_arrays(g, x, weight, axes, mean, inv_std):
+    """The same on arrays, as dx = a g + b (x - mean) + c per channel: four passes over x."""
+    n = _over(x.shape, axes)
+    d = np.subtract(x, mean)
+    a = weight * inv_std
+    b = csum(g * d, axes) * (-a * inv_std * inv_std / n)  # -w inv_std^3 sum(g (x - mean)) / N
+    c = csum(g, axes) * (-a / n)
+    d *= b
+    d += a * g
+    d += c
+    return d
+
+
+def _bn_dweight(g, out, x, weight, bias, axes, eps, mean, inv_std):
+    mean, inv_std = _bn_stats(x, axes, eps, mean, inv_std)
+    return csum(g * (x - mean), axes) * inv_std  # sum(g x_hat)
+
+
+def _bn_dbias(g, out, x, weight, bias, axes, eps, mean, inv_std):
+    return csum(g, axes)
+
+
+def _bn_eval_dx(g, out, x, weight, bias, axes, eps, mean, inv_std):
+    return g * (weight * inv_std)  # the running statistics are constants
+
+
+def _bn_eval_dweight(g, out, x, weight, bias, axes, eps, mean, inv_std):
+    return csum(g * (x - mean), axes) * inv_std
+
+
+# Max pooling: the windows are those of the unfold row (padding with -inf). `pool_argmax`
+# finds, once, which tap of each window holds its maximum; the row's forward takes the
+# maxima, its rule sends each window's gradient to that tap alone (as PyTorch's indices).
+
+
+def _taps(sizes) -> list[tuple[int, ...]]:
+    return list(itertools.product(*map(range, sizes)))
+
+
+def _inside(win, shape, tap) -> np.ndarray | None:
+    """Which window positions have this tap inside the unpadded input (None: all of them);
+    shaped to broadcast over the windows' positions."""
+    dims, sizes, steps, dilations, pads, _ = win
+    if not any(lo or hi for lo, hi in pads):
+        return None
+    pos = [(shape[d] + lo + hi - dl * (k - 1) - 1) // s + 1
+           for d, k, s, dl, (lo, hi) in zip(dims, sizes, steps, dilations, pads)]
+    mask = np.ones((1,) * len(dims), dtype=bool)
+    for i, (d, s, dl, (lo, _), t, m) in enumerate(zip(dims, steps, dilations, pads, tap, pos)):
+        place = np.arange(m) * s + t * dl - lo
+        ok = (place >= 0) & (place < shape[d])
+        mask = mask & ok.reshape((1,) * i + (m,) + (1,) * (len(dims) - 1 - i))
+    return mask
+
+
+def pool_argmax(x: np.ndarray, win: tuple) -> np.ndarray:
+    """The tap (flat index into the kernel) of each window's maximum, PyTorch's choice: the
+    first maximum inside the input (padding never wins, even over -inf), or the last nan."""
+    view = _unfold(x, win, x.shape)
+    taps = _taps(win[1])
+    vs = [view[(Ellipsis, *tap)] for tap in taps]
+    best = vs[0].copy()
+    for v in vs[1:]:
+        np.maximum(best, v, out=best)
+    arg = np.zeros(best.shape, dtype=np.int8 if len(taps) < 128 else np.int32)
+    seen = None
+    for t, (tap, v) in enumerate(zip(taps, vs)):
+        hit = v == best
+        inside = _inside(win, x.shape, tap)
+        if inside is not None:
+            hit &= inside
+        if seen is None:
+            seen = hit
+            continue
+        hit &= ~seen
+        seen |= hit
+        arg += hit.view(np.int8).astype(arg.dtype, copy=False) * arg.dtype.type(t)
+    if np.isnan(best).any():  # nan wins, the last one in the window (PyTorch's CPU kernel)
+        for t, v in enumerate(vs):
+            np.putmask(arg, np.isnan(v), t)
+    arg.flags.writeable = False  # a constant of the graph: saved without a copy
+    return arg
+
+
+def _pool_max(a, win, arg):
+    """The maximum of each window (nan if it holds one)."""
+    view = _unfold(a, win, a.shape)
+    taps = _taps(win[1])
+    best = view[(Ellipsis, *taps[0])].copy()
+    for tap in taps[1:]:
+        np.maximum(best, view[(Ellipsis, *tap)], out=best)
+    return best
+
+
+def _pool_places(arg, win):
+    """For each window, the index of its arg-max tap in the padded input, one array per dim."""
+    dims, sizes, steps, dilations, _, _ = win
+    offsets = np.unravel_index(arg, sizes)
+    idx = list(np.indices(arg.shape, sparse=True))
+    for i, (d, s, dl) in enumerate(zip(dims, steps, dilations)):
+        idx[d] = idx[d] * s + offsets[i] * dl
+    return tuple(idx)
+
+
+def _pool_scatter(g, like, win, arg):
+    """Zeros of like's shape (in its memory order) with each window's g added at its arg-max
+    tap: one pass per tap. Disjoint windows write each place once (no adds)."""
+    dims, sizes, steps, dilations, pads, _ = win
+    shape = list(like.shape)
+    for d, (lo, hi) in zip(dims, pads):
+        shape[d] += lo + hi
+    order = sorted(range(len(shape)), key=lambda i: -like.strides[i])
+    out = np.zeros([shape[i] for i in order], dtype=g.dtype).transpose(np.argsort(order))
+    view = _unfold(out, (dims, sizes, steps, dilations, ((0, 0),) * len(dims), 0.0), out.shape)
+    disjoint = all(s >= dl * (k - 1) + 1 for k, s, dl in zip(sizes, steps, dilations))
+    finite = bool(np.isfinite(g).all())  # else g * 0 would put nan where g does not go
+    for t, tap in enumerate(_taps(sizes)):
+        dst = view[(Ellipsis, *tap)]
+        hit = arg == t
+        if finite and disjoint:
+            np.multiply(g, hit, out=dst)
+        elif finite:
+            dst += g * hit
+        else:
+            dst += np.where(hit, g, 0)
+    if any(lo or hi for lo, hi in pads):
+        crop = [slice(None)] * len(shape)
+        for d, (lo, _) in zip(dims, pads):
+            crop[d] = slice(lo, lo + like.shape[d])
+        out = out[tuple(crop)]
+    return out
+
+
+def pool_scatter(g, a, win, arg):
+    """max_pool's VJP: g at each window's arg-max place of a, zeros elsewhere. On Tensors an
+    index_add and a crop (rows whose rules are a gather and a pad), so it differentiates."""
+    if isinstance(g, _NP):
+        return _pool_scatter(g, a, win, arg)
+    dims, _, _, _, pads, _ = win
+    shape = list(a.shape)
+    for d, (lo, hi) in zip(dims, pads):
+        shape[d] += lo + hi
+    full = g._index_add(_pool_places(arg, win), tuple(shape))
+    crop = [slice(None)] * len(shape)
+    for d, (lo, _) in zip(dims, pads):
+        crop[d] = slice(lo, lo + a.shape[d])
+    return full[tuple(crop)]
+
+
 # ---- the table ----------------------------------------------------------------------------------
 
 
@@ -713,6 +935,21 @@ class _Table:
         lambda g, out, a, in_shape, win:              # each window read back out of g
             getitem(unfold(g, _zero_fill(win), in_shape), _first(win[0], a.shape)),
         formulas=("crop(windows(g, win, 0), a.shape)",))
+
+    # fused rows (see above): batch normalization with the batch's statistics (training) or
+    # the running ones (eval; weight and bias are (1, C, 1, ...), the statistics constants),
+    # and max pooling over the unfold row's windows with the arg-max taps given
+    batch_norm = make_op("batch_norm", _batch_norm, _bn_dx, _bn_dweight, _bn_dbias,
+        formulas=("weight * inv_std * (g - avg(g, axes) - (x - mean) * inv_std"
+                  " * avg(g * (x - mean) * inv_std, axes))",
+                  "total(g * (x - mean) * inv_std, axes)", "total(g, axes)"))
+    batch_norm_eval = make_op("batch_norm_eval", _batch_norm,
+        _bn_eval_dx, _bn_eval_dweight, _bn_dbias,
+        formulas=("g * weight * inv_std", "total(g * (x - mean) * inv_std, axes)",
+                  "total(g, axes)"))
+    max_pool = make_op("max_pool", _pool_max,
+        lambda g, out, a, win, arg: pool_scatter(g, a, win, arg),
+        formulas=("col2im(at_tap(g, arg, win), a.shape, win)",))
 
 OPS = _Table()
 

@@ -9,8 +9,8 @@ below has first and second derivatives without derivative code of its own:
 - `unfold(x)` (im2col): pad, then take windows along every spatial dim: (N, C*K, L);
 - `conv2d(x, w) = w @ unfold(x)`: one matrix product per group; `conv_transpose2d` is the
   other way round, `fold(w.T @ x)` (col2im), which is exactly conv2d's input gradient;
-- pooling reduces each window: max (the gradient goes to the first maximum, as PyTorch's
-  indices), mean (with PyTorch's divisors at the borders);
+- pooling reduces each window: max (one fused row, ops.py's `max_pool`: the gradient goes to
+  the first maximum, as PyTorch's indices), mean (with PyTorch's divisors at the borders);
 - adaptive average pooling and bilinear interpolation are matrix products along each dim.
 
 Functions take a Tensor first, with PyTorch's `nn.functional` signatures for 1-D and 2-D
@@ -19,7 +19,6 @@ inputs (N, C, L) and (N, C, H, W); conv and pooling also take unbatched (C, L) /
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -27,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from .dims import _norm_dim
-from .ops import OPS
+from .ops import OPS, pool_argmax
 from .shape import stack
 from .tensor import Tensor, _new, apply
 
@@ -418,10 +417,9 @@ def _max_pool(input: Tensor, kernel_size: _Size, stride: _Size | None, padding: 
     x, unbatched = _batched(input, nsp, what)
     k, s, p, d, pos, extra = _pool_geometry(x, kernel_size, stride, padding, dilation,
                                             ceil_mode, nsp, what)
-    win = _windows(x, k, s, d, [(pi, pi + e) for pi, e in zip(p, extra)], fill=-math.inf)
-    arg = _first_max(win._data, k, bool(np.isnan(x._data).any()))
-    pick = arg.reshape(*arg.shape, *(1,) * nsp) == np.arange(math.prod(k)).reshape(k)
-    values = win.where(pick, 0).sum(dim=tuple(range(-nsp, 0)))  # the gradient goes to it alone
+    win = _geometry(k, s, d, [(pi, pi + e) for pi, e in zip(p, extra)], fill=-math.inf)
+    arg = pool_argmax(x._data, win)  # which tap of each window is its maximum
+    values = apply(OPS.max_pool, (x,), (win, arg))  # the gradient goes to that tap alone
     out = values[0] if unbatched else values
     if not return_indices:
         return out
@@ -433,25 +431,6 @@ def _max_pool(input: Tensor, kernel_size: _Size, stride: _Size | None, padding: 
         flat = flat * x.shape[2 + i] + grid + offsets[i] * d[i] - p[i]
     idx = _new(flat[0] if unbatched else flat)
     return out, idx
-
-
-def _first_max(win: np.ndarray, k: Sequence[int], nan: bool) -> np.ndarray:
-    """Which tap (flat index into the kernel) holds each window's first maximum, or its first
-    nan if the input has any (PyTorch propagates nan). One pass per tap over strided slices: no
-    copy of the windows."""
-    taps = list(itertools.product(*map(range, k)))
-    best = win[(Ellipsis, *taps[0])].copy()
-    arg = np.zeros(best.shape, dtype=np.int64)
-    for t, tap in enumerate(taps[1:], 1):
-        v = win[(Ellipsis, *tap)]
-        better = v > best
-        if nan:
-            better |= np.isnan(v) & ~np.isnan(best)
-            best = np.where(better, v, best)
-        else:
-            np.maximum(best, v, out=best)
-        np.putmask(arg, better, t)
-    return arg
 
 
 def max_pool1d(input: Tensor, kernel_size: _Size, stride: _Size | None = None,

@@ -146,6 +146,14 @@ def _col2im(g: Any, in_shape: tuple, win: tuple) -> Any:
     return total.reshape(in_shape).astype(g.dtype)
 
 
+
+def _at_tap(g: Any, arg: Any, win: tuple) -> Any:
+    """Windows (*g.shape, *kernel) of zeros holding each g at the tap `arg` (a flat index into
+    the kernel) of its window: where a max-pooling gradient goes before col2im."""
+    sizes = win[1]
+    hit = np.arange(math.prod(sizes)) == np.asarray(arg)[..., None]
+    return (np.asarray(g)[..., None] * hit).reshape(*np.shape(g), *sizes)
+
 # ---- the LSTM rows: the last dim of the gates is four blocks (i, f, g, o) of H columns ----------
 _GATES = "ifgo"
 
@@ -177,11 +185,12 @@ HELPERS: dict[str, Any] = {
     "reshape": np.reshape, "permute": np.transpose,
     "expand": lambda g, shape: np.broadcast_to(g, shape),
     "total": lambda g, dim: np.sum(g, axis=dim, keepdims=True),
+    "avg": lambda g, dim: np.mean(g, axis=dim, keepdims=True),
     "spread": _spread, "at_max": _at_max, "scatter": _scatter,
     "astype": lambda g, dtype: g.astype(dtype),
     "flip": lambda x, dim: np.flip(x, dim), "cumsum": lambda x, dim: np.cumsum(x, dim),
     "einsum": np.einsum, "gather": _gather, "scatter_add": _scatter_add,
-    "windows": _windows, "crop": _crop, "col2im": _col2im,
+    "windows": _windows, "crop": _crop, "col2im": _col2im, "at_tap": _at_tap,
     "gate": _gate, "is_gate": _is_gate, "gates": _gates,
 }
 
