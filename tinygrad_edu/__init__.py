@@ -30,6 +30,7 @@ from .device import (
     set_default_device,
 )
 from .function import Function
+from .memory import keep_freed_memory
 from .random import Generator, default_generator, initial_seed, manual_seed, seed
 from .serialization import load, save
 from .tensor import (
@@ -254,6 +255,8 @@ from .threads import get_num_threads, set_num_threads
 from .value import Value
 
 __version__ = "0.1.0"
+
+keep_freed_memory()  # freed arrays reused, not page-faulted in again each step (memory.py)
 
 __all__ = [
     "Function",
