@@ -163,6 +163,43 @@ def test_gradcheck_and_gradgradcheck(fn):
     assert gradgradcheck(fn, [x, w])
 
 
+@pytest.mark.parametrize("kw", [
+    {"padding": 1}, {"padding": "same", "dilation": 2}, {"padding": (2, 0), "groups": 2},
+    {"padding": 3},  # padding past the kernel's span: the input gradient takes the col2im way
+    {"stride": 2, "padding": 1, "groups": 2}, {"stride": (1, 2), "dilation": (2, 1)},
+])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_conv_row_gradients_match_torch(kw, channels_last):
+    """The conv row's input gradient (for stride 1 the convolution of g with the flipped
+    kernel, else a col2im) and weight gradient, for cotangents in either memory layout."""
+    x, w, b = normal((3, 4, 7, 6)), normal((6, 4 // kw.get("groups", 1), 3, 2), 1), normal(6, 2)
+    a = [tg.tensor(v, requires_grad=True) for v in (x, w, b)]
+    t = [torch.tensor(v, requires_grad=True) for v in (x, w, b)]
+    ya, yb = F.conv2d(*a, **kw), TF.conv2d(*t, **kw)
+    np.testing.assert_allclose(ya.numpy(), yb.detach().numpy(), **TOL)
+    g = normal(tuple(yb.shape), 3)
+    if channels_last:
+        g = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    ya.backward(tg.from_numpy(g))
+    yb.backward(torch.tensor(g))
+    for p, q in zip(a, t):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), **TOL)
+
+
+def test_conv_is_one_node_and_its_gradient_differentiates_again():
+    x, w = normal((2, 2, 5, 4)), normal((3, 2, 3, 3), 1)
+    assert F.conv2d(tg.tensor(x, requires_grad=True), tg.tensor(w)).grad_fn.op is OPS.conv
+    grads = []
+    for lib, f in ((tg, F.conv2d), (torch, TF.conv2d)):
+        xs, ws = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        y = f(xs * xs, ws, padding=1)
+        gx, gw = lib.autograd.grad((y * y).sum(), (xs, ws), create_graph=True)
+        ((gx * gx).sum() + (gw * gw).sum()).backward()
+        grads.append([xs.grad.numpy(), ws.grad.numpy()])
+    for p, q in zip(*grads):
+        np.testing.assert_allclose(p, q, **TOL)
+
+
 # ---- unfold, fold, pad --------------------------------------------------------------------------
 
 @SETTINGS

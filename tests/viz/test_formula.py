@@ -17,6 +17,7 @@ from tinygrad_edu.tensor.ops import (
     _lstm_activate,
     _unfold,
     batch_stats,
+    conv_rows,
     make_op,
     pool_argmax,
 )
@@ -85,6 +86,8 @@ def test_a_wrong_formula_fails_the_check():
     ("unfold", ("col2im(g, in_shape, win) * 2",)),
     ("unfold_backward", ("windows(g, win)",)),  # not cropped to the windows there were
     ("max_pool", ("col2im(at_tap(g, arg * 0, win), a.shape, win)",)),  # always the first tap
+    ("conv", ("col2im(conv_taps(g, w, 1), x.shape, win)",  # the groups ignored
+              "conv_weight_grad(windows(x, win), g, groups)")),
     ("batch_norm", ("weight * inv_std * (g - avg(g, axes))",  # the x_hat term left out
                     "total(g * (x - mean) * inv_std, axes)", "total(g, axes)")),
     ("batch_norm_eval", ("g * weight * inv_std", "total(g * x * inv_std, axes)",
@@ -116,6 +119,9 @@ def tensor_case(name, rng, n_inputs=1):
     bn_affine = [rng.standard_normal((1, 3, 1)), rng.standard_normal((1, 3, 1))]
     running = [rng.standard_normal((1, 3, 1)), rng.uniform(0.5, 2.0, (1, 3, 1))]
     pool = (*padded[:5], -np.inf)  # max pooling pads with -inf; overlapping windows
+    conv_x, conv_w = rng.standard_normal((2, 4, 7, 6)), rng.standard_normal((6, 2, 3, 2))
+    conv_win = ((2, 3), (3, 2), (1, 1) if rng.random() < 0.5 else (2, 1), (1, 2),
+                ((1, 1), (0, 2)), 0.0)
     cases = {
         "add": ([a, b], []), "sub": ([a, b], []), "mul": ([a, b], []),
         "div": ([a, pos], []), "pow": ([pos, b], []),
@@ -146,6 +152,9 @@ def tensor_case(name, rng, n_inputs=1):
         "batch_norm": ([bn_x, *bn_affine], [bn_axes, 1e-5, bn_mean, bn_inv_std]),
         "batch_norm_eval": ([bn_x, *bn_affine], [bn_axes, 1e-5, *running]),
         "max_pool": ([x], [pool, pool_argmax(x, pool)]),
+        # 2 groups of 2 input channels, 3 outputs each; strided (col2im) and stride 1 (the
+        # flipped-kernel convolution of g) in turn
+        "conv": ([conv_x, conv_w], [conv_win, 2, conv_rows(conv_x, conv_win, 2)]),
         "lstm_gates": ([rng.standard_normal((2, 12))], []),  # hidden size 3: 4 gates of 3
         "lstm_cell": ([_lstm_activate(rng.standard_normal((2, 12))), c], []),
         "lstm_hidden": ([_lstm_activate(rng.standard_normal((2, 12))), c], []),

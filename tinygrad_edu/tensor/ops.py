@@ -303,7 +303,7 @@ def _unfold(a, win, in_shape):
         widths = [(0, 0)] * a.ndim
         for d, lo_hi in zip(dims, pads):
             widths[d] = lo_hi
-        a = np.pad(a, widths, constant_values=fill)
+        a = _pad(a, widths, fill)
     shape, strides = list(a.shape), list(a.strides)
     for d, k, s, dl in zip(dims, sizes, steps, dilations):
         span = dl * (k - 1) + 1 if k else 0
@@ -312,6 +312,22 @@ def _unfold(a, win, in_shape):
     shape += sizes
     strides += [a.strides[d] * dl for d, dl in zip(dims, dilations)]
     return np.lib.stride_tricks.as_strided(a, shape, strides, writeable=a.flags.writeable)
+
+
+def _pad(a, widths, fill):
+    """a padded with `fill`, in a's own memory order (np.pad would make it row-major: a
+    channels-last array would then be gathered channel by channel)."""
+    shape = [n + lo + hi for n, (lo, hi) in zip(a.shape, widths)]
+    order = sorted(range(a.ndim), key=lambda i: -a.strides[i])
+    out = np.empty([shape[i] for i in order], dtype=a.dtype).transpose(np.argsort(order))
+    inner = tuple(slice(lo, lo + n) for n, (lo, _) in zip(a.shape, widths))
+    for d, (lo, hi) in enumerate(widths):  # fill only the border, then copy a in
+        if lo:
+            out[(slice(None),) * d + (slice(0, lo),)] = fill
+        if hi:
+            out[(slice(None),) * d + (slice(shape[d] - hi, None),)] = fill
+    out[inner] = a
+    return out
 
 
 def _unfold_backward(g, in_shape, win):
@@ -657,7 +673,7 @@ def pool_argmax(x: np.ndarray, win: tuple) -> np.ndarray:
     view = _unfold(x, win, x.shape)
     taps = _taps(win[1])
     vs = [view[(Ellipsis, *tap)] for tap in taps]
-    best = vs[0].copy()
+    best = vs[0].copy(order="K")
     for v in vs[1:]:
         np.maximum(best, v, out=best)
     arg = np.zeros(best.shape, dtype=np.int8 if len(taps) < 128 else np.int32)
@@ -684,7 +700,7 @@ def _pool_max(a, win, arg):
     """The maximum of each window (nan if it holds one)."""
     view = _unfold(a, win, a.shape)
     taps = _taps(win[1])
-    best = view[(Ellipsis, *taps[0])].copy()
+    best = view[(Ellipsis, *taps[0])].copy(order="K")  # in a's memory order
     for tap in taps[1:]:
         np.maximum(best, view[(Ellipsis, *tap)], out=best)
     return best
@@ -744,6 +760,97 @@ def pool_scatter(g, a, win, arg):
         crop[d] = slice(lo, lo + a.shape[d])
     return full[tuple(crop)]
 
+
+
+# ---- convolution: im2col and one matrix product per group, in one row --------------------------
+# conv(x, w) = rows(x) @ W^T per group: rows(x) is x's im2col, a row per image and window
+# position holding its window tap by tap, channels innermost; W the weight laid out the same.
+# Composed of unfold, reshape and matmul, the input gradient would be a matrix product and a
+# col2im (an add per kernel tap, each a strided pass: three times the cost of the im2col copy).
+# This row computes it, for stride 1, as what it is: the convolution of g, padded, with the
+# flipped kernel (an im2col of g and one matrix product). Helpers only, so that on Tensors
+# (create_graph) the same code records a differentiable graph.
+
+
+def conv_rows(x, win, groups):
+    """x's im2col as (groups, N * positions, taps * C/groups): a copy on arrays."""
+    nsp = len(win[0])
+    n, c = x.shape[:2]
+    cols = unfold(x, win, x.shape)  # (N, C, *pos, *kernel), a view
+    m, taps = math.prod(cols.shape[2:2 + nsp]), math.prod(win[1])
+    rows = reshape(permute(cols, (0, *range(2, 2 + 2 * nsp), 1)), (n * m, taps, groups,
+                                                                     c // groups))
+    return reshape(permute(rows, (2, 0, 1, 3)), (groups, n * m, taps * (c // groups)))
+
+
+def _conv_weight(w, groups):
+    """(O, C/G, *kernel) -> (G, O/G, taps * C/G), laid out as conv_rows' columns."""
+    o, cg = w.shape[:2]
+    taps = math.prod(w.shape[2:])
+    return reshape(permute(reshape(w, (groups, o // groups, cg, taps)), (0, 1, 3, 2)),
+                   (groups, o // groups, taps * cg))
+
+
+def _conv_image(y, n, spatial):
+    """(G, N * positions, O/G) -> (N, O, *spatial): a view, channels last in memory."""
+    nsp = len(spatial)
+    y = reshape(permute(y, (1, 0, 2)), (n, *spatial, y.shape[0] * y.shape[2]))
+    return permute(y, (0, nsp + 1, *range(1, nsp + 1)))
+
+
+def _conv_grad_rows(g, groups):
+    """(N, O, *pos) -> (G, N * positions, O/G): the output gradient as conv_rows' rows."""
+    nsp = g.ndim - 2
+    n, o = g.shape[:2]
+    rows = reshape(permute(g, (0, *range(2, 2 + nsp), 1)), (-1, groups, o // groups))
+    return permute(rows, (1, 0, 2))
+
+
+def _conv(x, w, win, groups, rows):
+    """rows (x's im2col, given once by the caller: the weight's rule reads it too) @ W^T."""
+    return _conv_image(matmul(rows, mT(_conv_weight(w, groups))), x.shape[0],
+                       tuple(_windowed_size(x.shape, win)))
+
+
+def _windowed_size(shape, win):
+    dims, sizes, steps, dilations, pads, _ = win
+    return [(shape[d] + lo + hi - dl * (k - 1) - 1) // s + 1
+            for d, k, s, dl, (lo, hi) in zip(dims, sizes, steps, dilations, pads)]
+
+
+def _conv_dx(g, out, x, w, win, groups, rows):
+    dims, sizes, steps, dilations, pads, _ = win
+    spans = [dl * (k - 1) + 1 for k, dl in zip(sizes, dilations)]
+    flipped = tuple((sp - 1 - lo, sp - 1 - hi) for sp, (lo, hi) in zip(spans, pads))
+    if isinstance(g, _NP) and all(s == 1 for s in steps) and min(min(flipped)) >= 0:
+        # dx = g (padded by span - 1 - pad) correlated with the flipped kernel, in and out
+        # channels swapped: one im2col of g and one matrix product per group
+        nsp = len(dims)
+        o, cg = w.shape[:2]
+        taps = math.prod(sizes)
+        g_rows = conv_rows(g, (dims, sizes, steps, dilations, flipped, 0.0), groups)
+        wf = w[(slice(None), slice(None), *(slice(None, None, -1),) * nsp)]
+        wf = wf.reshape(groups, o // groups, cg, taps).transpose(0, 3, 1, 2)
+        return _conv_image(g_rows @ wf.reshape(groups, taps * (o // groups), cg),
+                           x.shape[0], x.shape[2:])
+    # any stride: each window's gradient, g @ W, added back where it was taken from (col2im)
+    nsp = len(dims)
+    n, c = x.shape[:2]
+    d = matmul(_conv_grad_rows(g, groups), _conv_weight(w, groups))  # (G, N*L, taps*C/G)
+    d = reshape(d, (groups, -1, math.prod(sizes), c // groups))
+    d = reshape(permute(d, (1, 2, 0, 3)), (n, *g.shape[2:], *sizes, c))
+    d = permute(d, (0, 2 * nsp + 1, *range(1, 2 * nsp + 1)))  # (N, C, *pos, *kernel)
+    return unfold_backward(d, x.shape, win)
+
+
+def _conv_dw(g, out, x, w, win, groups, rows):
+    if not isinstance(x, _NP):  # on Tensors: x's im2col again, as a graph
+        rows = conv_rows(x, win, groups)
+    o, cg = w.shape[:2]
+    taps = math.prod(w.shape[2:])
+    dw = matmul(mT(_conv_grad_rows(g, groups)), rows)  # (G, O/G, taps * C/G)
+    return reshape(permute(reshape(dw, (groups, o // groups, taps, cg)), (0, 1, 3, 2)),
+                   w.shape)
 
 # ---- the table ----------------------------------------------------------------------------------
 
@@ -947,6 +1054,9 @@ class _Table:
         _bn_eval_dx, _bn_eval_dweight, _bn_dbias,
         formulas=("g * weight * inv_std", "total(g * (x - mean) * inv_std, axes)",
                   "total(g, axes)"))
+    conv = make_op("conv", _conv, _conv_dx, _conv_dw,     # im2col @ W^T, one row (see above)
+        formulas=("col2im(conv_taps(g, w, groups), x.shape, win)",
+                  "conv_weight_grad(windows(x, win), g, groups)"))
     max_pool = make_op("max_pool", _pool_max,
         lambda g, out, a, win, arg: pool_scatter(g, a, win, arg),
         formulas=("col2im(at_tap(g, arg, win), a.shape, win)",))

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from .dims import _norm_dim
-from .ops import OPS, pool_argmax
+from .ops import OPS, conv_rows, pool_argmax
 from .shape import stack
 from .tensor import Tensor, _new, apply
 
@@ -224,19 +224,14 @@ def _conv(input: Tensor, weight: Tensor, bias: Tensor | None, stride: _Size, pad
             raise ValueError(f"{what}: the kernel (size {k}, dilation {d}: spans {d * (k - 1) + 1})"
                              f" is larger than the padded input ({m} + {lo} + {hi} = "
                              f"{m + lo + hi}); input shape {x.shape}, weight {weight.shape}")
-    win = _windows(x, kernel, stride_, dilation_, pads)  # (N, C, *pos, *kernel)
-    pos = win.shape[2: 2 + nsp]
-    rows_n, k_all = n * math.prod(pos), cg * math.prod(kernel)
     # im2col, the one copy: a row per (image, position) holding its window, tap by tap and
     # channel by channel (channels innermost, so each tap's slice is contiguous in memory);
-    # then the whole batch is one matrix product per group with the weight laid out the same
-    g, og, taps = groups, o // groups, math.prod(kernel)
-    rows = win.permute(0, *range(2, 2 + 2 * nsp), 1).reshape(rows_n, taps, g, cg)
-    rows = rows.permute(2, 0, 1, 3).reshape(g, rows_n, k_all)  # a view when groups == 1
-    w = weight.reshape(g, og, cg, taps).permute(0, 1, 3, 2).reshape(g, og, k_all)
-    y = rows.matmul(w.mT).permute(1, 0, 2).reshape(rows_n, o)  # (G, N*L, K*C/G) @ (.., O/G)
-    # (N, *pos, O) in memory, seen as (N, O, *pos): channels-last, as PyTorch's channels_last
-    y = y.reshape(n, *pos, o).permute(0, nsp + 1, *range(1, nsp + 1))
+    # then the whole batch is one matrix product per group, in one row (ops.py's conv). The
+    # output is (N, *pos, O) in memory, seen as (N, O, *pos): channels last
+    win = _geometry(kernel, stride_, dilation_, pads)
+    rows = conv_rows(x._data, win, groups)
+    rows.flags.writeable = False  # a constant of the graph (the weight's rule reads it)
+    y = apply(OPS.conv, (x, weight), (win, groups, rows))
     if bias is not None:
         y = y + _channel(bias, o, nsp, what)
     return y[0] if unbatched else y

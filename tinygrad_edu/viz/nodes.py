@@ -182,7 +182,7 @@ def op_text(node: Node, literal: set[int] | frozenset[int] = frozenset()) -> str
 
     A tensor op's constants are bookkeeping (dims, saved shapes), so only its name is shown;
     the sliding windows of a convolution or a max pooling also show their kernel, stride and
-    padding ('windows kernel 3x3 stride 1 padding 1', 'max_pool kernel 2x2 stride 2 ...').
+    padding ('conv kernel 3x3 stride 1 padding 1', 'max_pool kernel 2x2 stride 2 ...').
     """
     op = node._op
     if op is None:
@@ -197,7 +197,8 @@ def op_text(node: Node, literal: set[int] | frozenset[int] = frozenset()) -> str
     return " ".join(parts)
 
 
-_WINDOW_OPS = {"unfold": "windows", "unfold_backward": "col2im", "max_pool": "max_pool"}
+_WINDOW_OPS = {"unfold": "windows", "unfold_backward": "col2im", "max_pool": "max_pool",
+               "conv": "conv"}
 
 
 def window_text(win: tuple) -> str:
