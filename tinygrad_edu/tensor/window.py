@@ -3,14 +3,17 @@
 Everything here is built on one primitive, `unfold` (every window of a tensor along some of
 its dims, padded if asked, as a strided view: no copy beyond the padding; `Tensor.unfold` is
 its one-dim case), whose gradient adds each window back where it came from (`unfold_backward`,
-col2im). Both are rows of the op table (ops.py), each the other's derivative, so all of the
-below has first and second derivatives without derivative code of its own:
+col2im). Both are rows of the op table (ops.py), each the other's derivative. Convolution and
+max pooling, the two a CNN spends its time in, are fused rows of their own over the same
+windows (ops.py's `conv` and `max_pool`), whose rules also run on Tensors; so all of the
+below has first and second derivatives:
 
 - `unfold(x)` (im2col): pad, then take windows along every spatial dim: (N, C*K, L);
-- `conv2d(x, w) = w @ unfold(x)`: one matrix product per group; `conv_transpose2d` is the
-  other way round, `fold(w.T @ x)` (col2im), which is exactly conv2d's input gradient;
-- pooling reduces each window: max (one fused row, ops.py's `max_pool`: the gradient goes to
-  the first maximum, as PyTorch's indices), mean (with PyTorch's divisors at the borders);
+- `conv2d(x, w) = w @ unfold(x)`: one matrix product per group (the `conv` row; its input
+  gradient, for stride 1, the convolution of the gradient with the flipped kernel);
+  `conv_transpose2d` is the other way round, `fold(w.T @ x)` (col2im);
+- pooling reduces each window: max (the `max_pool` row: the gradient goes to the first
+  maximum, as PyTorch's indices), mean (with PyTorch's divisors at the borders);
 - adaptive average pooling and bilinear interpolation are matrix products along each dim.
 
 Functions take a Tensor first, with PyTorch's `nn.functional` signatures for 1-D and 2-D
