@@ -173,3 +173,23 @@ def test_batch_norm_in_float32_stays_float32_and_close_to_torch():
     yb = TF.batch_norm(torch.tensor(x), None, None, training=True)
     assert ya.dtype == tg.float32
     np.testing.assert_allclose(ya.numpy(), yb.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_batch_norm_weight_gradient_is_its_own_when_another_layers_input_rule_ran_last():
+    """The weight's rule reuses a sum the input's rule of the same node computed; here the
+    last input rule to run belongs to another layer (whose weight is frozen), and the first
+    layer's input needs no gradient: its weight's gradient must still be its own."""
+    x = rng.normal(size=(8, 3, 4, 4)) * 2 + 1
+    g = rng.normal(size=x.shape)
+    grads = []
+    for lib, mod in ((tg, nn), (torch, torch.nn)):
+        first, second = mod.BatchNorm2d(3).double(), mod.BatchNorm2d(3).double()
+        with lib.no_grad():
+            first.weight.copy_(lib.tensor([1.5, -0.5, 2.0]))
+        second.weight.requires_grad_(False)
+        y = second(first(lib.tensor(x)) * 2.0)
+        (y * lib.tensor(g)).sum().backward()
+        grads.append([first.weight.grad.numpy(), first.bias.grad.numpy(),
+                      second.bias.grad.numpy()])
+    for a, t in zip(*grads):
+        np.testing.assert_allclose(a, t, rtol=1e-8, atol=1e-10)
