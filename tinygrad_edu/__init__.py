@@ -7,7 +7,7 @@ names, so what you learn here carries over.
 """
 
 # `tensor` is a package that is also callable: tinygrad_edu.tensor(data), as torch.tensor
-from . import autograd, data, nn, optim, tensor, testing, utils, viz
+from . import autograd, data, memory, nn, optim, tensor, testing, utils, viz
 from .autograd import (
     AnomalyError,
     GraphFreedError,
@@ -290,6 +290,7 @@ __all__ = [
     "no_grad",
     "set_detect_anomaly",
     "set_grad_enabled",
+    "memory",
     "nn",
     "optim",
     "save",

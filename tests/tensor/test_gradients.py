@@ -281,6 +281,14 @@ CASES = {
                    st.tuples(arr((1, 2, 3, 3), distinct=True)), {}),
     "avg_pool2d": (lambda x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
                    st.tuples(arr((1, 2, 4, 5))), {}),
+    # batch norm, one row each for the batch's statistics and for running ones (constants);
+    # the batch's spread kept away from 0, where 1/std makes finite differences meaningless
+    "batch_norm": (lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+                   st.tuples(arr((3, 2, 2)), arr((2,)), arr((2,))).filter(
+                       lambda t: np.all(t[0].var(axis=(0, 2)) > 0.1)), {}),
+    "batch_norm_eval": (lambda x, w, b: F.batch_norm(
+                            x, Tensor([0.5, -1.0]), Tensor([2.0, 0.3]), w, b),
+                        st.tuples(arr((3, 2, 2)), arr((2,)), arr((2,))), {}),
     # trigonometric, hyperbolic and the exact-near-zero forms (inside their domains)
     "tan": (lambda a: a.tan(), one(tst.floats(-1.2, 1.2)), {}),
     "asin": (lambda a: a.asin(), one(tst.floats(-0.9, 0.9)), {}),
@@ -360,7 +368,8 @@ SECOND_ORDER = ["tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
                 "astype", "matmul", "sum", "var", "prod", "amax", "maximum", "where",
                 "logsumexp", "log_softmax", "softmax", "reshape", "getitem_array", "expand",
                 "mod", "minimum", "amin",
-                "permute", "cat", "pad", "mlp", "unfold", "conv2d", "conv_transpose2d"]
+                "permute", "cat", "pad", "mlp", "unfold", "conv2d", "conv_transpose2d",
+                "max_pool2d", "batch_norm", "batch_norm_eval"]
 
 
 def as_inputs(xs: tuple) -> list:

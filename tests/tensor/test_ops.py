@@ -165,3 +165,20 @@ def test_erf_is_exact_in_float64_and_within_float32_resolution_in_float32():
     assert got32.dtype == np.float32
     assert np.abs(got32 - exact).max() < 2e-7
     assert tg.tensor(0.0).erf().item() == 0.0
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2, 3), (0, 2, 3, 1), (1, 0, 2, 3), (3, 2, 1, 0)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_csum_sums_over_the_axes_in_any_memory_layout(order, dtype):
+    """csum (the batch_norm rows' sums) is one BLAS product when the summed dims lie together in
+    memory, channels last or first; it must equal numpy's sum for each layout."""
+    from tinygrad_edu.tensor.ops import csum
+    base = np.random.default_rng(0).normal(size=(6, 5, 14, 12)).astype(dtype)
+    x = np.ascontiguousarray(base.transpose(order)).transpose(np.argsort(order))
+    for axes in [(0, 2, 3), (0,), (2, 3)]:
+        got = csum(x, axes)
+        want = np.sum(base.astype(np.float64), axis=axes, keepdims=True)
+        scale = np.sum(np.abs(base), axis=axes, keepdims=True)  # float rounding is relative to it
+        assert got.shape == want.shape and got.dtype == dtype
+        assert np.all(np.abs(got - want) <= scale * (1e-6 if dtype == np.float32 else 1e-14))
+    assert csum(tg.tensor(base), (0, 2)).shape == (1, 5, 1, 12)  # on Tensors: a sum node

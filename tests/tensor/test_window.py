@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 import tinygrad_edu.nn.functional as F
+from tinygrad_edu.tensor import OPS
 from tinygrad_edu.testing import gradcheck, gradgradcheck
 from tinygrad_edu.testing import strategies as tst
 
@@ -162,6 +163,43 @@ def test_gradcheck_and_gradgradcheck(fn):
     assert gradgradcheck(fn, [x, w])
 
 
+@pytest.mark.parametrize("kw", [
+    {"padding": 1}, {"padding": "same", "dilation": 2}, {"padding": (2, 0), "groups": 2},
+    {"padding": 3},  # padding past the kernel's span: the input gradient takes the col2im way
+    {"stride": 2, "padding": 1, "groups": 2}, {"stride": (1, 2), "dilation": (2, 1)},
+])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_conv_row_gradients_match_torch(kw, channels_last):
+    """The conv row's input gradient (for stride 1 the convolution of g with the flipped
+    kernel, else a col2im) and weight gradient, for cotangents in either memory layout."""
+    x, w, b = normal((3, 4, 7, 6)), normal((6, 4 // kw.get("groups", 1), 3, 2), 1), normal(6, 2)
+    a = [tg.tensor(v, requires_grad=True) for v in (x, w, b)]
+    t = [torch.tensor(v, requires_grad=True) for v in (x, w, b)]
+    ya, yb = F.conv2d(*a, **kw), TF.conv2d(*t, **kw)
+    np.testing.assert_allclose(ya.numpy(), yb.detach().numpy(), **TOL)
+    g = normal(tuple(yb.shape), 3)
+    if channels_last:
+        g = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    ya.backward(tg.from_numpy(g))
+    yb.backward(torch.tensor(g))
+    for p, q in zip(a, t):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), **TOL)
+
+
+def test_conv_is_one_node_and_its_gradient_differentiates_again():
+    x, w = normal((2, 2, 5, 4)), normal((3, 2, 3, 3), 1)
+    assert F.conv2d(tg.tensor(x, requires_grad=True), tg.tensor(w)).grad_fn.op is OPS.conv
+    grads = []
+    for lib, f in ((tg, F.conv2d), (torch, TF.conv2d)):
+        xs, ws = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        y = f(xs * xs, ws, padding=1)
+        gx, gw = lib.autograd.grad((y * y).sum(), (xs, ws), create_graph=True)
+        ((gx * gx).sum() + (gw * gw).sum()).backward()
+        grads.append([xs.grad.numpy(), ws.grad.numpy()])
+    for p, q in zip(*grads):
+        np.testing.assert_allclose(p, q, **TOL)
+
+
 # ---- unfold, fold, pad --------------------------------------------------------------------------
 
 @SETTINGS
@@ -232,6 +270,74 @@ def test_max_pool1d_matches_torch_with_indices(args):
 def test_max_pool_gives_a_tie_to_the_first_maximum_as_torch():
     assert_same(lambda x: F.max_pool2d(x, 2, 1), lambda x: TF.max_pool2d(x, 2, 1),
                 np.ones((1, 1, 3, 3)))
+
+
+def tied(shape, seed=0, nan=0.0, neg_inf=0.0):
+    """Values from {0, 1, 2}: many ties in every window; some nan and -inf if asked."""
+    r = np.random.default_rng(seed)
+    x = r.integers(0, 3, shape).astype(np.float64)
+    x[r.random(shape) < nan] = np.nan
+    x[r.random(shape) < neg_inf] = -np.inf
+    return x
+
+
+@SETTINGS
+@given(tst.pool_args(nsp=2), st.integers(0, 2**16), st.sampled_from([0.0, 0.2]))
+def test_max_pool2d_ties_nan_and_minus_inf_go_where_torchs_do(args, seed, nan):
+    """Ties go to the first maximum inside the input, never to the padding (an all -inf window
+    included); nan to the window's last nan, as PyTorch's CPU kernel; indices and gradients."""
+    kw = {k: args[k] for k in ("kernel_size", "stride", "padding", "dilation", "ceil_mode")}
+    x = tied(args["input"], seed, nan=nan, neg_inf=0.3)
+    assume(touches_input(TF.max_pool2d, np.ones(args["input"]), kw))
+    ya, yb, ia, ib, a, b = run_both(lambda x: F.max_pool2d(x, **kw, return_indices=True),
+                                    lambda x: TF.max_pool2d(x, **kw, return_indices=True), x)
+    np.testing.assert_array_equal(ya.numpy(), yb.detach().numpy())
+    np.testing.assert_array_equal(ia.numpy(), ib.numpy())
+    np.testing.assert_allclose(a[0].grad.numpy(), b[0].grad.numpy(), **TOL)
+
+
+@pytest.mark.parametrize("kw", [{"kernel_size": 2}, {"kernel_size": 3, "stride": 2, "padding": 1},
+                                {"kernel_size": 3, "stride": 1, "dilation": 2, "padding": 1}])
+@pytest.mark.parametrize("channels_last", [False, True])
+@pytest.mark.parametrize("cotangent", ["normal", "inf"])
+def test_max_pool2d_gradient_lands_on_the_maxima_alone(kw, channels_last, cotangent):
+    """Disjoint windows (each place written once) and overlapping ones (added up), either
+    layout; an inf in the cotangent reaches its window's maximum and no other place."""
+    x = normal((4, 8, 12, 10), 5)
+    if channels_last:
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    a, b = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ya, yb = F.max_pool2d(a, **kw), TF.max_pool2d(b, **kw)
+    g = normal(tuple(yb.shape), 6)
+    if cotangent == "inf":
+        g[0, 0, 0, 0], g[1, 2, 1, 1] = np.inf, -np.inf
+    ya.backward(tg.tensor(g))
+    yb.backward(torch.tensor(g))
+    np.testing.assert_allclose(ya.numpy(), yb.detach().numpy(), **TOL)
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), **TOL)
+
+
+@pytest.mark.parametrize("kw", [{"kernel_size": 2}, {"kernel_size": 3, "stride": 1, "padding": 1},
+                                {"kernel_size": 2, "stride": 1, "dilation": 2, "ceil_mode": True}])
+def test_max_pool2d_second_derivatives_match_torch(kw):
+    """The rule's scatter is itself differentiated (its derivative: a gather)."""
+    x = normal((2, 3, 6, 5), 7)
+    grads = []
+    for lib, f in ((tg, F.max_pool2d), (torch, TF.max_pool2d)):
+        xs = lib.tensor(x, requires_grad=True)
+        y = f(xs * xs * xs, **kw)
+        (gx,) = lib.autograd.grad((y * y).sum(), xs, create_graph=True)
+        (gx * gx).sum().backward()
+        grads.append(xs.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], **TOL)
+    x = tg.tensor(normal((1, 2, 5, 4), 8), requires_grad=True)
+    assert gradgradcheck(lambda x: F.max_pool2d(x, 3, 2, padding=1, ceil_mode=True), [x])
+
+
+def test_max_pool_is_one_node():
+    x = tg.tensor(normal((1, 2, 4, 4)), requires_grad=True)
+    assert F.max_pool2d(x, 2).grad_fn.op is OPS.max_pool
+    assert F.max_pool1d(x[0], 2).grad_fn.op is OPS.max_pool
 
 
 @SETTINGS

@@ -10,7 +10,17 @@ import numpy as np
 import pytest
 
 from tinygrad_edu import value as V
-from tinygrad_edu.tensor.ops import OPS, _erf, _index_add, _lstm_activate, _unfold, make_op
+from tinygrad_edu.tensor.ops import (
+    OPS,
+    _erf,
+    _index_add,
+    _lstm_activate,
+    _unfold,
+    batch_stats,
+    conv_rows,
+    make_op,
+    pool_argmax,
+)
 from tinygrad_edu.tensor.ops import Op as TensorOp
 from tinygrad_edu.viz.formula import _MATH, HELPERS, evaluate, operands, show
 
@@ -75,12 +85,19 @@ def test_a_wrong_formula_fails_the_check():
 @pytest.mark.parametrize("name, formulas", [
     ("unfold", ("col2im(g, in_shape, win) * 2",)),
     ("unfold_backward", ("windows(g, win)",)),  # not cropped to the windows there were
+    ("max_pool", ("col2im(at_tap(g, arg * 0, win), a.shape, win)",)),  # always the first tap
+    ("conv", ("col2im(conv_taps(g, w, 1), x.shape, win)",  # the groups ignored
+              "conv_weight_grad(windows(x, win), g, groups)")),
+    ("batch_norm", ("weight * inv_std * (g - avg(g, axes))",  # the x_hat term left out
+                    "total(g * (x - mean) * inv_std, axes)", "total(g, axes)")),
+    ("batch_norm_eval", ("g * weight * inv_std", "total(g * x * inv_std, axes)",
+                         "total(g, axes)")),
     ("lstm_gates", ("g * where(is_gate(out, 'f'), 1 - out**2, out * (1 - out))",)),
     ("lstm_cell", ("gates(g * gate(act, 'g'), g * c, g * gate(act, 'o'), 0)",
                    "g * gate(act, 'f')")),
     ("lstm_hidden", ("gates(0, 0, 0, g * tanh(c))", "g * gate(act, 'o') * (1 + tanh(c)**2)")),
 ])
-def test_a_wrong_window_or_lstm_formula_fails_the_check(name, formulas):
+def test_a_wrong_fused_row_formula_fails_the_check(name, formulas):
     wrong = TENSOR_OPS[name]._replace(formulas=formulas)
     with pytest.raises((AssertionError, ValueError)):
         check_tensor_row(name, wrong, np.random.default_rng(0))
@@ -97,6 +114,14 @@ def tensor_case(name, rng, n_inputs=1):
     x, win = rng.standard_normal((2, 3, 7, 5)), ((2, 3), (3, 2), (2, 1), (1, 2), ((0, 0),) * 2, 0.)
     padded = (*win[:4], ((1, 0), (0, 1)), 0.0)  # zero padding on both dims, on one side each
     c = rng.standard_normal((2, 3))
+    bn_x, bn_axes = rng.standard_normal((4, 3, 5)), (0, 2)  # 3 channels of 4 x 5 values
+    bn_mean, bn_inv_std, _ = batch_stats(bn_x, bn_axes, 1e-5)
+    bn_affine = [rng.standard_normal((1, 3, 1)), rng.standard_normal((1, 3, 1))]
+    running = [rng.standard_normal((1, 3, 1)), rng.uniform(0.5, 2.0, (1, 3, 1))]
+    pool = (*padded[:5], -np.inf)  # max pooling pads with -inf; overlapping windows
+    conv_x, conv_w = rng.standard_normal((2, 4, 7, 6)), rng.standard_normal((6, 2, 3, 2))
+    conv_win = ((2, 3), (3, 2), (1, 1) if rng.random() < 0.5 else (2, 1), (1, 2),
+                ((1, 1), (0, 2)), 0.0)
     cases = {
         "add": ([a, b], []), "sub": ([a, b], []), "mul": ([a, b], []),
         "div": ([a, pos], []), "pow": ([pos, b], []),
@@ -124,6 +149,12 @@ def tensor_case(name, rng, n_inputs=1):
         "unfold": ([x], [padded, x.shape]),
         # in_shape has room for more windows than given: the gradient reads the first only
         "unfold_backward": ([_unfold(x, win, x.shape).copy()], [(2, 3, 9, 5), win]),
+        "batch_norm": ([bn_x, *bn_affine], [bn_axes, 1e-5, bn_mean, bn_inv_std]),
+        "batch_norm_eval": ([bn_x, *bn_affine], [bn_axes, 1e-5, *running]),
+        "max_pool": ([x], [pool, pool_argmax(x, pool)]),
+        # 2 groups of 2 input channels, 3 outputs each; strided (col2im) and stride 1 (the
+        # flipped-kernel convolution of g) in turn
+        "conv": ([conv_x, conv_w], [conv_win, 2, conv_rows(conv_x, conv_win, 2)]),
         "lstm_gates": ([rng.standard_normal((2, 12))], []),  # hidden size 3: 4 gates of 3
         "lstm_cell": ([_lstm_activate(rng.standard_normal((2, 12))), c], []),
         "lstm_hidden": ([_lstm_activate(rng.standard_normal((2, 12))), c], []),

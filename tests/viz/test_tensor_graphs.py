@@ -60,8 +60,8 @@ def test_conv_and_pooling_ovals_show_kernel_stride_and_padding():
     w = Tensor(np.ones((3, 2, 3, 3)), requires_grad=True)
     y = F.max_pool2d(F.conv2d(x, w, stride=(2, 1), padding=1, dilation=2), 2)
     src = draw_graph(y.sum()).source
-    assert "windows kernel 3x3 stride 2x1 padding 1 dilation 2" in src  # the convolution
-    assert "windows kernel 2x2 stride 2 padding 0" in src  # the pooling
+    assert "conv kernel 3x3 stride 2x1 padding 1 dilation 2" in src  # the convolution
+    assert "max_pool kernel 2x2 stride 2 padding 0" in src  # the pooling, one node
 
 
 def test_backward_trace_on_tensors_matches_the_engine_and_grad():

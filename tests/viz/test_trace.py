@@ -277,17 +277,21 @@ def test_a_conv_layers_backward_reads_as_col2im_of_the_windows_gradient():
     W = Tensor(rng.standard_normal((3, 2, 3, 3)), requires_grad=True)
     W.label = "W"
     L = F.conv2d(X, W, stride=2, padding=1).sum()
-    t = trace_backward(L, retain_graph=True)  # keeps the rows' constants, to read win
+    t = trace_backward(L, retain_graph=True)  # keeps the row's constants, to read win
     lines = _lines(t)
     assert not any(" through " in line for line in lines), "every step shows its formula"
-    (step,) = [s for s in t if s.op == "unfold"]
-    (c,) = step.contributions
-    assert c.explanation.startswith(f"dL/d{c.name} += col2im(dL/d{step.name}, (1, 2, 5, 5), "
-                                    "win) = (1, 2, 5, 5)")  # the unpadded input: windows pad
+    (step,) = [s for s in t if s.op == "conv"]
+    cx, cw = step.contributions
+    assert cx.explanation.startswith(f"dL/dX += col2im(conv_taps(dL/d{step.name}, W, 1), "
+                                     "X.shape, win) = (1, 2, 5, 5)")  # the unpadded input
+    assert cw.explanation.startswith(f"dL/dW += conv_weight_grad(windows(X, win), "
+                                     f"dL/d{step.name}, 1) = (3, 2, 3, 3)")
     win = step.node._ctx[0]
-    np.testing.assert_allclose(c.added, evaluate("col2im(g, in_shape, win)", {
-        "g": step.upstream, "in_shape": (1, 2, 5, 5), "win": win}))
-    assert any(line.startswith("dL/dW += ") for line in lines)
+    env = {"g": step.upstream, "w": W.numpy(), "x": X.numpy(), "win": win, "groups": 1}
+    np.testing.assert_allclose(cx.added, evaluate("col2im(conv_taps(g, w, groups), x.shape, "
+                                                  "win)", env))
+    np.testing.assert_allclose(cw.added, evaluate("conv_weight_grad(windows(x, win), g, "
+                                                  "groups)", env))
     np.testing.assert_allclose(t.total(X), X.grad)
 
 

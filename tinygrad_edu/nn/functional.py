@@ -22,7 +22,7 @@ import numpy as np
 from ..autograd.mode import no_grad
 from ..random import uniform_at_least
 from ..tensor import Tensor, apply, from_numpy
-from ..tensor.ops import make_op
+from ..tensor.ops import OPS, batch_stats, make_op
 from ..tensor.tensor import tensor as _tensor
 from ..tensor.window import (
     adaptive_avg_pool1d,
@@ -215,34 +215,48 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     c = input.shape[1]
     axes = (0, *range(2, input.ndim))
     shape = (1, c) + (1,) * (input.ndim - 2)
+    x = input._data
     if training:
         n = input.numel() // c if c else 0
         if n <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when "
                              f"training, got input of shape {input.shape}")
-        mean = input.mean(dim=axes, keepdim=True)
-        centered = input - mean
-        var = (centered * centered).mean(dim=axes, keepdim=True)
+        mean, inv_std, var = batch_stats(x, axes, eps)
         if running_mean is not None and running_var is not None:
             with no_grad():
                 m = momentum
-                unbiased = var._data.reshape(-1) * (n / (n - 1))
+                unbiased = var.reshape(-1) * (n / (n - 1))
                 rm, rv = running_mean._data, running_var._data
-                running_mean.copy_(from_numpy(((1 - m) * rm + m * mean._data.reshape(-1))
+                running_mean.copy_(from_numpy(((1 - m) * rm + m * mean.reshape(-1))
                                               .astype(rm.dtype)))
                 running_var.copy_(from_numpy(((1 - m) * rv + m * unbiased).astype(rv.dtype)))
+        op = OPS.batch_norm
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are needed when not "
                              "training")
-        mean, var = running_mean.reshape(shape), running_var.reshape(shape)
-        centered = input - mean
-    out = centered / (var + eps).sqrt()
-    if weight is not None:
-        out = out * weight.reshape(shape)
-    if bias is not None:
-        out = out + bias.reshape(shape)
-    return out
+        for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+            if t.shape != (c,):
+                raise ValueError(f"batch_norm: {name} must have shape ({c},) for an input of "
+                                 f"shape {input.shape}, got {t.shape}")
+        rv = running_var._data
+        mean = running_mean._data.reshape(shape).copy()  # as they are now: constants
+        inv_std = (1 / np.sqrt(rv + np.asarray(eps, rv.dtype))).reshape(shape)
+        op = OPS.batch_norm_eval
+    dtype = np.result_type(x.dtype, mean.dtype)
+    w = _per_channel(weight, 1, shape, dtype, "weight")
+    b = _per_channel(bias, 0, shape, dtype, "bias")
+    return apply(op, (input, w, b), (axes, eps, mean, inv_std))
+
+
+def _per_channel(v: Tensor | None, fill: float, shape: tuple[int, ...], dtype: Any,
+                 name: str) -> Tensor:
+    """batch_norm's weight or bias as (1, C, 1, ...), or a constant `fill` when it is None."""
+    if v is None:
+        return from_numpy(np.full(shape, fill, dtype=dtype))
+    if v.shape != (shape[1],):
+        raise ValueError(f"batch_norm: {name} must have shape ({shape[1]},), got {v.shape}")
+    return v.reshape(shape)
 
 
 _const = from_numpy  # an ndarray as a constant Tensor, without a copy

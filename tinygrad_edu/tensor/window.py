@@ -3,14 +3,17 @@
 Everything here is built on one primitive, `unfold` (every window of a tensor along some of
 its dims, padded if asked, as a strided view: no copy beyond the padding; `Tensor.unfold` is
 its one-dim case), whose gradient adds each window back where it came from (`unfold_backward`,
-col2im). Both are rows of the op table (ops.py), each the other's derivative, so all of the
-below has first and second derivatives without derivative code of its own:
+col2im). Both are rows of the op table (ops.py), each the other's derivative. Convolution and
+max pooling, the two a CNN spends its time in, are fused rows of their own over the same
+windows (ops.py's `conv` and `max_pool`), whose rules also run on Tensors; so all of the
+below has first and second derivatives:
 
 - `unfold(x)` (im2col): pad, then take windows along every spatial dim: (N, C*K, L);
-- `conv2d(x, w) = w @ unfold(x)`: one matrix product per group; `conv_transpose2d` is the
-  other way round, `fold(w.T @ x)` (col2im), which is exactly conv2d's input gradient;
-- pooling reduces each window: max (the gradient goes to the first maximum, as PyTorch's
-  indices), mean (with PyTorch's divisors at the borders);
+- `conv2d(x, w) = w @ unfold(x)`: one matrix product per group (the `conv` row; its input
+  gradient, for stride 1, the convolution of the gradient with the flipped kernel);
+  `conv_transpose2d` is the other way round, `fold(w.T @ x)` (col2im);
+- pooling reduces each window: max (the `max_pool` row: the gradient goes to the first
+  maximum, as PyTorch's indices), mean (with PyTorch's divisors at the borders);
 - adaptive average pooling and bilinear interpolation are matrix products along each dim.
 
 Functions take a Tensor first, with PyTorch's `nn.functional` signatures for 1-D and 2-D
@@ -19,7 +22,6 @@ inputs (N, C, L) and (N, C, H, W); conv and pooling also take unbatched (C, L) /
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -27,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from .dims import _norm_dim
-from .ops import OPS
+from .ops import OPS, conv_rows, pool_argmax
 from .shape import stack
 from .tensor import Tensor, _new, apply
 
@@ -225,19 +227,14 @@ def _conv(input: Tensor, weight: Tensor, bias: Tensor | None, stride: _Size, pad
             raise ValueError(f"{what}: the kernel (size {k}, dilation {d}: spans {d * (k - 1) + 1})"
                              f" is larger than the padded input ({m} + {lo} + {hi} = "
                              f"{m + lo + hi}); input shape {x.shape}, weight {weight.shape}")
-    win = _windows(x, kernel, stride_, dilation_, pads)  # (N, C, *pos, *kernel)
-    pos = win.shape[2: 2 + nsp]
-    rows_n, k_all = n * math.prod(pos), cg * math.prod(kernel)
     # im2col, the one copy: a row per (image, position) holding its window, tap by tap and
     # channel by channel (channels innermost, so each tap's slice is contiguous in memory);
-    # then the whole batch is one matrix product per group with the weight laid out the same
-    g, og, taps = groups, o // groups, math.prod(kernel)
-    rows = win.permute(0, *range(2, 2 + 2 * nsp), 1).reshape(rows_n, taps, g, cg)
-    rows = rows.permute(2, 0, 1, 3).reshape(g, rows_n, k_all)  # a view when groups == 1
-    w = weight.reshape(g, og, cg, taps).permute(0, 1, 3, 2).reshape(g, og, k_all)
-    y = rows.matmul(w.mT).permute(1, 0, 2).reshape(rows_n, o)  # (G, N*L, K*C/G) @ (.., O/G)
-    # (N, *pos, O) in memory, seen as (N, O, *pos): channels-last, as PyTorch's channels_last
-    y = y.reshape(n, *pos, o).permute(0, nsp + 1, *range(1, nsp + 1))
+    # then the whole batch is one matrix product per group, in one row (ops.py's conv). The
+    # output is (N, *pos, O) in memory, seen as (N, O, *pos): channels last
+    win = _geometry(kernel, stride_, dilation_, pads)
+    rows = conv_rows(x._data, win, groups)
+    rows.flags.writeable = False  # a constant of the graph (the weight's rule reads it)
+    y = apply(OPS.conv, (x, weight), (win, groups, rows))
     if bias is not None:
         y = y + _channel(bias, o, nsp, what)
     return y[0] if unbatched else y
@@ -418,10 +415,9 @@ def _max_pool(input: Tensor, kernel_size: _Size, stride: _Size | None, padding: 
     x, unbatched = _batched(input, nsp, what)
     k, s, p, d, pos, extra = _pool_geometry(x, kernel_size, stride, padding, dilation,
                                             ceil_mode, nsp, what)
-    win = _windows(x, k, s, d, [(pi, pi + e) for pi, e in zip(p, extra)], fill=-math.inf)
-    arg = _first_max(win._data, k, bool(np.isnan(x._data).any()))
-    pick = arg.reshape(*arg.shape, *(1,) * nsp) == np.arange(math.prod(k)).reshape(k)
-    values = win.where(pick, 0).sum(dim=tuple(range(-nsp, 0)))  # the gradient goes to it alone
+    win = _geometry(k, s, d, [(pi, pi + e) for pi, e in zip(p, extra)], fill=-math.inf)
+    arg = pool_argmax(x._data, win)  # which tap of each window is its maximum
+    values = apply(OPS.max_pool, (x,), (win, arg))  # the gradient goes to that tap alone
     out = values[0] if unbatched else values
     if not return_indices:
         return out
@@ -433,25 +429,6 @@ def _max_pool(input: Tensor, kernel_size: _Size, stride: _Size | None, padding: 
         flat = flat * x.shape[2 + i] + grid + offsets[i] * d[i] - p[i]
     idx = _new(flat[0] if unbatched else flat)
     return out, idx
-
-
-def _first_max(win: np.ndarray, k: Sequence[int], nan: bool) -> np.ndarray:
-    """Which tap (flat index into the kernel) holds each window's first maximum, or its first
-    nan if the input has any (PyTorch propagates nan). One pass per tap over strided slices: no
-    copy of the windows."""
-    taps = list(itertools.product(*map(range, k)))
-    best = win[(Ellipsis, *taps[0])].copy()
-    arg = np.zeros(best.shape, dtype=np.int64)
-    for t, tap in enumerate(taps[1:], 1):
-        v = win[(Ellipsis, *tap)]
-        better = v > best
-        if nan:
-            better |= np.isnan(v) & ~np.isnan(best)
-            best = np.where(better, v, best)
-        else:
-            np.maximum(best, v, out=best)
-        np.putmask(arg, better, t)
-    return arg
 
 
 def max_pool1d(input: Tensor, kernel_size: _Size, stride: _Size | None = None,

@@ -146,6 +146,38 @@ def _col2im(g: Any, in_shape: tuple, win: tuple) -> Any:
     return total.reshape(in_shape).astype(g.dtype)
 
 
+
+def _at_tap(g: Any, arg: Any, win: tuple) -> Any:
+    """Windows (*g.shape, *kernel) of zeros holding each g at the tap `arg` (a flat index into
+    the kernel) of its window: where a max-pooling gradient goes before col2im."""
+    sizes = win[1]
+    hit = np.arange(math.prod(sizes)) == np.asarray(arg)[..., None]
+    return (np.asarray(g)[..., None] * hit).reshape(*np.shape(g), *sizes)
+
+
+def _conv_taps(g: Any, w: Any, groups: int) -> Any:
+    """A convolution's gradient for every window of its input, (N, C, *pos, *kernel): each
+    window's taps get sum over the group's outputs o of g[n, o, pos] * w[o, c, taps]."""
+    nsp = np.ndim(g) - 2
+    o, cg = w.shape[:2]
+    og = o // groups
+    pos, taps = "xyz"[:nsp], "ijk"[:nsp]
+    parts = [np.einsum(f"no{pos},oc{taps}->nc{pos}{taps}", g[:, k * og:(k + 1) * og],
+                       w[k * og:(k + 1) * og]) for k in range(groups)]
+    return np.concatenate(parts, axis=1)
+
+
+def _conv_weight_grad(windows: Any, g: Any, groups: int) -> Any:
+    """A convolution's weight gradient from its input's windows (N, C, *pos, *kernel): for
+    each output o, sum over images and positions of g[n, o, pos] * windows[n, c, pos, taps]."""
+    nsp = np.ndim(g) - 2
+    o, c = g.shape[1], windows.shape[1]
+    og, cg = o // groups, c // groups
+    pos, taps = "xyz"[:nsp], "ijk"[:nsp]
+    parts = [np.einsum(f"no{pos},nc{pos}{taps}->oc{taps}", g[:, k * og:(k + 1) * og],
+                       windows[:, k * cg:(k + 1) * cg]) for k in range(groups)]
+    return np.concatenate(parts, axis=0)
+
 # ---- the LSTM rows: the last dim of the gates is four blocks (i, f, g, o) of H columns ----------
 _GATES = "ifgo"
 
@@ -177,11 +209,13 @@ HELPERS: dict[str, Any] = {
     "reshape": np.reshape, "permute": np.transpose,
     "expand": lambda g, shape: np.broadcast_to(g, shape),
     "total": lambda g, dim: np.sum(g, axis=dim, keepdims=True),
+    "avg": lambda g, dim: np.mean(g, axis=dim, keepdims=True),
     "spread": _spread, "at_max": _at_max, "scatter": _scatter,
     "astype": lambda g, dtype: g.astype(dtype),
     "flip": lambda x, dim: np.flip(x, dim), "cumsum": lambda x, dim: np.cumsum(x, dim),
     "einsum": np.einsum, "gather": _gather, "scatter_add": _scatter_add,
-    "windows": _windows, "crop": _crop, "col2im": _col2im,
+    "windows": _windows, "crop": _crop, "col2im": _col2im, "at_tap": _at_tap,
+    "conv_taps": _conv_taps, "conv_weight_grad": _conv_weight_grad,
     "gate": _gate, "is_gate": _is_gate, "gates": _gates,
 }
 

@@ -181,14 +181,14 @@ def op_text(node: Node, literal: set[int] | frozenset[int] = frozenset()) -> str
     """The op's name, with its constants and literal operands: '*', '** 2.0', '* 0.5'.
 
     A tensor op's constants are bookkeeping (dims, saved shapes), so only its name is shown;
-    the sliding windows of a convolution or a pooling also show their kernel, stride and
-    padding ('windows kernel 3x3 stride 1 padding 1').
+    the sliding windows of a convolution or a max pooling also show their kernel, stride and
+    padding ('conv kernel 3x3 stride 1 padding 1', 'max_pool kernel 2x2 stride 2 ...').
     """
     op = node._op
     if op is None:
         return ""
     if op.name in _WINDOW_OPS:  # a convolution's or pooling's geometry is worth showing
-        win = node._ctx[0] if op.name == "unfold" else node._ctx[1]  # see ops.py's rows
+        win = node._ctx[1] if op.name == "unfold_backward" else node._ctx[0]  # see ops.py
         return f"{_WINDOW_OPS[op.name]} {window_text(win)}"
     lits = [(i, fmt(p._raw())) for i, p in enumerate(node._parents) if id(p) in literal]
     parts = [op.name, *(_const(c) for c in constants(node))]
@@ -197,7 +197,8 @@ def op_text(node: Node, literal: set[int] | frozenset[int] = frozenset()) -> str
     return " ".join(parts)
 
 
-_WINDOW_OPS = {"unfold": "windows", "unfold_backward": "col2im"}
+_WINDOW_OPS = {"unfold": "windows", "unfold_backward": "col2im", "max_pool": "max_pool",
+               "conv": "conv"}
 
 
 def window_text(win: tuple) -> str:
