@@ -200,13 +200,21 @@ def test_float16_reductions_match_torch(op, rows, scale, seed):
         assert np.all(np.isfinite(a) | ~np.isfinite(b))
         if op != "cumsum":  # torch's cumsum rounds to float16 at each step, in its own order
             fine = np.isfinite(b)
-            np.testing.assert_allclose(a[fine], b[fine], rtol=3e-3, atol=1e-3 * scale)
+            # near torch's answer, or nearer than it to the exact (float64) one: over 140,000
+            # values that cancel, torch's float16 sum can be 3e-3 off where ours is exact
+            exact = HALF[op](torch.tensor(data.astype(np.float64))).detach().numpy()
+            close = np.isclose(a, b, rtol=3e-3, atol=1e-3 * scale)
+            nearer = np.abs(a - exact) <= np.abs(b - exact)
+            assert np.all((close | nearer)[fine]), (a[fine], b[fine], exact[fine])
         if op in ("mean", "mean0", "var", "std0") and np.all(np.isfinite(b)):
             ours.sum().backward()
             theirs.sum().backward()
-            np.testing.assert_allclose(x.grad.numpy().astype(np.float64),
-                                       xt.grad.numpy().astype(np.float64), rtol=1e-2,
-                                       atol=1e-4 * max(1.0, scale))
+            x64 = torch.tensor(data.astype(np.float64), requires_grad=True)
+            HALF[op](x64).sum().backward()
+            ga, gb = (t.grad.numpy().astype(np.float64) for t in (x, xt))
+            close = np.isclose(ga, gb, rtol=1e-2, atol=1e-4 * max(1.0, scale))
+            nearer = np.abs(ga - x64.grad.numpy()) <= np.abs(gb - x64.grad.numpy())
+            assert np.all(close | nearer), (ga, gb, x64.grad.numpy())
 
 
 # ---- mixed indexing ---------------------------------------------------------------------------
