@@ -95,8 +95,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--heap", choices=["cold", "warm"], default="cold",
+                        help="every worker's C heap state, see harness.settle_heap")
     args = parser.parse_args()
     if args.worker:
+        from harness import settle_heap
+
+        settle_heap(args.heap)
         print(json.dumps(WORKERS[args.worker](args.steps, args.threads)))
         return
 
@@ -104,11 +109,12 @@ def main() -> None:
 
     me = str(Path(__file__).resolve())
     commands = {name: [me, "--worker", name, "--steps", str(args.steps), "--threads",
-                       str(args.threads)] for name in WORKERS}
+                       str(args.threads), "--heap", args.heap] for name in WORKERS}
     results = interleave(commands, args.rounds, env=worker_env(args.threads))
     print(f"`python benchmarks/conv_step.py {' '.join(sys.argv[1:])}`")
     for metric in WORKLOADS:
-        print(f"\n#### {metric}, {args.threads} thread{'s' if args.threads > 1 else ''}\n")
+        print(f"\n#### {metric}, {args.threads} thread{'s' if args.threads > 1 else ''}, "
+              f"{args.heap} heap\n")
         print(median_table(results, metric, baseline="torch"))
 
 

@@ -105,8 +105,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--threads", type=int, nargs="+",
                         default=[int(os.environ.get("BENCH_THREADS", 1)), 2])
+    parser.add_argument("--heap", choices=["cold", "warm"], default="cold",
+                        help="every worker's C heap state, see harness.settle_heap")
     args = parser.parse_args()
     if args.worker:
+        from harness import settle_heap
+
+        settle_heap(args.heap)
         print(json.dumps(WORKERS[args.worker](args.model, args.steps, args.threads[0])))
         return
 
@@ -117,10 +122,10 @@ def main() -> None:
         for threads in args.threads:
             runs = interleave(
                 {name: [me, "--worker", name, "--model", model, "--steps", str(args.steps),
-                        "--threads", str(threads)] for name in WORKERS},
+                        "--threads", str(threads), "--heap", args.heap] for name in WORKERS},
                 args.rounds, env=worker_env(threads))
-            print(f"\n### {model} step, {threads} thread{'s' if threads > 1 else ''}: "
-                  "median step time\n")
+            print(f"\n### {model} step, {threads} thread{'s' if threads > 1 else ''}, "
+                  f"{args.heap} heap: median step time\n")
             print(median_table(runs, "step", baseline="torch"), flush=True)
 
 
