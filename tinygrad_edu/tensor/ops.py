@@ -176,6 +176,10 @@ def sigmoid(x):
     return _sigmoid(x) if isinstance(x, _NP) else x.sigmoid()
 
 
+def tanh(x):
+    return np.tanh(x) if isinstance(x, _NP) else x.tanh()
+
+
 def sign(x):
     """sign(x), a constant as far as gradients go (its derivative is 0 almost everywhere)."""
     return np.sign(x) if isinstance(x, _NP) else x.sign()
@@ -576,6 +580,30 @@ def _transposed(x) -> bool:
     return isinstance(x, np.ndarray) and x.ndim == 2 and x.flags.f_contiguous and not (
         x.flags.c_contiguous
     )
+
+
+_GELU_C, _GELU_K = math.sqrt(2 / math.pi), 0.044715  # GELU's tanh form (GPT-2's constants)
+
+
+def _gelu_tanh(a):
+    """0.5 a (1 + tanh(sqrt(2/pi) (a + 0.044715 a^3))), one buffer written in place."""
+    u = np.multiply(a, a, out=np.empty_like(a))  # (an array even for a 0-d a)
+    u *= _GELU_K
+    u += 1
+    u *= a  # a + k a^3
+    u *= _GELU_C
+    np.tanh(u, out=u)
+    u += 1
+    u *= a
+    u *= 0.5
+    return u
+
+
+def _gelu_tanh_da(g, out, a):
+    """d gelu/da = (1 + t) / 2 + a (1 - t^2) c (1 + 3 k a^2) / 2, with t = tanh(c (a + k a^3))."""
+    a2 = a * a
+    t = tanh(_GELU_C * (a + _GELU_K * a2 * a))
+    return g * (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * (_GELU_C * (1 + 3 * _GELU_K * a2)))
 
 
 def _pow_da(g, out, a, n):
@@ -1065,6 +1093,10 @@ class _Table:
     relu = make_op("relu", lambda a: np.maximum(a, 0),
         lambda g, out, a: g * indicator(out > 0, g),  # 1 where a > 0, else 0 (also at 0)
         formulas=("g * (out > 0)",))
+    gelu_tanh = make_op("gelu_tanh", _gelu_tanh, _gelu_tanh_da,  # GPT-2's GELU, one node
+        formulas=("g * (0.5 * (1 + tanh(sqrt(2 / pi) * (a + 0.044715 * a**3))) + 0.5 * a"
+                  " * (1 - tanh(sqrt(2 / pi) * (a + 0.044715 * a**3))**2) * sqrt(2 / pi)"
+                  " * (1 + 3 * 0.044715 * a**2))",))
     softplus = make_op("softplus", lambda a: np.logaddexp(0, a),
         lambda g, out, a: g * sigmoid(a),             # d ln(1 + e^a)/da = sigmoid(a)
         formulas=("g * sigmoid(a)",))
