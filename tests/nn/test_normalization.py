@@ -106,3 +106,23 @@ def test_bad_shapes_say_what_is_expected():
         nn.GroupNorm(2, 4)(tg.zeros(2, 6))
     with pytest.raises(ValueError, match="divisible by num_groups"):
         nn.GroupNorm(3, 4)
+
+
+@pytest.mark.parametrize("norm", ["layer_norm", "group_norm"])
+def test_second_derivatives_through_the_standardization_match_torch(norm):
+    """A gradient penalty through layer_norm / group_norm: the standardize row's rule is
+    differentiated again (gradgradcheck alone would not see a wrong first derivative there)."""
+    r = np.random.default_rng(5)
+    x, w, b = r.normal(size=(3, 4, 5)) * 2 + 1, r.normal(size=4), r.normal(size=4)
+    if norm == "layer_norm":
+        w, b = r.normal(size=5), r.normal(size=5)
+    grads = []
+    for lib, f in ((tg, F), (torch, TF)):
+        xs, ws, bs = (lib.tensor(v, requires_grad=True) for v in (x, w, b))
+        y = (f.layer_norm(xs, (5,), ws, bs) if norm == "layer_norm"
+             else f.group_norm(xs, 2, ws, bs))
+        gx, gw = lib.autograd.grad((y * y * y).sum(), (xs, ws), create_graph=True)
+        ((gx * gx).sum() + (gw * gw).sum()).backward()
+        grads.append([t.grad.numpy() for t in (xs, ws, bs)])
+    for a, t in zip(*grads):
+        np.testing.assert_allclose(a, t, rtol=1e-6, atol=1e-9)

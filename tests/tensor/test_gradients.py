@@ -289,6 +289,10 @@ CASES = {
     "batch_norm_eval": (lambda x, w, b: F.batch_norm(
                             x, Tensor([0.5, -1.0]), Tensor([2.0, 0.3]), w, b),
                         st.tuples(arr((3, 2, 2)), arr((2,)), arr((2,))), {}),
+    # layer norm's standardization over the last dim, then its per-feature affine
+    "layer_norm": (lambda x, w, b: F.layer_norm(x, (3,), w, b),
+                   st.tuples(arr((2, 3)), arr((3,)), arr((3,))).filter(
+                       lambda t: np.all(t[0].var(axis=-1) > 0.1)), {}),
     # trigonometric, hyperbolic and the exact-near-zero forms (inside their domains)
     "tan": (lambda a: a.tan(), one(tst.floats(-1.2, 1.2)), {}),
     "asin": (lambda a: a.asin(), one(tst.floats(-0.9, 0.9)), {}),
@@ -369,7 +373,7 @@ SECOND_ORDER = ["tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
                 "logsumexp", "log_softmax", "softmax", "reshape", "getitem_array", "expand",
                 "mod", "minimum", "amin",
                 "permute", "cat", "pad", "mlp", "unfold", "conv2d", "conv_transpose2d",
-                "max_pool2d", "batch_norm", "batch_norm_eval"]
+                "max_pool2d", "batch_norm", "batch_norm_eval", "layer_norm"]
 
 
 def as_inputs(xs: tuple) -> list:

@@ -151,6 +151,8 @@ def tensor_case(name, rng, n_inputs=1):
         "unfold_backward": ([_unfold(x, win, x.shape).copy()], [(2, 3, 9, 5), win]),
         "batch_norm": ([bn_x, *bn_affine], [bn_axes, 1e-5, bn_mean, bn_inv_std]),
         "batch_norm_eval": ([bn_x, *bn_affine], [bn_axes, 1e-5, *running]),
+        "standardize": ([bn_x], [(bn_x.ndim - 1,), 1e-5,
+                                 *batch_stats(bn_x, (bn_x.ndim - 1,), 1e-5)[:2]]),
         "max_pool": ([x], [pool, pool_argmax(x, pool)]),
         # 2 groups of 2 input channels, 3 outputs each; strided (col2im) and stride 1 (the
         # flipped-kernel convolution of g) in turn

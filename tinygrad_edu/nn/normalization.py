@@ -4,8 +4,9 @@
     y = F.group_norm(x, num_groups=4)     # (N, C, ...) normalized within groups of channels
 
 Unlike BatchNorm, these normalize each sample on its own (over its features), so they behave
-the same in training and evaluation and keep no running statistics. All are composed of Tensor
-ops (mean, subtraction, rsqrt), so their gradients come from the chain rule.
+the same in training and evaluation and keep no running statistics. layer_norm and group_norm
+standardize with one row of the op table (`standardize`, its gradient in closed form), then
+scale and shift with ordinary ops; rms_norm is composed of Tensor ops.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor, ones, zeros
+from ..tensor.ops import OPS, batch_stats
+from ..tensor.tensor import _floating, apply
 from .module import Module
 from .parameter import Parameter
 
@@ -38,9 +41,11 @@ def _check_trailing(x: Tensor, shape: tuple[int, ...], name: str) -> tuple[int, 
 
 
 def _standardize(x: Tensor, axes: tuple[int, ...], eps: float) -> Tensor:
-    """(x - mean) / sqrt(var + eps) over `axes`, with the biased variance (as PyTorch)."""
-    d = x - x.mean(axes, keepdim=True)
-    return d * ((d * d).mean(axes, keepdim=True) + eps).rsqrt()
+    """(x - mean) / sqrt(var + eps) over `axes`, with the biased variance (as PyTorch): one
+    row of the op table (`standardize`), its statistics computed once, as batch_norm's."""
+    x = _floating(x)
+    mean, inv_std, _ = batch_stats(x._data, axes, eps)
+    return apply(OPS.standardize, (x,), (axes, eps, mean, inv_std))
 
 
 def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,

@@ -779,6 +779,27 @@ def _bn_dbias(g, out, x, weight, bias, axes, eps, mean, inv_std):
     return csum(g, axes)
 
 
+def _standardize(x, axes, eps, mean, inv_std):
+    """(x - mean) * inv_std over `axes`: LayerNorm's and GroupNorm's core, before any affine."""
+    out = np.subtract(x, mean)
+    out *= inv_std
+    return out.astype(x.dtype, copy=False)
+
+
+def _standardize_dx(g, out, x, axes, eps, mean, inv_std):
+    # x_hat = (x - mean) inv_std over N elements: dx = inv_std (g - avg(g) - x_hat avg(g x_hat))
+    n = _over(x.shape, axes)
+    if isinstance(g, _NP):  # x_hat is the output
+        d = out * (csum(g * out, axes) / n)
+        np.subtract(g, d, out=d)
+        d -= csum(g, axes) / n
+        d *= inv_std
+        return d
+    mean, inv_std = _bn_stats(x, axes, eps, mean, inv_std)  # on Tensors: functions of x again
+    x_hat = (x - mean) * inv_std
+    return inv_std * (g - csum(g, axes) / n - x_hat * (csum(g * x_hat, axes) / n))
+
+
 def _bn_eval_dx(g, out, x, weight, bias, axes, eps, mean, inv_std):
     return g * (weight * inv_std)  # the running statistics are constants
 
@@ -1209,6 +1230,9 @@ class _Table:
         _bn_eval_dx, _bn_eval_dweight, _bn_dbias,
         formulas=("g * weight * inv_std", "total(g * (x - mean) * inv_std, axes)",
                   "total(g, axes)"))
+    standardize = make_op("standardize", _standardize, _standardize_dx,  # layer/group norm
+        formulas=("inv_std * (g - avg(g, axes) - (x - mean) * inv_std"
+                  " * avg(g * (x - mean) * inv_std, axes))",))
     conv = make_op("conv", _conv, _conv_dx, _conv_dw,     # im2col @ W^T, one row (see above)
         formulas=("col2im(conv_taps(g, w, groups), x.shape, win)",
                   "conv_weight_grad(windows(x, win), g, groups)"))
