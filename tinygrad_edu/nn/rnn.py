@@ -17,7 +17,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
+from ..autograd.mode import MODE
+from ..function import Function
 from ..tensor import OPS, Tensor, apply, cat, empty, stack, zeros
+from ..tensor.ops import _lstm_activate, _lstm_columns
+from ..tensor.tensor import _new
 from . import functional as F
 from . import init
 from .module import Module
@@ -62,6 +68,106 @@ def _lstm_step_composed(xp: Tensor, h: Tensor, c: Tensor, w_t: Tensor, b_hh: Ten
     i, f, o = gates[..., :n].sigmoid(), gates[..., n:2 * n].sigmoid(), gates[..., 3 * n:].sigmoid()
     c = f * c + i * gates[..., 2 * n:3 * n].tanh()
     return o * c.tanh(), c
+
+
+class LSTMLayer(Function):
+    """One LSTM layer-direction over the whole sequence as ONE graph node (not 6 per step).
+
+    Inputs: xp (T, N, 4H), every step's x_t W_ih^T + b_ih + b_hh (ordinary ops, up front);
+    W_hh (4H, H); h_0, c_0 (N, H); `reverse` (run t = T-1 .. 0). Output (T+1, N, H): rows
+    0..T-1 are h_t (by time position), row T is the last cell state c_T.
+
+    Forward, per step in the running order (h_prev, c_prev: the previous step's, or h_0, c_0):
+        z_t = xp_t + h_prev W_hh^T;  (i, f, g, o) = (sig(z_i), sig(z_f), tanh(z_g), sig(z_o))
+        c_t = f c_prev + i g;        h_t = o tanh(c_t)
+    Backward through time, one pass in the reverse order (dh' = dc' = 0 before the first
+    step of that pass, except dc' = dL/dc_T from the output's last row):
+        dh_t = dL/dh_t + dh';        dc_t = dc' + dh_t o (1 - tanh(c_t)^2)
+        dz_t = (dc_t g i(1-i), dc_t c_prev f(1-f), dc_t i (1-g^2), dh_t tanh(c_t) o(1-o))
+        dxp_t = dz_t;  dh' = dz_t W_hh;  dc' = dc_t f
+    and after the pass dh_0 = dh', dc_0 = dc', and W_hh's gradient is ONE matrix product over
+    all steps: dW_hh = sum_t dz_t^T h_prev = stack(dz)^T (4H, T*N) @ stack(h_prev) (T*N, H).
+    The pass runs on arrays: no second derivatives (create_graph=True raises).
+    """
+
+    @staticmethod
+    def forward(ctx: Any, xp: Tensor, w_hh: Tensor, h0: Tensor, c0: Tensor,
+                reverse: bool) -> Tensor:
+        x, w = xp._data, w_hh._data
+        steps, batch, gates = x.shape
+        n = gates // 4
+        w_t = w.T
+        out = np.empty((steps + 1, batch, n), dtype=x.dtype)
+        # per step (i, f, g, o), c_t and tanh(c_t), kept as lists of (N, .) arrays: small
+        # blocks come from malloc's free lists, whole-sequence arrays would be fresh pages
+        acts: list[Any] = [None] * steps
+        cs: list[Any] = [None] * steps
+        tcs: list[Any] = [None] * steps
+        h, c = h0._data, c0._data
+        order = range(steps - 1, -1, -1) if reverse else range(steps)
+        for t in order:
+            z = h @ w_t
+            z += x[t]
+            a = acts[t] = _lstm_activate(z)
+            c = cs[t] = a[:, n:2 * n] * c + a[:, :n] * a[:, 2 * n:3 * n]
+            tc = tcs[t] = np.tanh(c)
+            h = out[t] = a[:, 3 * n:] * tc
+        out[steps] = c
+        ctx.acts, ctx.cs, ctx.tcs, ctx.reverse = acts, cs, tcs, reverse
+        result = _new(out)
+        ctx.save_for_backward(w_hh, h0, c0, result)
+        return result
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: Tensor) -> tuple[Any, ...]:
+        if MODE.grad_enabled:  # the backward pass records itself only for create_graph=True
+            raise RuntimeError(
+                "backward(create_graph=True) through 'LSTMLayer' (nn.LSTM): its derivative "
+                "rules run on arrays only, so its gradient cannot be differentiated again"
+            )
+        w_hh, h0, c0, result = ctx.saved_tensors
+        gy, w, out = grad_output._data, w_hh._data, result._data
+        acts, cs, tcs, reverse = ctx.acts, ctx.cs, ctx.tcs, ctx.reverse
+        steps, (batch, n) = len(cs), cs[0].shape
+        _, shift, alpha = _lstm_columns(n, gy.dtype)
+        # step by step on (N, 4H) arrays: no whole-sequence temporaries (each would be fresh
+        # memory to page in, every training step, on a cold heap)
+        dz = np.empty((steps, batch, 4 * n), dtype=gy.dtype)
+        slope = np.empty((batch, 4 * n), dtype=gy.dtype)
+        tmp = np.empty((batch, n), dtype=gy.dtype)
+        dh = np.zeros((batch, n), dtype=gy.dtype)
+        dc = gy[steps].copy()
+        order = range(steps) if reverse else range(steps - 1, -1, -1)
+        last = order[-1]
+        for t in order:
+            a, tc, z = acts[t], tcs[t], dz[t]
+            c_prev = c0._data if t == last else cs[t + 1 if reverse else t - 1]
+            dh += gy[t]
+            np.multiply(tc, tc, out=tmp)                 # dc += dh o (1 - tanh(c)^2)
+            np.subtract(1, tmp, out=tmp)
+            tmp *= a[:, 3 * n:]
+            tmp *= dh
+            dc += tmp
+            np.multiply(dc, a[:, 2 * n:3 * n], out=z[:, :n])      # dc/di = g
+            np.multiply(dc, c_prev, out=z[:, n:2 * n])            # dc/df = c_prev
+            np.multiply(dc, a[:, :n], out=z[:, 2 * n:3 * n])      # dc/dg = i
+            np.multiply(dh, tc, out=z[:, 3 * n:])                 # dh/do = tanh(c)
+            np.subtract(a, shift, out=slope)             # each gate's derivative from its
+            np.square(slope, out=slope)                  # value: alpha - (act - shift)^2
+            np.subtract(alpha, slope, out=slope)
+            z *= slope
+            dh = z @ w
+            dc *= a[:, n:2 * n]                          # dc_prev = dc f
+        need = ctx.needs_input_grad
+        dw = None
+        if need[1]:  # sum_t dz_t^T h_prev: one product over all steps but the first
+            flat = dz.reshape(steps, batch, 4 * n)
+            first, rest = (flat[steps - 1], flat[:steps - 1]) if reverse else (flat[0], flat[1:])
+            before = out[1:steps] if reverse else out[:steps - 1]
+            dw = rest.reshape(-1, 4 * n).T @ before.reshape(-1, n)
+            dw += first.T @ h0._data
+        return (_new(dz) if need[0] else None, None if dw is None else _new(dw),
+                _new(dh) if need[2] else None, _new(dc) if need[3] else None, None)
 
 
 def _gru_step(xp: Tensor, h: Tensor, c: Any, w_t: Tensor, b_hh: Tensor | None):
@@ -201,6 +307,12 @@ class RNNBase(Module):
                 k = layer * directions + direction
                 h, c = h0[k], (c0[k] if lstm else None)
                 xp, b_left = _project(self.mode, x, w_ih, b_ih, b_hh)  # every step's at once
+                if lstm:  # the whole sequence is one node (LSTMLayer); slice what it packed
+                    hc = LSTMLayer.apply(xp, w_hh, h, c, bool(direction))
+                    outs.append(hc[:-1])
+                    h_n.append(hc[0] if direction else hc[-2])
+                    c_n.append(hc[-1])
+                    continue
                 w_t = w_hh.mT
                 ys: list[Any] = [None] * x.shape[0]
                 order = range(x.shape[0] - 1, -1, -1) if direction else range(x.shape[0])
