@@ -15,6 +15,7 @@ stacked as LSTM's (i, f, g, o) and GRU's (r, z, n)), so state dicts move between
 from __future__ import annotations
 
 import math
+import weakref
 from typing import Any
 
 import numpy as np
@@ -70,52 +71,87 @@ def _lstm_step_composed(xp: Tensor, h: Tensor, c: Tensor, w_t: Tensor, b_hh: Ten
     return o * c.tanh(), c
 
 
+class _Workspace:
+    """Reused scratch arrays for LSTMLayer, by shape and dtype.
+
+    A step of training makes and frees the same few MB of LSTM scratch each time; freed
+    memory at the top of malloc's heap goes back to the OS and is paged in again next step
+    (thousands of page faults a step on a cold heap, see benchmarks/harness.settle_heap).
+    These arrays never leave LSTMLayer (the graph sees only its inputs, output and the
+    gradients), so they can be handed back when their call is done and used again.
+    """
+
+    def __init__(self) -> None:
+        self._free: dict[tuple[Any, ...], list[np.ndarray]] = {}
+
+    def take(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        try:
+            return self._free[(shape, np.dtype(dtype))].pop()
+        except (KeyError, IndexError):
+            return np.empty(shape, dtype)
+
+    def give(self, *arrays: np.ndarray) -> None:
+        for a in arrays:
+            free = self._free.setdefault((a.shape, a.dtype), [])
+            if len(free) < 8:  # a few layers and directions alive at once
+                free.append(a)
+
+
+_WORKSPACE = _Workspace()
+
+
 class LSTMLayer(Function):
     """One LSTM layer-direction over the whole sequence as ONE graph node (not 6 per step).
 
-    Inputs: xp (T, N, 4H), every step's x_t W_ih^T + b_ih + b_hh (ordinary ops, up front);
-    W_hh (4H, H); h_0, c_0 (N, H); `reverse` (run t = T-1 .. 0). Output (T+1, N, H): rows
-    0..T-1 are h_t (by time position), row T is the last cell state c_T.
+    Inputs: x (T, N, H_in); W_ih (4H, H_in); b (4H,) = b_ih + b_hh, or None; W_hh (4H, H);
+    h_0, c_0 (N, H); `reverse` (run t = T-1 .. 0). Output (T+1, N, H): rows 0..T-1 are h_t
+    (by time position), row T is the last cell state.
 
-    Forward, per step in the running order (h_prev, c_prev: the previous step's, or h_0, c_0):
-        z_t = xp_t + h_prev W_hh^T;  (i, f, g, o) = (sig(z_i), sig(z_f), tanh(z_g), sig(z_o))
-        c_t = f c_prev + i g;        h_t = o tanh(c_t)
-    Backward through time, one pass in the reverse order (dh' = dc' = 0 before the first
-    step of that pass, except dc' = dL/dc_T from the output's last row):
-        dh_t = dL/dh_t + dh';        dc_t = dc' + dh_t o (1 - tanh(c_t)^2)
+    Forward: z = x W_ih^T + b for all steps in one product, then per step in the running
+    order (h_prev, c_prev: the previous step's, or h_0, c_0):
+        z_t += h_prev W_hh^T;  (i, f, g, o) = (sig(z_i), sig(z_f), tanh(z_g), sig(z_o))
+        c_t = f c_prev + i g;  h_t = o tanh(c_t)
+    Backward through time, one pass in the reverse order, starting from dh' = 0 and
+    dc' = dL/dc_last (the output's last row):
+        dh_t = dL/dh_t + dh';  dc_t = dc' + dh_t o (1 - tanh(c_t)^2)
         dz_t = (dc_t g i(1-i), dc_t c_prev f(1-f), dc_t i (1-g^2), dh_t tanh(c_t) o(1-o))
-        dxp_t = dz_t;  dh' = dz_t W_hh;  dc' = dc_t f
-    and after the pass dh_0 = dh', dc_0 = dc', and W_hh's gradient is ONE matrix product over
-    all steps: dW_hh = sum_t dz_t^T h_prev = stack(dz)^T (4H, T*N) @ stack(h_prev) (T*N, H).
-    The pass runs on arrays: no second derivatives (create_graph=True raises).
+        dh' = dz_t W_hh;       dc' = dc_t f
+    then dh_0 = dh', dc_0 = dc', and every weight's gradient is ONE product over all steps:
+        dW_hh = sum_t dz_t^T h_prev,  dW_ih = sum_t dz_t^T x_t,  db = sum_t dz_t,
+        dx_t = dz_t W_ih.
+    It runs on arrays: no second derivatives (backward with create_graph=True raises).
     """
 
     @staticmethod
-    def forward(ctx: Any, xp: Tensor, w_hh: Tensor, h0: Tensor, c0: Tensor,
-                reverse: bool) -> Tensor:
-        x, w = xp._data, w_hh._data
-        steps, batch, gates = x.shape
+    def forward(ctx: Any, x: Tensor, w_ih: Tensor, b: Tensor | None, w_hh: Tensor,
+                h0: Tensor, c0: Tensor, reverse: bool) -> Tensor:
+        xs, w = x._data, w_hh._data
+        steps, batch, _ = xs.shape
+        gates = w.shape[0]
         n = gates // 4
+        ws = _WORKSPACE
+        z = ws.take((steps, batch, gates), xs.dtype)  # every step's input projection
+        np.matmul(xs.reshape(-1, xs.shape[-1]), w_ih._data.T, out=z.reshape(-1, gates))
+        if b is not None:
+            z += b._data
+        acts = ws.take((steps, batch, gates), xs.dtype)   # (i, f, g, o) per step
+        cs = ws.take((2, steps, batch, n), xs.dtype)      # c_t and tanh(c_t) per step
+        out = np.empty((steps + 1, batch, n), dtype=xs.dtype)
         w_t = w.T
-        out = np.empty((steps + 1, batch, n), dtype=x.dtype)
-        # per step (i, f, g, o), c_t and tanh(c_t), kept as lists of (N, .) arrays: small
-        # blocks come from malloc's free lists, whole-sequence arrays would be fresh pages
-        acts: list[Any] = [None] * steps
-        cs: list[Any] = [None] * steps
-        tcs: list[Any] = [None] * steps
         h, c = h0._data, c0._data
-        order = range(steps - 1, -1, -1) if reverse else range(steps)
-        for t in order:
-            z = h @ w_t
-            z += x[t]
-            a = acts[t] = _lstm_activate(z)
-            c = cs[t] = a[:, n:2 * n] * c + a[:, :n] * a[:, 2 * n:3 * n]
-            tc = tcs[t] = np.tanh(c)
+        for t in range(steps - 1, -1, -1) if reverse else range(steps):
+            zt = z[t]
+            zt += h @ w_t
+            a = acts[t] = _lstm_activate(zt)
+            c = cs[0, t] = a[:, n:2 * n] * c + a[:, :n] * a[:, 2 * n:3 * n]
+            tc = cs[1, t] = np.tanh(c)
             h = out[t] = a[:, 3 * n:] * tc
         out[steps] = c
-        ctx.acts, ctx.cs, ctx.tcs, ctx.reverse = acts, cs, tcs, reverse
+        ws.give(z)
+        ctx.acts, ctx.cs, ctx.reverse = acts, cs, reverse
+        weakref.finalize(ctx, ws.give, acts, cs)  # back to the workspace with the graph
         result = _new(out)
-        ctx.save_for_backward(w_hh, h0, c0, result)
+        ctx.save_for_backward(x, w_ih, w_hh, h0, c0, result)
         return result
 
     @staticmethod
@@ -125,14 +161,14 @@ class LSTMLayer(Function):
                 "backward(create_graph=True) through 'LSTMLayer' (nn.LSTM): its derivative "
                 "rules run on arrays only, so its gradient cannot be differentiated again"
             )
-        w_hh, h0, c0, result = ctx.saved_tensors
+        x, w_ih, w_hh, h0, c0, result = ctx.saved_tensors
         gy, w, out = grad_output._data, w_hh._data, result._data
-        acts, cs, tcs, reverse = ctx.acts, ctx.cs, ctx.tcs, ctx.reverse
-        steps, (batch, n) = len(cs), cs[0].shape
+        acts, (cs, tcs), reverse = ctx.acts, ctx.cs, ctx.reverse
+        steps, batch, n = cs.shape
         _, shift, alpha = _lstm_columns(n, gy.dtype)
-        # step by step on (N, 4H) arrays: no whole-sequence temporaries (each would be fresh
-        # memory to page in, every training step, on a cold heap)
-        dz = np.empty((steps, batch, 4 * n), dtype=gy.dtype)
+        ws = _WORKSPACE
+        dz = ws.take((steps, batch, 4 * n), gy.dtype)
+        # step by step on (N, 4H) arrays, into preallocated scratch
         slope = np.empty((batch, 4 * n), dtype=gy.dtype)
         tmp = np.empty((batch, n), dtype=gy.dtype)
         dh = np.zeros((batch, n), dtype=gy.dtype)
@@ -159,15 +195,21 @@ class LSTMLayer(Function):
             dh = z @ w
             dc *= a[:, n:2 * n]                          # dc_prev = dc f
         need = ctx.needs_input_grad
-        dw = None
-        if need[1]:  # sum_t dz_t^T h_prev: one product over all steps but the first
-            flat = dz.reshape(steps, batch, 4 * n)
-            first, rest = (flat[steps - 1], flat[:steps - 1]) if reverse else (flat[0], flat[1:])
+        flat = dz.reshape(-1, 4 * n)
+        xs = x._data
+        dx = (flat @ w_ih._data).reshape(xs.shape) if need[0] else None
+        dw_ih = flat.T @ xs.reshape(-1, xs.shape[-1]) if need[1] else None
+        db = flat.sum(0) if need[2] else None
+        dw_hh = None
+        if need[3]:  # sum_t dz_t^T h_prev: one product over all steps but the first
+            first, rest = (dz[steps - 1], dz[:steps - 1]) if reverse else (dz[0], dz[1:])
             before = out[1:steps] if reverse else out[:steps - 1]
-            dw = rest.reshape(-1, 4 * n).T @ before.reshape(-1, n)
-            dw += first.T @ h0._data
-        return (_new(dz) if need[0] else None, None if dw is None else _new(dw),
-                _new(dh) if need[2] else None, _new(dc) if need[3] else None, None)
+            dw_hh = rest.reshape(-1, 4 * n).T @ before.reshape(-1, n)
+            dw_hh += first.T @ h0._data
+        ws.give(dz)
+        wrap = (lambda a: None if a is None else _new(a))
+        return (wrap(dx), wrap(dw_ih), wrap(db), wrap(dw_hh), _new(dh) if need[4] else None,
+                _new(dc) if need[5] else None, None)
 
 
 def _gru_step(xp: Tensor, h: Tensor, c: Any, w_t: Tensor, b_hh: Tensor | None):
@@ -286,6 +328,9 @@ class RNNBase(Module):
             layout = "(N, L, H_in)" if self.batch_first else "(L, N, H_in)"
             raise ValueError(f"{name}: expected an input of shape {layout} or (L, H_in) with "
                              f"H_in = {self.input_size}, got {input.shape}")
+        if input.shape[1 if self.batch_first and input.ndim == 3 else 0] == 0:
+            raise ValueError(f"{name}: expected a sequence length larger than 0, got an input "
+                             f"of shape {input.shape}")
         unbatched = input.ndim == 2
         x = input.unsqueeze(1) if unbatched else (input.transpose(0, 1) if self.batch_first
                                                   else input)
@@ -306,13 +351,14 @@ class RNNBase(Module):
                 w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
                 k = layer * directions + direction
                 h, c = h0[k], (c0[k] if lstm else None)
-                xp, b_left = _project(self.mode, x, w_ih, b_ih, b_hh)  # every step's at once
                 if lstm:  # the whole sequence is one node (LSTMLayer); slice what it packed
-                    hc = LSTMLayer.apply(xp, w_hh, h, c, bool(direction))
+                    bias, _ = _biases(self.mode, b_ih, b_hh)
+                    hc = LSTMLayer.apply(x, w_ih, bias, w_hh, h, c, bool(direction))
                     outs.append(hc[:-1])
                     h_n.append(hc[0] if direction else hc[-2])
                     c_n.append(hc[-1])
                     continue
+                xp, b_left = _project(self.mode, x, w_ih, b_ih, b_hh)  # every step's at once
                 w_t = w_hh.mT
                 ys: list[Any] = [None] * x.shape[0]
                 order = range(x.shape[0] - 1, -1, -1) if direction else range(x.shape[0])
