@@ -3,11 +3,15 @@
     lstm = nn.LSTM(input_size=8, hidden_size=16, num_layers=2, batch_first=True)
     output, (h_n, c_n) = lstm(x)          # x: (N, L, 8) -> output (N, L, 16)
 
-A layer runs its cell over the sequence, one time step after another, so backpropagation
-through time is the ordinary backward pass over that unrolled graph (iterative, so 1,000 steps
-need no recursion, and time and memory grow linearly with the length: each step's slice of the
-input gets its gradient added in place, see ops.Scatter). The input-to-hidden products of all
-time steps are one matrix product up front; only h @ W_hh^T is left inside the loop.
+RNN and GRU layers run their cell over the sequence, one time step after another, so
+backpropagation through time is the ordinary backward pass over that unrolled graph (iterative,
+so 1,000 steps need no recursion, and time and memory grow linearly with the length: each step's
+slice of the input gets its gradient added in place, see ops.Scatter). The input-to-hidden
+products of all time steps are one matrix product up front; only h @ W_hh^T is left inside the
+loop. An LSTM layer-direction is instead ONE graph node (`LSTMLayer`, a Function): its forward
+loops over time on arrays and its backward is one BPTT pass whose weight gradients are each one
+matrix product over all steps (the equations are in its docstring); LSTMCell keeps the fused
+op-table rows lstm_gates, lstm_cell, lstm_hidden.
 Parameters have PyTorch's names and shapes (`weight_ih_l0`, `weight_hh_l0_reverse`, gates
 stacked as LSTM's (i, f, g, o) and GRU's (r, z, n)), so state dicts move between the two.
 """
@@ -81,20 +85,27 @@ class _Workspace:
     gradients), so they can be handed back when their call is done and used again.
     """
 
+    LARGEST = 8 << 20  # bytes: bigger arrays cost more to compute than to page in
+    TOTAL = 64 << 20   # bytes kept at most, over all shapes
+
     def __init__(self) -> None:
         self._free: dict[tuple[Any, ...], list[np.ndarray]] = {}
+        self._kept = 0
 
     def take(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
         try:
-            return self._free[(shape, np.dtype(dtype))].pop()
+            a = self._free[(shape, np.dtype(dtype))].pop()
         except (KeyError, IndexError):
             return np.empty(shape, dtype)
+        self._kept -= a.nbytes
+        return a
 
     def give(self, *arrays: np.ndarray) -> None:
         for a in arrays:
-            free = self._free.setdefault((a.shape, a.dtype), [])
-            if len(free) < 8:  # a few layers and directions alive at once
-                free.append(a)
+            if a.nbytes > self.LARGEST or self._kept + a.nbytes > self.TOTAL:
+                continue
+            self._free.setdefault((a.shape, a.dtype), []).append(a)
+            self._kept += a.nbytes
 
 
 _WORKSPACE = _Workspace()
