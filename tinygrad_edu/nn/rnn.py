@@ -27,7 +27,7 @@ import numpy as np
 from ..autograd.mode import MODE
 from ..function import Function
 from ..tensor import OPS, Tensor, apply, cat, empty, stack, zeros
-from ..tensor.ops import _lstm_activate, _lstm_columns
+from ..tensor.ops import _lstm_columns
 from ..tensor.tensor import _new
 from . import functional as F
 from . import init
@@ -149,14 +149,19 @@ class LSTMLayer(Function):
         cs = ws.take((2, steps, batch, n), xs.dtype)      # c_t and tanh(c_t) per step
         out = np.empty((steps + 1, batch, n), dtype=xs.dtype)
         w_t = w.T
+        half, shift, _ = _lstm_columns(n, xs.dtype)  # sigmoid(v) = 0.5 + 0.5 tanh(v / 2)
         h, c = h0._data, c0._data
         for t in range(steps - 1, -1, -1) if reverse else range(steps):
-            zt = z[t]
+            zt, a, c_new, tc = z[t], acts[t], cs[0, t], cs[1, t]
             zt += h @ w_t
-            a = acts[t] = _lstm_activate(zt)
-            c = cs[0, t] = a[:, n:2 * n] * c + a[:, :n] * a[:, 2 * n:3 * n]
-            tc = cs[1, t] = np.tanh(c)
-            h = out[t] = a[:, 3 * n:] * tc
+            np.multiply(zt, half, out=a)                 # the gates' activations, in place
+            np.tanh(a, out=a)
+            a *= half
+            a += shift
+            np.multiply(a[:, n:2 * n], c, out=c_new)     # c_t = f c_prev + i g
+            c_new += a[:, :n] * a[:, 2 * n:3 * n]
+            np.tanh(c_new, out=tc)
+            h, c = np.multiply(a[:, 3 * n:], tc, out=out[t]), c_new  # h_t = o tanh(c_t)
         out[steps] = c
         ws.give(z)
         ctx.acts, ctx.cs, ctx.reverse = acts, cs, reverse
