@@ -231,3 +231,58 @@ def test_the_fused_lstm_rows_refuse_second_derivatives_clearly():
     with pytest.raises(RuntimeError, match="'lstm_(hidden|cell)': its derivative rules run on "
                                            "arrays only"):
         tg.grad(m(x)[0].sum(), x, create_graph=True)
+
+
+def test_an_lstm_layer_direction_is_one_node_whatever_the_length():
+    def ops(L, layers, bidirectional):
+        m = nn.LSTM(2, 3, num_layers=layers, bidirectional=bidirectional)
+        out, (h, c) = m(tg.randn(L, 2, 2))
+        order = tg.autograd.graph.topological_order([out.sum() + h.sum() + c.sum()])
+        return [n._op.name for n in order if n._op is not None]
+
+    for layers, bidirectional in [(1, False), (2, True)]:
+        short, long = ops(4, layers, bidirectional), ops(40, layers, bidirectional)
+        assert len(short) == len(long)  # O(1) nodes in the length, not O(L)
+        assert short.count("LSTMLayer") == layers * (2 if bidirectional else 1)
+
+
+def test_lstm_graphs_alive_at_once_and_retained_match_torch():
+    """Two forward passes alive together, backward in the other order, one of them twice
+    (retain_graph): every gradient as torch's (the layer reuses scratch memory between calls)."""
+    rng = np.random.default_rng(7)
+    torch.manual_seed(7)
+    m, t = twins("LSTM", 3, 4, 2, bidirectional=True, batch_first=True)
+    (x1, tx1), (x2, tx2) = pair(rng.normal(size=(2, 6, 3))), pair(rng.normal(size=(2, 6, 3)))
+    w1, w2 = rng.normal(size=(2, 6, 8)), rng.normal(size=(2, 6, 8))
+    l1 = (m(x1)[0] * tg.tensor(w1, dtype=tg.float64)).sum()
+    l2 = (m(x2)[0] * tg.tensor(w2, dtype=tg.float64)).sum()
+    tl1 = (t(tx1)[0] * torch.tensor(w1)).sum()
+    tl2 = (t(tx2)[0] * torch.tensor(w2)).sum()
+    for loss in (l2, l1):
+        loss.backward(retain_graph=True)
+    l1.backward()
+    for loss in (tl2, tl1):
+        loss.backward(retain_graph=True)
+    tl1.backward()
+    close(x1.grad, tx1.grad)
+    close(x2.grad, tx2.grad)
+    for (name, p), (_, tp) in zip(m.named_parameters(), t.named_parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-6, atol=1e-9,
+                                   err_msg=name)
+
+
+def test_the_lstm_layer_refuses_second_derivatives_clearly():
+    m = nn.LSTM(2, 3).double()
+    x = tg.tensor(np.ones((4, 1, 2)), dtype=tg.float64, requires_grad=True)
+    (g,) = tg.grad(m(x)[0].sum(), x, create_graph=False)
+    assert g.shape == (4, 1, 2)
+    with pytest.raises(RuntimeError, match="'LSTMLayer' \\(nn.LSTM\\): its derivative rules run "
+                                           "on arrays only"):
+        tg.grad(m(x)[0].sum(), x, create_graph=True)
+
+
+def test_an_empty_sequence_is_refused_clearly():
+    with pytest.raises(ValueError, match="LSTM: expected a sequence length larger than 0"):
+        nn.LSTM(2, 3)(tg.zeros(0, 1, 2))
+    with pytest.raises(ValueError, match="GRU: expected a sequence length larger than 0"):
+        nn.GRU(2, 3, batch_first=True)(tg.zeros(1, 0, 2))

@@ -3,11 +3,15 @@
     lstm = nn.LSTM(input_size=8, hidden_size=16, num_layers=2, batch_first=True)
     output, (h_n, c_n) = lstm(x)          # x: (N, L, 8) -> output (N, L, 16)
 
-A layer runs its cell over the sequence, one time step after another, so backpropagation
-through time is the ordinary backward pass over that unrolled graph (iterative, so 1,000 steps
-need no recursion, and time and memory grow linearly with the length: each step's slice of the
-input gets its gradient added in place, see ops.Scatter). The input-to-hidden products of all
-time steps are one matrix product up front; only h @ W_hh^T is left inside the loop.
+RNN and GRU layers run their cell over the sequence, one time step after another, so
+backpropagation through time is the ordinary backward pass over that unrolled graph (iterative,
+so 1,000 steps need no recursion, and time and memory grow linearly with the length: each step's
+slice of the input gets its gradient added in place, see ops.Scatter). The input-to-hidden
+products of all time steps are one matrix product up front; only h @ W_hh^T is left inside the
+loop. An LSTM layer-direction is instead ONE graph node (`LSTMLayer`, a Function): its forward
+loops over time on arrays and its backward is one BPTT pass whose weight gradients are each one
+matrix product over all steps (the equations are in its docstring); LSTMCell keeps the fused
+op-table rows lstm_gates, lstm_cell, lstm_hidden.
 Parameters have PyTorch's names and shapes (`weight_ih_l0`, `weight_hh_l0_reverse`, gates
 stacked as LSTM's (i, f, g, o) and GRU's (r, z, n)), so state dicts move between the two.
 """
@@ -15,9 +19,16 @@ stacked as LSTM's (i, f, g, o) and GRU's (r, z, n)), so state dicts move between
 from __future__ import annotations
 
 import math
+import weakref
 from typing import Any
 
+import numpy as np
+
+from ..autograd.mode import MODE
+from ..function import Function
 from ..tensor import OPS, Tensor, apply, cat, empty, stack, zeros
+from ..tensor.ops import _lstm_columns
+from ..tensor.tensor import _new
 from . import functional as F
 from . import init
 from .module import Module
@@ -62,6 +73,159 @@ def _lstm_step_composed(xp: Tensor, h: Tensor, c: Tensor, w_t: Tensor, b_hh: Ten
     i, f, o = gates[..., :n].sigmoid(), gates[..., n:2 * n].sigmoid(), gates[..., 3 * n:].sigmoid()
     c = f * c + i * gates[..., 2 * n:3 * n].tanh()
     return o * c.tanh(), c
+
+
+class _Workspace:
+    """Reused scratch arrays for LSTMLayer, by shape and dtype.
+
+    A step of training makes and frees the same few MB of LSTM scratch each time; freed
+    memory at the top of malloc's heap goes back to the OS and is paged in again next step
+    (thousands of page faults a step on a cold heap, see benchmarks/harness.settle_heap).
+    These arrays never leave LSTMLayer (the graph sees only its inputs, output and the
+    gradients), so they can be handed back when their call is done and used again.
+    """
+
+    LARGEST = 8 << 20  # bytes: bigger arrays cost more to compute than to page in
+    TOTAL = 64 << 20   # bytes kept at most, over all shapes
+
+    def __init__(self) -> None:
+        self._free: dict[tuple[Any, ...], list[np.ndarray]] = {}
+        self._kept = 0
+
+    def take(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        try:
+            a = self._free[(shape, np.dtype(dtype))].pop()
+        except (KeyError, IndexError):
+            return np.empty(shape, dtype)
+        self._kept -= a.nbytes
+        return a
+
+    def give(self, *arrays: np.ndarray) -> None:
+        for a in arrays:
+            if a.nbytes > self.LARGEST or self._kept + a.nbytes > self.TOTAL:
+                continue
+            self._free.setdefault((a.shape, a.dtype), []).append(a)
+            self._kept += a.nbytes
+
+
+_WORKSPACE = _Workspace()
+
+
+class LSTMLayer(Function):
+    """One LSTM layer-direction over the whole sequence as ONE graph node (not 6 per step).
+
+    Inputs: x (T, N, H_in); W_ih (4H, H_in); b (4H,) = b_ih + b_hh, or None; W_hh (4H, H);
+    h_0, c_0 (N, H); `reverse` (run t = T-1 .. 0). Output (T+1, N, H): rows 0..T-1 are h_t
+    (by time position), row T is the last cell state.
+
+    Forward: z = x W_ih^T + b for all steps in one product, then per step in the running
+    order (h_prev, c_prev: the previous step's, or h_0, c_0):
+        z_t += h_prev W_hh^T;  (i, f, g, o) = (sig(z_i), sig(z_f), tanh(z_g), sig(z_o))
+        c_t = f c_prev + i g;  h_t = o tanh(c_t)
+    Backward through time, one pass in the reverse order, starting from dh' = 0 and
+    dc' = dL/dc_last (the output's last row):
+        dh_t = dL/dh_t + dh';  dc_t = dc' + dh_t o (1 - tanh(c_t)^2)
+        dz_t = (dc_t g i(1-i), dc_t c_prev f(1-f), dc_t i (1-g^2), dh_t tanh(c_t) o(1-o))
+        dh' = dz_t W_hh;       dc' = dc_t f
+    then dh_0 = dh', dc_0 = dc', and every weight's gradient is ONE product over all steps:
+        dW_hh = sum_t dz_t^T h_prev,  dW_ih = sum_t dz_t^T x_t,  db = sum_t dz_t,
+        dx_t = dz_t W_ih.
+    It runs on arrays: no second derivatives (backward with create_graph=True raises).
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, w_ih: Tensor, b: Tensor | None, w_hh: Tensor,
+                h0: Tensor, c0: Tensor, reverse: bool) -> Tensor:
+        xs, w = x._data, w_hh._data
+        steps, batch, _ = xs.shape
+        gates = w.shape[0]
+        n = gates // 4
+        ws = _WORKSPACE
+        z = ws.take((steps, batch, gates), xs.dtype)  # every step's input projection
+        np.matmul(xs.reshape(-1, xs.shape[-1]), w_ih._data.T, out=z.reshape(-1, gates))
+        if b is not None:
+            z += b._data
+        acts = ws.take((steps, batch, gates), xs.dtype)   # (i, f, g, o) per step
+        cs = ws.take((2, steps, batch, n), xs.dtype)      # c_t and tanh(c_t) per step
+        out = np.empty((steps + 1, batch, n), dtype=xs.dtype)
+        w_t = w.T
+        half, shift, _ = _lstm_columns(n, xs.dtype)  # sigmoid(v) = 0.5 + 0.5 tanh(v / 2)
+        h, c = h0._data, c0._data
+        for t in range(steps - 1, -1, -1) if reverse else range(steps):
+            zt, a, c_new, tc = z[t], acts[t], cs[0, t], cs[1, t]
+            zt += h @ w_t
+            np.multiply(zt, half, out=a)                 # the gates' activations, in place
+            np.tanh(a, out=a)
+            a *= half
+            a += shift
+            np.multiply(a[:, n:2 * n], c, out=c_new)     # c_t = f c_prev + i g
+            c_new += a[:, :n] * a[:, 2 * n:3 * n]
+            np.tanh(c_new, out=tc)
+            h, c = np.multiply(a[:, 3 * n:], tc, out=out[t]), c_new  # h_t = o tanh(c_t)
+        out[steps] = c
+        ws.give(z)
+        ctx.acts, ctx.cs, ctx.reverse = acts, cs, reverse
+        weakref.finalize(ctx, ws.give, acts, cs)  # back to the workspace with the graph
+        result = _new(out)
+        ctx.save_for_backward(x, w_ih, w_hh, h0, c0, result)
+        return result
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: Tensor) -> tuple[Any, ...]:
+        if MODE.grad_enabled:  # the backward pass records itself only for create_graph=True
+            raise RuntimeError(
+                "backward(create_graph=True) through 'LSTMLayer' (nn.LSTM): its derivative "
+                "rules run on arrays only, so its gradient cannot be differentiated again"
+            )
+        x, w_ih, w_hh, h0, c0, result = ctx.saved_tensors
+        gy, w, out = grad_output._data, w_hh._data, result._data
+        acts, (cs, tcs), reverse = ctx.acts, ctx.cs, ctx.reverse
+        steps, batch, n = cs.shape
+        _, shift, alpha = _lstm_columns(n, gy.dtype)
+        ws = _WORKSPACE
+        dz = ws.take((steps, batch, 4 * n), gy.dtype)
+        # step by step on (N, 4H) arrays, into preallocated scratch
+        slope = np.empty((batch, 4 * n), dtype=gy.dtype)
+        tmp = np.empty((batch, n), dtype=gy.dtype)
+        dh = np.zeros((batch, n), dtype=gy.dtype)
+        dc = gy[steps].copy()
+        order = range(steps) if reverse else range(steps - 1, -1, -1)
+        last = order[-1]
+        for t in order:
+            a, tc, z = acts[t], tcs[t], dz[t]
+            c_prev = c0._data if t == last else cs[t + 1 if reverse else t - 1]
+            dh += gy[t]
+            np.multiply(tc, tc, out=tmp)                 # dc += dh o (1 - tanh(c)^2)
+            np.subtract(1, tmp, out=tmp)
+            tmp *= a[:, 3 * n:]
+            tmp *= dh
+            dc += tmp
+            np.multiply(dc, a[:, 2 * n:3 * n], out=z[:, :n])      # dc/di = g
+            np.multiply(dc, c_prev, out=z[:, n:2 * n])            # dc/df = c_prev
+            np.multiply(dc, a[:, :n], out=z[:, 2 * n:3 * n])      # dc/dg = i
+            np.multiply(dh, tc, out=z[:, 3 * n:])                 # dh/do = tanh(c)
+            np.subtract(a, shift, out=slope)             # each gate's derivative from its
+            np.square(slope, out=slope)                  # value: alpha - (act - shift)^2
+            np.subtract(alpha, slope, out=slope)
+            z *= slope
+            dh = z @ w
+            dc *= a[:, n:2 * n]                          # dc_prev = dc f
+        need = ctx.needs_input_grad
+        flat = dz.reshape(-1, 4 * n)
+        xs = x._data
+        dx = (flat @ w_ih._data).reshape(xs.shape) if need[0] else None
+        dw_ih = flat.T @ xs.reshape(-1, xs.shape[-1]) if need[1] else None
+        db = flat.sum(0) if need[2] else None
+        dw_hh = None
+        if need[3]:  # sum_t dz_t^T h_prev: one product over all steps but the first
+            first, rest = (dz[steps - 1], dz[:steps - 1]) if reverse else (dz[0], dz[1:])
+            before = out[1:steps] if reverse else out[:steps - 1]
+            dw_hh = rest.reshape(-1, 4 * n).T @ before.reshape(-1, n)
+            dw_hh += first.T @ h0._data
+        ws.give(dz)
+        wrap = (lambda a: None if a is None else _new(a))
+        return (wrap(dx), wrap(dw_ih), wrap(db), wrap(dw_hh), _new(dh) if need[4] else None,
+                _new(dc) if need[5] else None, None)
 
 
 def _gru_step(xp: Tensor, h: Tensor, c: Any, w_t: Tensor, b_hh: Tensor | None):
@@ -180,6 +344,9 @@ class RNNBase(Module):
             layout = "(N, L, H_in)" if self.batch_first else "(L, N, H_in)"
             raise ValueError(f"{name}: expected an input of shape {layout} or (L, H_in) with "
                              f"H_in = {self.input_size}, got {input.shape}")
+        if input.shape[1 if self.batch_first and input.ndim == 3 else 0] == 0:
+            raise ValueError(f"{name}: expected a sequence length larger than 0, got an input "
+                             f"of shape {input.shape}")
         unbatched = input.ndim == 2
         x = input.unsqueeze(1) if unbatched else (input.transpose(0, 1) if self.batch_first
                                                   else input)
@@ -200,6 +367,13 @@ class RNNBase(Module):
                 w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
                 k = layer * directions + direction
                 h, c = h0[k], (c0[k] if lstm else None)
+                if lstm:  # the whole sequence is one node (LSTMLayer); slice what it packed
+                    bias, _ = _biases(self.mode, b_ih, b_hh)
+                    hc = LSTMLayer.apply(x, w_ih, bias, w_hh, h, c, bool(direction))
+                    outs.append(hc[:-1])
+                    h_n.append(hc[0] if direction else hc[-2])
+                    c_n.append(hc[-1])
+                    continue
                 xp, b_left = _project(self.mode, x, w_ih, b_ih, b_hh)  # every step's at once
                 w_t = w_hh.mT
                 ys: list[Any] = [None] * x.shape[0]
