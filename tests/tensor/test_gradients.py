@@ -373,7 +373,7 @@ SECOND_ORDER = ["tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
                 "logsumexp", "log_softmax", "softmax", "reshape", "getitem_array", "expand",
                 "mod", "minimum", "amin",
                 "permute", "cat", "pad", "mlp", "unfold", "conv2d", "conv_transpose2d",
-                "max_pool2d", "batch_norm", "batch_norm_eval", "layer_norm"]
+                "max_pool2d", "batch_norm", "batch_norm_eval", "layer_norm", "gelu_tanh"]
 
 
 def as_inputs(xs: tuple) -> list:

@@ -435,8 +435,10 @@ def test_the_player_in_a_notebook_exported_by_nbconvert_works_offline(browser, t
         for theme, page in pages.items():
             _severe(browser, [])
             browser.get(page.as_uri())
-            players = browser.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output .tge-player")
-            assert len(players) == 2
+            # both players, once their scripts have run (a loaded machine can be slow to)
+            players = _wait(browser, lambda d: (lambda ps: ps if len(ps) == 2 else None)(
+                d.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output .tge-player")),
+                f"both players of the {theme} export")
             assert [p.get_attribute("data-step") for p in players] == ["0", "0"]
             errors = [e for e in _severe(browser, []) if not any(u in e["message"]
                                                                  for u in theirs)]
