@@ -778,16 +778,14 @@ def _standardize(x, axes, eps, mean, inv_std):
 
 def _standardize_dx(g, out, x, axes, eps, mean, inv_std):
     # x_hat = (x - mean) inv_std over N elements: dx = inv_std (g - avg(g) - x_hat avg(g x_hat))
-    n = _over(x.shape, axes)
     if isinstance(g, _NP):  # x_hat is the output
+        n = _over(x.shape, axes)
         d = out * (csum(g * out, axes) / n)
         np.subtract(g, d, out=d)
         d -= csum(g, axes) / n
         d *= inv_std
         return d
-    mean, inv_std = _bn_stats(x, axes, eps, mean, inv_std)  # on Tensors: functions of x again
-    x_hat = (x - mean) * inv_std
-    return inv_std * (g - csum(g, axes) / n - x_hat * (csum(g * x_hat, axes) / n))
+    return _bn_dx(g, out, x, 1, None, axes, eps, mean, inv_std)  # batch norm's, weight 1
 
 
 def _bn_eval_dx(g, out, x, weight, bias, axes, eps, mean, inv_std):
