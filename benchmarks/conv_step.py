@@ -105,13 +105,14 @@ def main() -> None:
         print(json.dumps(WORKERS[args.worker](args.steps, args.threads)))
         return
 
-    from harness import interleave, median_table, worker_env
+    from harness import blas_line, interleave, median_table, worker_env
 
     me = str(Path(__file__).resolve())
     commands = {name: [me, "--worker", name, "--steps", str(args.steps), "--threads",
                        str(args.threads), "--heap", args.heap] for name in WORKERS}
     results = interleave(commands, args.rounds, env=worker_env(args.threads))
     print(f"`python benchmarks/conv_step.py {' '.join(sys.argv[1:])}`")
+    print(f"\n{blas_line(worker_env(args.threads))}")
     for metric in WORKLOADS:
         print(f"\n#### {metric}, {args.threads} thread{'s' if args.threads > 1 else ''}, "
               f"{args.heap} heap\n")

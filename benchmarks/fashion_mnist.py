@@ -218,8 +218,9 @@ def main() -> None:
         print(json.dumps(result))
         return
 
-    from harness import interleave, worker_env
+    from harness import blas_line, interleave, worker_env
 
+    print(blas_line(worker_env(args.threads)))
     me = str(Path(__file__).resolve())
     runs: dict[str, list[dict]] = {name: [] for name in args.only}
     for i, seed in enumerate(args.seeds):

@@ -15,7 +15,7 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 
-__all__ = ["HEAP_STATES", "interleave", "median_table", "settle_heap", "worker_env"]
+__all__ = ["HEAP_STATES", "blas_line", "interleave", "median_table", "settle_heap", "worker_env"]
 
 
 HEAP_STATES = ("cold", "warm")
@@ -47,6 +47,25 @@ def worker_env(threads: int | None = None) -> dict[str, str]:
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env[var] = str(threads)
     return env
+
+
+def blas_line(env: Mapping[str, str] | None = None) -> str:
+    """Which kernels numpy's OpenBLAS runs in a worker with `env`, as a line for the report.
+
+    OPENBLAS_CORETYPE, when set, picks them (this workplace sets it to Haswell on its AVX-512
+    machines, whose AVX2 kernels take about twice as long as their own): a report says which
+    ran. To measure a current numpy at its speed, run the benchmark with
+    `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE`.
+    """
+    probe = ("from tinygrad_edu.blas import info; i = info(); "
+             "print(i['kernels'], i['threads'], i['note'] or '', sep='|')")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         env=dict(env) if env is not None else None, check=True)
+    kernels, threads, note = out.stdout.strip().split("|", 2)
+    forced = (env if env is not None else os.environ).get("OPENBLAS_CORETYPE")
+    how = f"OPENBLAS_CORETYPE={forced}" if forced else "OPENBLAS_CORETYPE unset"
+    return (f"numpy's BLAS: OpenBLAS, {kernels} kernels ({how}), {threads} thread(s)"
+            + (f". Note: {note}" if note else ""))
 
 
 def interleave(

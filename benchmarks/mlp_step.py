@@ -183,8 +183,9 @@ def main() -> None:
         print(json.dumps(WORKERS[args.worker](args.batch, args.steps, args.threads)))
         return
 
-    from harness import interleave, median_table, worker_env
+    from harness import blas_line, interleave, median_table, worker_env
 
+    print(blas_line(worker_env(args.threads)))
     me = str(Path(__file__).resolve())
     for heap in args.heap:
         for batch in args.batches:

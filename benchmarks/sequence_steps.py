@@ -115,8 +115,9 @@ def main() -> None:
         print(json.dumps(WORKERS[args.worker](args.model, args.steps, args.threads[0])))
         return
 
-    from harness import interleave, median_table, worker_env
+    from harness import blas_line, interleave, median_table, worker_env
 
+    print(blas_line(worker_env(args.threads[0])))
     me = str(Path(__file__).resolve())
     for model in args.models:
         for threads in args.threads:

@@ -20,6 +20,7 @@ from .autograd import (
     set_detect_anomaly,
     set_grad_enabled,
 )
+from .blas import get_num_threads, set_num_threads
 from .device import (
     accelerator,
     backends,
@@ -250,7 +251,6 @@ from .tensor.sampling import multinomial
 from .tensor.shape import cat as concat  # noqa: F401  (torch's other names for cat)
 from .tensor.shape import cat as concatenate  # noqa: F401
 from .tensor.shape import hstack, meshgrid, vstack
-from .threads import get_num_threads, set_num_threads
 from .value import Value
 
 __version__ = "0.1.0"
