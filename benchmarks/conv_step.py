@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from harness import add_base_option, enter_tree  # noqa: E402
 from mlp_step import timed  # noqa: E402  (the same timing loop as the MLP benchmark)
 
 WORKLOADS = ("cnn64", "cnn256", "conv3x3")
@@ -97,20 +98,22 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--heap", choices=["cold", "warm"], default="cold",
                         help="every worker's C heap state, see harness.settle_heap")
+    add_base_option(parser)
     args = parser.parse_args()
     if args.worker:
+        enter_tree(args)
         from harness import settle_heap
 
         settle_heap(args.heap)
         print(json.dumps(WORKERS[args.worker](args.steps, args.threads)))
         return
 
-    from harness import blas_line, interleave, median_table, worker_env
+    from harness import blas_line, interleave, median_table, with_base, worker_env
 
     me = str(Path(__file__).resolve())
     commands = {name: [me, "--worker", name, "--steps", str(args.steps), "--threads",
                        str(args.threads), "--heap", args.heap] for name in WORKERS}
-    results = interleave(commands, args.rounds, env=worker_env(args.threads))
+    results = interleave(with_base(commands, args), args.rounds, env=worker_env(args.threads))
     print(f"`python benchmarks/conv_step.py {' '.join(sys.argv[1:])}`")
     print(f"\n{blas_line(worker_env(args.threads))}")
     for metric in WORKLOADS:

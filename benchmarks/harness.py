@@ -8,6 +8,7 @@ ratio of medians is what we report. A worker is any command that prints one JSON
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
@@ -15,7 +16,8 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 
-__all__ = ["HEAP_STATES", "blas_line", "interleave", "median_table", "settle_heap", "worker_env"]
+__all__ = ["HEAP_STATES", "add_base_option", "blas_line", "enter_tree", "interleave",
+           "median_table", "settle_heap", "with_base", "worker_env"]
 
 
 HEAP_STATES = ("cold", "warm")
@@ -66,6 +68,29 @@ def blas_line(env: Mapping[str, str] | None = None) -> str:
     how = f"OPENBLAS_CORETYPE={forced}" if forced else "OPENBLAS_CORETYPE unset"
     return (f"numpy's BLAS: OpenBLAS, {kernels} kernels ({how}), {threads} thread(s)"
             + (f". Note: {note}" if note else ""))
+
+
+def add_base_option(parser: argparse.ArgumentParser) -> None:
+    """`--base TREE`: tinygrad_edu as found in another source tree (a commit checked out with
+    `git worktree add`) runs as one more contender, to measure a change A B A B."""
+    parser.add_argument("--base", help="a source tree whose tinygrad_edu is one more contender")
+    parser.add_argument("--tree", help=argparse.SUPPRESS)  # a worker's tree, first on sys.path
+
+
+def enter_tree(args: argparse.Namespace) -> None:
+    """In a worker: import tinygrad_edu from the tree it was given (call before importing it)."""
+    if args.tree:
+        sys.path.insert(0, args.tree)
+
+
+def with_base(contenders: dict[str, list[str]], args: argparse.Namespace,
+              name: str = "tinygrad_edu") -> dict[str, list[str]]:
+    """The contenders, plus `name` run from the --base tree when one is given."""
+    if args.base:
+        from pathlib import Path
+
+        contenders[f"{name} (base)"] = [*contenders[name], "--tree", str(Path(args.base).resolve())]
+    return contenders
 
 
 def interleave(

@@ -24,6 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from harness import add_base_option, enter_tree  # noqa: E402
+
 SIZES = (784, 256, 128, 10)
 
 
@@ -169,21 +171,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 2)))
     parser.add_argument("--only", nargs="+", choices=list(WORKERS), default=list(WORKERS))
-    parser.add_argument("--base", help="a source tree whose tinygrad_edu is one more contender")
     parser.add_argument("--heap", nargs="+", choices=["cold", "warm"], default=["cold", "warm"],
                         help="the workers' C heap state(s), see harness.settle_heap")
-    parser.add_argument("--tree", help=argparse.SUPPRESS)  # a worker's tree, first on sys.path
+    add_base_option(parser)
     args = parser.parse_args()
     if args.worker:
-        if args.tree:
-            sys.path.insert(0, args.tree)
+        enter_tree(args)
         from harness import settle_heap
 
         settle_heap(args.heap[0])
         print(json.dumps(WORKERS[args.worker](args.batch, args.steps, args.threads)))
         return
 
-    from harness import blas_line, interleave, median_table, worker_env
+    from harness import blas_line, interleave, median_table, with_base, worker_env
 
     print(blas_line(worker_env(args.threads)))
     me = str(Path(__file__).resolve())
@@ -191,10 +191,8 @@ def main() -> None:
         for batch in args.batches:
             common = ["--batch", str(batch), "--steps", str(args.steps),
                       "--threads", str(args.threads), "--heap", heap]
-            contenders = {name: [me, "--worker", name, *common] for name in args.only}
-            if args.base:
-                contenders["tinygrad_edu (base)"] = [me, "--worker", "tinygrad_edu", *common,
-                                                     "--tree", str(Path(args.base).resolve())]
+            contenders = with_base({name: [me, "--worker", name, *common] for name in args.only},
+                                   args)
             runs = interleave(contenders, args.rounds, env=worker_env(args.threads))
             print(f"\n### Batch {batch}, {args.threads} threads, {heap} heap: median step time\n")
             print(median_table(runs, "step", baseline="torch"))

@@ -22,6 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from harness import add_base_option, enter_tree  # noqa: E402
+
 VOCAB, CONTEXT, BATCH, STEPS_LSTM = 27, 16, 32, 32
 
 
@@ -107,24 +109,26 @@ def main() -> None:
                         default=[int(os.environ.get("BENCH_THREADS", 1)), 2])
     parser.add_argument("--heap", choices=["cold", "warm"], default="cold",
                         help="every worker's C heap state, see harness.settle_heap")
+    add_base_option(parser)
     args = parser.parse_args()
     if args.worker:
+        enter_tree(args)
         from harness import settle_heap
 
         settle_heap(args.heap)
         print(json.dumps(WORKERS[args.worker](args.model, args.steps, args.threads[0])))
         return
 
-    from harness import blas_line, interleave, median_table, worker_env
+    from harness import blas_line, interleave, median_table, with_base, worker_env
 
     print(blas_line(worker_env(args.threads[0])))
     me = str(Path(__file__).resolve())
     for model in args.models:
         for threads in args.threads:
-            runs = interleave(
-                {name: [me, "--worker", name, "--model", model, "--steps", str(args.steps),
-                        "--threads", str(threads), "--heap", args.heap] for name in WORKERS},
-                args.rounds, env=worker_env(threads))
+            contenders = {name: [me, "--worker", name, "--model", model, "--steps",
+                                 str(args.steps), "--threads", str(threads), "--heap", args.heap]
+                          for name in WORKERS}
+            runs = interleave(with_base(contenders, args), args.rounds, env=worker_env(threads))
             print(f"\n### {model} step, {threads} thread{'s' if threads > 1 else ''}, "
                   f"{args.heap} heap: median step time\n")
             print(median_table(runs, "step", baseline="torch"), flush=True)
