@@ -207,15 +207,7 @@ def where(cond, x, y):
 
 
 def matmul(a, b):
-    return _matmul(a, b) if isinstance(a, _NP) else a.matmul(b)
-
-
-def _matmul(a, b):
-    """np.matmul, with a stack of matrices times one matrix (x @ W.T of a (batch, time, d) x)
-    done as one matrix product of the stack's rows: numpy would make one call per matrix."""
-    if a.ndim > 2 and getattr(b, "ndim", 0) == 2:
-        return np.matmul(a.reshape(-1, a.shape[-1]), b).reshape(*a.shape[:-1], b.shape[-1])
-    return np.matmul(a, b)
+    return np.matmul(a, b) if isinstance(a, _NP) else a.matmul(b)
 
 
 def mT(x):
@@ -568,8 +560,6 @@ def _mm_db(g, out, a, b):
         return reshape(a, (a.shape[0], 1)) * reshape(g, (*g.shape[:-1], 1, g.shape[-1]))
     if b.ndim == 1:  # (..., m, n) @ (n,) -> (..., m)
         return reshape(matmul(mT(a), reshape(g, (*g.shape, 1))), (*a.shape[:-2], a.shape[-1]))
-    if a.ndim > 2 and b.ndim == 2 and isinstance(a, _NP):  # a stack of rows times one matrix:
-        a, g = a.reshape(-1, a.shape[-1]), g.reshape(-1, g.shape[-1])  # dB sums over them all
     if _transposed(b):  # b = W^T, as in x @ W.T: compute (dC^T A)^T, so that dW is row-major
         return np.matmul(g.swapaxes(-1, -2), a).swapaxes(-1, -2)
     return matmul(mT(a), g)  # dB = A^T dC
@@ -1201,7 +1191,7 @@ class _Table:
     cat = Op("cat", _cat, PerInput(_cat_rule, reads=frozenset()))
 
     # linear algebra
-    matmul = make_op("matmul", _matmul, _mm_da, _mm_db,
+    matmul = make_op("matmul", np.matmul, _mm_da, _mm_db,
         formulas=("g @ b.T", "a.T @ g"))
     einsum = Op("einsum",                             # any number of operands; consts: the
         lambda *args: np.einsum(                      # subscripts of each, and of the output
