@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 import tinygrad_edu.nn.functional as F
-from tinygrad_edu.tensor import OPS
+from tinygrad_edu.tensor import OPS, ops
 from tinygrad_edu.testing import gradcheck, gradgradcheck
 from tinygrad_edu.testing import strategies as tst
 
@@ -169,10 +169,17 @@ def test_gradcheck_and_gradgradcheck(fn):
     {"stride": 2, "padding": 1, "groups": 2}, {"stride": (1, 2), "dilation": (2, 1)},
 ])
 @pytest.mark.parametrize("channels_last", [False, True])
-def test_conv_row_gradients_match_torch(kw, channels_last):
+@pytest.mark.parametrize("block_bytes", [None, 1, 192 * 10, 192 * 100])
+def test_conv_row_gradients_match_torch(kw, channels_last, block_bytes, monkeypatch):
     """The conv row's input gradient (for stride 1 the convolution of g with the flipped
-    kernel, else a col2im) and weight gradient, for cotangents in either memory layout."""
+    kernel, else a col2im) and weight gradient, for inputs and cotangents in either memory
+    layout; with the im2col rows made in blocks of one row, one line (a row is 192 bytes
+    here), two of the three images, or all at once."""
+    if block_bytes is not None:
+        monkeypatch.setattr(ops, "_BLOCK_BYTES", block_bytes)
     x, w, b = normal((3, 4, 7, 6)), normal((6, 4 // kw.get("groups", 1), 3, 2), 1), normal(6, 2)
+    if channels_last:
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
     a = [tg.tensor(v, requires_grad=True) for v in (x, w, b)]
     t = [torch.tensor(v, requires_grad=True) for v in (x, w, b)]
     ya, yb = F.conv2d(*a, **kw), TF.conv2d(*t, **kw)

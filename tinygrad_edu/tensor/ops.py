@@ -925,15 +925,19 @@ def pool_scatter(g, a, win, arg):
 # ---- convolution: im2col and one matrix product per group, in one row --------------------------
 # conv(x, w) = rows(x) @ W^T per group: rows(x) is x's im2col, a row per image and window
 # position holding its window tap by tap, channels innermost; W the weight laid out the same.
-# Composed of unfold, reshape and matmul, the input gradient would be a matrix product and a
-# col2im (an add per kernel tap, each a strided pass: three times the cost of the im2col copy).
-# This row computes it, for stride 1, as what it is: the convolution of g, padded, with the
-# flipped kernel (an im2col of g and one matrix product). Helpers only, so that on Tensors
-# (create_graph) the same code records a differentiable graph.
+# On arrays the rows are never made whole (for a 3x3 conv of 64 channels they are 9 times the
+# input: 75 MB at batch 32, page-faulted in at every call): they are copied a block at a time
+# (a few images, or lines of one) into a buffer that stays in the CPU's cache, and each block's
+# product is written into its part of the output. The weight's rule copies the same blocks
+# again and adds up their products; the input's rule is, for stride 1, what it is: the
+# convolution of g, padded, with the flipped kernel. On Tensors (create_graph) the same
+# formulas run whole, as a graph of ordinary ops.
+
+_BLOCK_BYTES = 4 << 20  # one block of im2col rows: fits the CPU's cache, yet a product big for BLAS
 
 
 def conv_rows(x, win, groups):
-    """x's im2col as (groups, N * positions, taps * C/groups): a copy on arrays."""
+    """x's im2col as (groups, N * positions, taps * C/groups), whole (a graph on Tensors)."""
     nsp = len(win[0])
     n, c = x.shape[:2]
     cols = unfold(x, win, x.shape)  # (N, C, *pos, *kernel), a view
@@ -941,6 +945,48 @@ def conv_rows(x, win, groups):
     rows = reshape(permute(cols, (0, *range(2, 2 + 2 * nsp), 1)), (n * m, taps, groups,
                                                                      c // groups))
     return reshape(permute(rows, (2, 0, 1, 3)), (groups, n * m, taps * (c // groups)))
+
+
+def _row_blocks(x, win, groups):
+    """x's im2col block by block: (the block's index into the (N, *pos) grid, its rows as
+    (groups, rows, taps * C/groups)), each copied into the same buffer of ~_BLOCK_BYTES."""
+    nsp = len(win[0])
+    if x.shape[1] > 1 and x.strides[1] != x.itemsize:  # channels last first, so that each
+        x = np.moveaxis(np.ascontiguousarray(np.moveaxis(x, 1, -1)), -1, 1)  # tap is one run
+    cols = _unfold(x, win, x.shape)  # (N, C, *pos, *kernel), a view
+    n, c, pos = x.shape[0], x.shape[1], cols.shape[2:2 + nsp]
+    cg, taps = c // groups, math.prod(win[1])
+    # (G, N, *pos, *kernel, C/G): a block of this, copied, is laid out as its rows
+    cols = cols.reshape(n, groups, cg, *cols.shape[2:])
+    cols = cols.transpose(1, 0, *range(3, 3 + 2 * nsp), 2)
+    per_image, per_line = math.prod(pos), math.prod(pos[1:])
+    fit = max(1, _BLOCK_BYTES // (taps * c * x.itemsize))  # rows in a block
+    if per_image <= fit:  # whole images
+        step = fit // per_image
+        blocks = [(slice(i, i + step), slice(None)) for i in range(0, n, step)]
+        largest = min(step, n) * per_image
+    else:  # lines (along the first spatial dim) of one image
+        step = max(1, fit // per_line)
+        blocks = [(slice(i, i + 1), slice(j, j + step))
+                  for i in range(n) for j in range(0, pos[0], step)]
+        largest = min(step, pos[0]) * per_line
+    buf = np.empty(groups * largest * taps * cg, dtype=x.dtype)
+    for index in blocks:
+        part = cols[(slice(None), *index)]
+        block = buf[:part.size].reshape(part.shape)
+        np.copyto(block, part)
+        yield index, block.reshape(groups, -1, taps * cg)
+
+
+def _conv_arrays(x, wmat, win, groups):
+    """An array x convolved with wmat, (G, taps * C/G, O/G): (N, O, *pos), laid out channels
+    last, (N, *pos, O), in memory."""
+    nsp = len(win[0])
+    o = groups * wmat.shape[-1]
+    y = np.empty((x.shape[0], *_windowed_size(x.shape, win), o), dtype=np.result_type(x, wmat))
+    for index, rows in _row_blocks(x, win, groups):
+        np.matmul(rows, wmat, out=y[index].reshape(-1, groups, o // groups).transpose(1, 0, 2))
+    return y.transpose(0, nsp + 1, *range(1, nsp + 1))
 
 
 def _conv_weight(w, groups):
@@ -966,10 +1012,12 @@ def _conv_grad_rows(g, groups):
     return permute(rows, (1, 0, 2))
 
 
-def _conv(x, w, win, groups, rows):
-    """rows (x's im2col, given once by the caller: the weight's rule reads it too) @ W^T."""
-    return _conv_image(matmul(rows, mT(_conv_weight(w, groups))), x.shape[0],
-                       tuple(_windowed_size(x.shape, win)))
+def _conv(x, w, win, groups):
+    """x's im2col @ W^T, per group."""
+    if isinstance(x, _NP):
+        return _conv_arrays(x, mT(_conv_weight(w, groups)), win, groups)
+    return _conv_image(matmul(conv_rows(x, win, groups), mT(_conv_weight(w, groups))),
+                       x.shape[0], tuple(_windowed_size(x.shape, win)))
 
 
 def _windowed_size(shape, win):
@@ -978,21 +1026,20 @@ def _windowed_size(shape, win):
             for d, k, s, dl, (lo, hi) in zip(dims, sizes, steps, dilations, pads)]
 
 
-def _conv_dx(g, out, x, w, win, groups, rows):
+def _conv_dx(g, out, x, w, win, groups):
     dims, sizes, steps, dilations, pads, _ = win
     spans = [dl * (k - 1) + 1 for k, dl in zip(sizes, dilations)]
     flipped = tuple((sp - 1 - lo, sp - 1 - hi) for sp, (lo, hi) in zip(spans, pads))
     if isinstance(g, _NP) and all(s == 1 for s in steps) and min(min(flipped)) >= 0:
         # dx = g (padded by span - 1 - pad) correlated with the flipped kernel, in and out
-        # channels swapped: one im2col of g and one matrix product per group
+        # channels swapped: a convolution of g
         nsp = len(dims)
         o, cg = w.shape[:2]
         taps = math.prod(sizes)
-        g_rows = conv_rows(g, (dims, sizes, steps, dilations, flipped, 0.0), groups)
         wf = w[(slice(None), slice(None), *(slice(None, None, -1),) * nsp)]
         wf = wf.reshape(groups, o // groups, cg, taps).transpose(0, 3, 1, 2)
-        return _conv_image(g_rows @ wf.reshape(groups, taps * (o // groups), cg),
-                           x.shape[0], x.shape[2:])
+        return _conv_arrays(g, wf.reshape(groups, taps * (o // groups), cg),
+                            (dims, sizes, steps, dilations, flipped, 0.0), groups)
     # any stride: each window's gradient, g @ W, added back where it was taken from (col2im)
     nsp = len(dims)
     n, c = x.shape[:2]
@@ -1003,14 +1050,24 @@ def _conv_dx(g, out, x, w, win, groups, rows):
     return unfold_backward(d, x.shape, win)
 
 
-def _conv_dw(g, out, x, w, win, groups, rows):
-    if not isinstance(x, _NP):  # on Tensors: x's im2col again, as a graph
-        rows = conv_rows(x, win, groups)
+def _conv_dw(g, out, x, w, win, groups):
     o, cg = w.shape[:2]
     taps = math.prod(w.shape[2:])
-    dw = matmul(mT(_conv_grad_rows(g, groups)), rows)  # (G, O/G, taps * C/G)
+    if isinstance(x, _NP):  # the sum over blocks of (the block's g)^T @ (its rows of x)
+        g_last = g.transpose(0, *range(2, g.ndim), 1)  # (N, *pos, O), a view
+        dw = part = None
+        for index, rows in _row_blocks(x, win, groups):
+            gb = g_last[index].reshape(-1, groups, o // groups).transpose(1, 2, 0)
+            if dw is None:
+                dw = np.matmul(gb, rows)
+                part = np.empty_like(dw)
+            else:
+                dw += np.matmul(gb, rows, out=part)
+    else:  # on Tensors: x's im2col again, whole, as a graph
+        dw = matmul(mT(_conv_grad_rows(g, groups)), conv_rows(x, win, groups))
     return reshape(permute(reshape(dw, (groups, o // groups, taps, cg)), (0, 1, 3, 2)),
                    w.shape)
+
 
 # ---- the table ----------------------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from .dims import _norm_dim
-from .ops import OPS, conv_rows, pool_argmax
+from .ops import OPS, pool_argmax
 from .shape import stack
 from .tensor import Tensor, _new, apply
 
@@ -227,14 +227,9 @@ def _conv(input: Tensor, weight: Tensor, bias: Tensor | None, stride: _Size, pad
             raise ValueError(f"{what}: the kernel (size {k}, dilation {d}: spans {d * (k - 1) + 1})"
                              f" is larger than the padded input ({m} + {lo} + {hi} = "
                              f"{m + lo + hi}); input shape {x.shape}, weight {weight.shape}")
-    # im2col, the one copy: a row per (image, position) holding its window, tap by tap and
-    # channel by channel (channels innermost, so each tap's slice is contiguous in memory);
-    # then the whole batch is one matrix product per group, in one row (ops.py's conv). The
-    # output is (N, *pos, O) in memory, seen as (N, O, *pos): channels last
-    win = _geometry(kernel, stride_, dilation_, pads)
-    rows = conv_rows(x._data, win, groups)
-    rows.flags.writeable = False  # a constant of the graph (the weight's rule reads it)
-    y = apply(OPS.conv, (x, weight), (win, groups, rows))
+    # im2col and a matrix product per group, in one row (ops.py's conv); the output is
+    # (N, *pos, O) in memory, seen as (N, O, *pos): channels last
+    y = apply(OPS.conv, (x, weight), (_geometry(kernel, stride_, dilation_, pads), groups))
     if bias is not None:
         y = y + _channel(bias, o, nsp, what)
     return y[0] if unbatched else y
