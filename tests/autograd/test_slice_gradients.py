@@ -13,7 +13,7 @@ import torch
 
 import tinygrad_edu as tg
 from tinygrad_edu import grad
-from tinygrad_edu.tensor.ops import Scatter
+from tinygrad_edu.tensor.partials import Scatter
 from tinygrad_edu.viz.trace import trace_backward
 
 

@@ -172,7 +172,7 @@ def test_erf_is_exact_in_float64_and_within_float32_resolution_in_float32():
 def test_csum_sums_over_the_axes_in_any_memory_layout(order, dtype):
     """csum (the batch_norm rows' sums) is one BLAS product when the summed dims lie together in
     memory, channels last or first; it must equal numpy's sum for each layout."""
-    from tinygrad_edu.tensor.ops import csum
+    from tinygrad_edu.tensor.fused import csum
     base = np.random.default_rng(0).normal(size=(6, 5, 14, 12)).astype(dtype)
     x = np.ascontiguousarray(base.transpose(order)).transpose(np.argsort(order))
     for axes in [(0, 2, 3), (0,), (2, 3)]:

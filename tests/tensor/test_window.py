@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 import tinygrad_edu.nn.functional as F
-from tinygrad_edu.tensor import OPS, ops
+from tinygrad_edu.tensor import OPS, fused
 from tinygrad_edu.testing import gradcheck, gradgradcheck
 from tinygrad_edu.testing import strategies as tst
 
@@ -176,7 +176,7 @@ def test_conv_row_gradients_match_torch(kw, channels_last, block_bytes, monkeypa
     layout; with the im2col rows made in blocks of one row, one line (a row is 192 bytes
     here), two of the three images, or all at once."""
     if block_bytes is not None:
-        monkeypatch.setattr(ops, "_BLOCK_BYTES", block_bytes)
+        monkeypatch.setattr(fused, "_BLOCK_BYTES", block_bytes)
     x, w, b = normal((3, 4, 7, 6)), normal((6, 4 // kw.get("groups", 1), 3, 2), 1), normal(6, 2)
     if channels_last:
         x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)

@@ -10,17 +10,11 @@ import numpy as np
 import pytest
 
 from tinygrad_edu import value as V
-from tinygrad_edu.tensor.ops import (
-    OPS,
-    _erf,
-    _index_add,
-    _lstm_activate,
-    _unfold,
-    batch_stats,
-    make_op,
-    pool_argmax,
-)
+from tinygrad_edu.tensor.fused import _lstm_activate, batch_stats, pool_argmax
+from tinygrad_edu.tensor.ops import OPS, make_op
 from tinygrad_edu.tensor.ops import Op as TensorOp
+from tinygrad_edu.tensor.partials import _index_add
+from tinygrad_edu.tensor.rule_math import _erf, _unfold
 from tinygrad_edu.viz.formula import _MATH, HELPERS, evaluate, operands, show
 
 VALUE_OPS = {name: op for name, op in vars(V).items() if isinstance(op, V.Op)}

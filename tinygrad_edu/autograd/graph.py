@@ -172,7 +172,8 @@ def is_freed(node: Node) -> bool:
 
 class Partial:
     """A gradient that is zero outside part of its node, or a sum of such in a buffer that only
-    the backward pass holds. An engine subclasses it (Tensor: a slice's gradient, ops.py).
+    the backward pass holds. An engine subclasses it (Tensor's, for a slice's gradient: the
+    module tensor/partials.py).
 
     `send` keeps a lone one as it is and calls `add` / `add_onto` to combine; the driver calls
     `resolve(node)` for the complete gradient once every child has sent its share.

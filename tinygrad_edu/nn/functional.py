@@ -22,7 +22,8 @@ import numpy as np
 from ..autograd.mode import no_grad
 from ..random import uniform_at_least
 from ..tensor import Tensor, apply, from_numpy
-from ..tensor.ops import OPS, batch_stats, make_op
+from ..tensor.fused import batch_stats
+from ..tensor.ops import OPS, make_op
 from ..tensor.tensor import tensor as _tensor
 from ..tensor.window import (
     adaptive_avg_pool1d,

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor, ones, zeros
-from ..tensor.ops import OPS, batch_stats
+from ..tensor.fused import batch_stats
+from ..tensor.ops import OPS
 from ..tensor.tensor import _floating, apply
 from .module import Module
 from .parameter import Parameter

@@ -27,7 +27,7 @@ import numpy as np
 from ..autograd.mode import MODE
 from ..function import Function
 from ..tensor import OPS, Tensor, apply, cat, empty, stack, zeros
-from ..tensor.ops import _lstm_columns
+from ..tensor.fused import _lstm_columns
 from ..tensor.tensor import _new
 from . import functional as F
 from . import init
@@ -59,7 +59,7 @@ def _rnn_step(act: str):
 def _lstm_step(xp: Tensor, h: Tensor, c: Tensor, w_t: Tensor, b_hh: Tensor | None):
     """c' = f * c + i * g,  h' = o * tanh(c'), the gates (i, f, g, o) stacked in that order.
 
-    Three fused rows of the op table (ops.py: lstm_gates, lstm_cell, lstm_hidden);
+    Three fused rows of the op table (ops.py: lstm_gates, lstm_cell, lstm_hidden; fused.py);
     `_lstm_step_composed` is the same step in plain ops, which the tests hold them to.
     """
     act = apply(OPS.lstm_gates, (_recurrent(xp, h, w_t),))

@@ -5,7 +5,10 @@ while `tinygrad_edu.tensor.tensor` stays the module that defines the class.
 
 Layered so that imports go one way (core <- families <- methods.py <- this package):
 
-- `ops.py`: the primitive ops, forward and derivative rules side by side (`OPS`, `Op`)
+- `ops.py`: the primitive ops, forward and derivative rules side by side (`OPS`, `Op`), written
+  in the vocabulary of `rule_math.py` (functions that work on arrays and on Tensors); the
+  fused rows' longer forwards and rules in `fused.py`; `partials.py`: slice gradients not yet
+  written out (`Scatter`, `GradSum`)
 - `tensor.py`: the core: the `Tensor` class (storage, properties, conversions, repr, the node
   protocol, backward, hooks) and `apply`, the one way to make a graph node; imports no family
 - `dims.py`: dim= / axis= / shape arguments; `versions.py`: the in-place version stamps

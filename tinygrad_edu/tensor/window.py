@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 
 from .dims import _norm_dim
-from .ops import OPS, pool_argmax
+from .fused import pool_argmax
+from .ops import OPS
 from .shape import stack
 from .tensor import Tensor, _new, apply
 
@@ -59,7 +60,7 @@ def tensor_unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
 
 def windows(x: Tensor, win: tuple) -> Tensor:
     """Windows along several dims at once: win = (dims, sizes, steps, dilations, pads, fill),
-    see ops.py."""
+    see rule_math.py."""
     return apply(OPS.unfold, (x,), (win, x._data.shape))
 
 

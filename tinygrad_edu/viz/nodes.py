@@ -202,7 +202,7 @@ _WINDOW_OPS = {"unfold": "windows", "unfold_backward": "col2im", "max_pool": "ma
 
 
 def window_text(win: tuple) -> str:
-    """A window geometry (ops.py's `win` constant) as 'kernel 3x3 stride 1 padding 1'; a
+    """A window geometry (rule_math.py's `win` constant) as 'kernel 3x3 stride 1 padding 1'; a
     stride or padding that is the same along every dim is said once, dilation only if not 1."""
     dims, sizes, steps, dilations, pads, _ = win
 
