@@ -19,6 +19,27 @@ def test_linear_is_x_times_w_transposed_plus_b():
     np.testing.assert_allclose(no_bias.numpy(), x @ w.T, rtol=1e-12)
 
 
+@pytest.mark.parametrize("shape", [(3,), (4, 3), (2, 5, 3), (2, 1, 4, 3), (0, 3)])
+def test_linear_is_one_node_with_torchs_values_and_gradients_at_any_rank(shape):
+    """The fused row (x @ w.T + b in one node, for a batch or a stack of batches; a single
+    row is a matmul and an add): values, the three gradients and, through create_graph,
+    second derivatives equal torch's."""
+    rng = np.random.default_rng(1)
+    arrays = rng.normal(size=shape), rng.normal(size=(2, 3)), rng.normal(size=2)
+    grads = []
+    for lib, f in ((tg, F.linear), (torch, torch.nn.functional.linear)):
+        x, w, b = (lib.tensor(a, requires_grad=True) for a in arrays)
+        y = f(x, w, b)
+        if lib is tg and len(shape) > 1:
+            assert y.grad_fn.op is tg.tensor.OPS.linear
+        gx, gw, gb = lib.autograd.grad((y * y).sum(), (x, w, b), create_graph=True)
+        ((gx * gx).sum() + (gw * gw).sum() + (gb * gb).sum()).backward()
+        grads.append([y.detach().numpy(), gx.detach().numpy(), gw.detach().numpy(),
+                      gb.detach().numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()])
+    for ours, theirs in zip(*grads):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
 def test_one_hot_matches_torch():
     idx = np.array([[0, 2], [1, 0]])
     ours = F.one_hot(tg.tensor(idx), 4)

@@ -114,11 +114,18 @@ def test_load_state_dict_refuses_non_numeric_entries():
 
 
 def test_loading_bumps_the_version_so_a_pending_backward_notices():
+    """As in PyTorch: the input's gradient needs the old weight, so backward refuses once a
+    load changed it; with no input gradient the weight is not needed, and backward goes on."""
     lin = nn.Linear(2, 1)
-    loss = lin(tg.ones(1, 2)).sum()
+    loss = lin(tg.ones(1, 2, requires_grad=True)).sum()
     lin.load_state_dict({"weight": np.zeros((1, 2)), "bias": np.zeros(1)})
     with pytest.raises(RuntimeError, match="in-place"):
         loss.backward()
+    lin = nn.Linear(2, 1)
+    loss = lin(tg.ones(1, 2)).sum()
+    lin.load_state_dict({"weight": np.zeros((1, 2)), "bias": np.zeros(1)})
+    loss.backward()
+    np.testing.assert_array_equal(lin.weight.grad.numpy(), [[1.0, 1.0]])
 
 
 def test_zero_grad_and_requires_grad():

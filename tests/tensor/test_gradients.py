@@ -188,6 +188,8 @@ CASES = {
     "mod": (lambda a, b: a % b, two_broadcast(off_steps, st.sampled_from([1.0, 2.0, -2.0])), {}),
     "matmul": (lambda a, b: a @ b, tst.matmul_shapes(max_side=SIDE).flatmap(
         lambda s: st.tuples(arr(s[0]), arr(s[1]))), {}),
+    "linear": (F.linear, st.sampled_from([(3,), (2, 3), (2, 2, 3)]).flatmap(  # x @ w.T + b
+        lambda s: st.tuples(arr(s), arr((4, 3)), arr((4,)))), {}),
     "dot": (lambda a, b: a.dot(b), st.integers(0, SIDE).flatmap(
         lambda n: st.tuples(arr((n,)), arr((n,)))), {}),
     # elementwise, one input
@@ -373,7 +375,7 @@ SECOND_ORDER = ["tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
                 "logsumexp", "log_softmax", "softmax", "reshape", "getitem_array", "expand",
                 "mod", "minimum", "amin",
                 "permute", "cat", "pad", "mlp", "unfold", "conv2d", "conv_transpose2d",
-                "max_pool2d", "batch_norm", "batch_norm_eval", "layer_norm", "gelu_tanh"]
+                "max_pool2d", "batch_norm", "batch_norm_eval", "layer_norm", "gelu_tanh", "linear"]
 
 
 def as_inputs(xs: tuple) -> list:

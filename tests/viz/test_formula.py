@@ -89,6 +89,7 @@ def test_a_wrong_formula_fails_the_check():
     ("lstm_cell", ("gates(g * gate(act, 'g'), g * c, g * gate(act, 'o'), 0)",
                    "g * gate(act, 'f')")),
     ("lstm_hidden", ("gates(0, 0, 0, g * tanh(c))", "g * gate(act, 'o') * (1 + tanh(c)**2)")),
+    ("linear", ("g @ w", "g.T @ x / 2", "g")),  # half the weight gradient
 ])
 def test_a_wrong_fused_row_formula_fails_the_check(name, formulas):
     wrong = TENSOR_OPS[name]._replace(formulas=formulas)
@@ -138,6 +139,9 @@ def tensor_case(name, rng, n_inputs=1):
         "index_add": ([rng.standard_normal((3, 3))], [(np.array([0, 2, 2]), slice(None)),
                                                       (4, 3)]),
         "matmul": ([a, rng.standard_normal((3, 4))], []),
+        # rows (2, 3) times a (4, 3) weight, plus a (4,) bias
+        "linear": ([rng.standard_normal((2, 3)), rng.standard_normal((4, 3)),
+                    rng.standard_normal(4)], []),
         # windows along dims 2 and 3: sizes 3, 2, steps 2, 1, dilations 1, 2
         "unfold": ([x], [padded, x.shape]),
         # in_shape has room for more windows than given: the gradient reads the first only

@@ -269,6 +269,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise ValueError(f"linear: input has {input.shape[-1] if input.ndim else 0} features "
                          f"(shape {input.shape}) but the weight expects {weight.shape[1]} "
                          f"(weight shape {weight.shape}, i.e. (out_features, in_features))")
+    if bias is not None and input._data.dtype == weight._data.dtype == bias._data.dtype and \
+            input._data.dtype.kind == "f" and bias.shape == weight.shape[:1] and input.ndim >= 2:
+        return apply(OPS.linear, (input, weight, bias))  # one node, the bias added in place
     out = input.matmul(weight.mT)
     return out if bias is None else out + bias
 

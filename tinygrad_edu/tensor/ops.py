@@ -244,6 +244,13 @@ def _mm_db(g, out, a, b):
     return matmul(mT(a), g)  # dB = A^T dC
 
 
+def _linear(x, w, b):
+    """x @ w^T + b, (..., in) x (out, in) -> (..., out), the bias added in place."""
+    y = np.matmul(x, w.T)
+    y += b
+    return y
+
+
 def _transposed(x) -> bool:
     """Is x an array laid out column-major (a transposed matrix)? Then so should its grad be."""
     return isinstance(x, np.ndarray) and x.ndim == 2 and x.flags.f_contiguous and not (
@@ -522,6 +529,11 @@ class _Table:
     # linear algebra
     matmul = make_op("matmul", np.matmul, _mm_da, _mm_db,
         formulas=("g @ b.T", "a.T @ g"))
+    linear = make_op("linear", _linear,              # x @ w.T + b in one node (torch's addmm)
+        lambda g, out, x, w, b: matmul(g, w),
+        lambda g, out, x, w, b: matmul(mT(g), x),     # (and sum_to adds up a stack's)
+        lambda g, out, x, w, b: g,                     # summed over the rows by sum_to
+        formulas=("g @ w", "g.T @ x", "g"))
     einsum = Op("einsum",                             # any number of operands; consts: the
         lambda *args: np.einsum(                      # subscripts of each, and of the output
             ",".join(args[-2]) + "->" + args[-1], *args[:-2], optimize=len(args) > 4),
