@@ -56,9 +56,9 @@ AVX512_CPU = frozenset({"avx2", "avx512f", "avx512cd", "avx512bw", "avx512dq", "
 
 
 def test_the_note_says_when_the_kernels_fall_short_of_the_cpu_and_why():
-    forced = blas.note("Haswell", AVX512_CPU, coretype="Haswell")
+    forced = blas._note("Haswell", AVX512_CPU, coretype="Haswell")
     assert "Haswell kernels" in forced and "OPENBLAS_CORETYPE=Haswell" in forced
-    assert "did not recognise" in blas.note("Zen", AVX512_CPU, coretype=None)
-    assert blas.note("SkylakeX", AVX512_CPU, coretype=None) is None  # the CPU's best
-    assert blas.note("Haswell", AVX512_CPU - {"avx512bw"}, coretype=None) is None  # no AVX-512BW
-    assert blas.note(None, AVX512_CPU, coretype=None) is None  # not OpenBLAS
+    assert "did not recognise" in blas._note("Zen", AVX512_CPU, coretype=None)
+    assert blas._note("SkylakeX", AVX512_CPU, coretype=None) is None  # the CPU's best
+    assert blas._note("Haswell", AVX512_CPU - {"avx512bw"}, coretype=None) is None  # no AVX-512BW
+    assert blas._note(None, AVX512_CPU, coretype=None) is None  # not OpenBLAS

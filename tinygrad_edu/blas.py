@@ -122,7 +122,7 @@ def _cpu_flags() -> frozenset[str]:
     return frozenset()
 
 
-def note(kernels: str | None, cpu_flags: frozenset[str], coretype: str | None) -> str | None:
+def _note(kernels: str | None, cpu_flags: frozenset[str], coretype: str | None) -> str | None:
     """A sentence when OpenBLAS runs kernels short of this CPU's AVX-512 (else None)."""
     if kernels is None or kernels.lower() not in _BELOW_AVX512 or not _AVX512 <= cpu_flags:
         return None
@@ -149,5 +149,5 @@ def info() -> dict[str, Any]:
         "library": config or ("OpenBLAS" if blas is not None else "not OpenBLAS"),
         "kernels": kernels,
         "threads": get_num_threads(),
-        "note": note(kernels, _cpu_flags(), os.environ.get("OPENBLAS_CORETYPE")),
+        "note": _note(kernels, _cpu_flags(), os.environ.get("OPENBLAS_CORETYPE")),
     }
