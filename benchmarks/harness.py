@@ -15,9 +15,10 @@ import statistics
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
-__all__ = ["HEAP_STATES", "add_base_option", "blas_line", "enter_tree", "interleave",
-           "median_table", "settle_heap", "with_base", "worker_env"]
+__all__ = ["HEAP_STATES", "add_base_option", "blas_line", "interleave", "median_table",
+           "settle_heap", "start_worker", "with_base", "worker_env"]
 
 
 HEAP_STATES = ("cold", "warm")
@@ -77,18 +78,18 @@ def add_base_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tree", help=argparse.SUPPRESS)  # a worker's tree, first on sys.path
 
 
-def enter_tree(args: argparse.Namespace) -> None:
-    """In a worker: import tinygrad_edu from the tree it was given (call before importing it)."""
+def start_worker(args: argparse.Namespace, heap: str) -> None:
+    """In a worker, before it imports tinygrad_edu or times anything: take tinygrad_edu from
+    the tree it was given (--tree), and put the C heap in state `heap` (settle_heap)."""
     if args.tree:
         sys.path.insert(0, args.tree)
+    settle_heap(heap)
 
 
 def with_base(contenders: dict[str, list[str]], args: argparse.Namespace,
               name: str = "tinygrad_edu") -> dict[str, list[str]]:
     """The contenders, plus `name` run from the --base tree when one is given."""
     if args.base:
-        from pathlib import Path
-
         contenders[f"{name} (base)"] = [*contenders[name], "--tree", str(Path(args.base).resolve())]
     return contenders
 

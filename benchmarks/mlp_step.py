@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import add_base_option, enter_tree  # noqa: E402
+from harness import add_base_option, start_worker  # noqa: E402
 
 SIZES = (784, 256, 128, 10)
 
@@ -176,10 +176,7 @@ def main() -> None:
     add_base_option(parser)
     args = parser.parse_args()
     if args.worker:
-        enter_tree(args)
-        from harness import settle_heap
-
-        settle_heap(args.heap[0])
+        start_worker(args, args.heap[0])
         print(json.dumps(WORKERS[args.worker](args.batch, args.steps, args.threads)))
         return
 

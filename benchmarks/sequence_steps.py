@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness import add_base_option, enter_tree  # noqa: E402
+from harness import add_base_option, start_worker  # noqa: E402
 
 VOCAB, CONTEXT, BATCH, STEPS_LSTM = 27, 16, 32, 32
 
@@ -112,10 +112,7 @@ def main() -> None:
     add_base_option(parser)
     args = parser.parse_args()
     if args.worker:
-        enter_tree(args)
-        from harness import settle_heap
-
-        settle_heap(args.heap)
+        start_worker(args, args.heap)
         print(json.dumps(WORKERS[args.worker](args.model, args.steps, args.threads[0])))
         return
 

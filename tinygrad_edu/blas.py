@@ -36,7 +36,6 @@ class _OpenBLAS:
     """The OpenBLAS numpy loaded, and the few of its functions we call."""
 
     def __init__(self, lib: ctypes.CDLL, prefix: str, suffix: str) -> None:
-        self.lib = lib
         self.get_threads = getattr(lib, f"{prefix}_get_num_threads{suffix}")
         self.set_threads = getattr(lib, f"{prefix}_set_num_threads{suffix}")
         self.corename = getattr(lib, f"{prefix}_get_corename{suffix}", None)
@@ -44,7 +43,6 @@ class _OpenBLAS:
         for f in (self.corename, self.config):
             if f is not None:
                 f.restype = ctypes.c_char_p
-
 
 
 def _openblas() -> _OpenBLAS | None:
