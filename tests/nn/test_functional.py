@@ -40,6 +40,24 @@ def test_linear_is_one_node_with_torchs_values_and_gradients_at_any_rank(shape):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("shape", [(1, 3), (4, 3), (2, 1, 3), (0, 3)])
+def test_linear_keeps_torchs_dtypes_and_shares_no_memory(dtype, shape):
+    rng = np.random.default_rng(2)
+    arrays = [rng.normal(size=s).astype(dtype) for s in (shape, (2, 3), (2,))]
+    ours = [tg.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    ya, yt = F.linear(*ours), torch.nn.functional.linear(*theirs)
+    g = rng.normal(size=tuple(yt.shape)).astype(dtype)
+    ya.backward(tg.tensor(g))
+    yt.backward(torch.tensor(g))
+    tol = {"rtol": 2e-3, "atol": 2e-3} if dtype == "float16" else {"rtol": 1e-5, "atol": 1e-6}
+    for p, q in [(ya, yt.detach()), *((a.grad, t.grad) for a, t in zip(ours, theirs))]:
+        assert p.dtype == q.numpy().dtype
+        np.testing.assert_allclose(p.numpy(), q.numpy(), **tol)
+    assert not any(np.shares_memory(ya.numpy(), a) for a in arrays)
+
+
 def test_one_hot_matches_torch():
     idx = np.array([[0, 2], [1, 0]])
     ours = F.one_hot(tg.tensor(idx), 4)
