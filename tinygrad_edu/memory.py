@@ -1,18 +1,22 @@
-"""Keep freed arrays in the process for reuse, instead of page-faulting them in every step.
+"""Memory a training step reuses instead of page-faulting it in afresh every step.
 
 A training step allocates and frees the same large arrays every step (activations, their
-gradients, a convolution's im2col rows). Until a process has freed a block of several MB,
-glibc's malloc gives each large block a mapping of its own and returns freed memory at the
-top of its heap to the system, so every step pays again a page fault (and the kernel's zeroing)
-for every page of every such array: up to a third of a step. Loading a real dataset usually
-frees such a block and so raises glibc's thresholds by itself; a loop over synthetic data does
-not.
+gradients). Until a process has freed a block of several MB, glibc's malloc gives each large
+block a mapping of its own and returns freed memory at the top of its heap to the system, so
+every step pays again a page fault (and the kernel's zeroing) for every page of every such
+array: up to a third of a step.
 
-The library never changes the allocator on its own: `keep_freed_memory()` is an explicit
-opt-in, for a process you own (a training script, a notebook). The cost: up to 512 MiB of
-freed memory stays with the process instead of going back to the system, for the rest of its
-life. The same without code: MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ in the
-environment. Only glibc (Linux) has these knobs; elsewhere it does nothing.
+Two remedies, one always on and one asked for:
+
+- The kernels' big outputs (convolution, batch norm, pooling, relu) come from the library's
+  own cache (`empty`, `empty_like`): a buffer goes out again once no array uses it, so a step
+  runs in the last step's memory. It holds at most 512 MiB; `empty_cache()` lets the free
+  buffers go, as torch.cuda.empty_cache does. malloc itself is left alone.
+- `keep_freed_memory()` asks glibc's malloc to keep every freed large block (the library
+  never changes the allocator on its own: it is an opt-in, for a process you own). The cost:
+  up to 512 MiB of freed memory stays with the process for the rest of its life. The same
+  without code: MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ in the environment. Only
+  glibc (Linux) has these knobs; elsewhere it does nothing.
 
     import tinygrad_edu
     tinygrad_edu.memory.keep_freed_memory()   # True: glibc agreed
@@ -21,9 +25,14 @@ environment. Only glibc (Linux) has these knobs; elsewhere it does nothing.
 from __future__ import annotations
 
 import ctypes
+import math
 import os
+import sys
+import threading
 
-__all__ = ["keep_freed_memory"]
+import numpy as np
+
+__all__ = ["keep_freed_memory", "empty", "empty_like", "empty_cache", "cached_bytes"]
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
 MMAP = 256 << 20  # blocks up to 256 MiB come from the heap...
@@ -44,3 +53,68 @@ def keep_freed_memory() -> bool:
         return False
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
     return bool(mallopt(_M_MMAP_THRESHOLD, MMAP)) and bool(mallopt(_M_TRIM_THRESHOLD, TRIM))
+
+
+# ---- the library's own cache of big buffers ------------------------------------------------------
+# The kernels' outputs (activations, their gradients) are the arrays a step makes and frees
+# again; they come from here. A buffer is handed out again once no array on it is left (its
+# reference count tells), so a step's big arrays are the last step's memory, already paged in,
+# whatever malloc would have done with it.
+
+_MIN_BYTES = 1 << 20  # smaller arrays: malloc's own bins serve them well
+_LIMIT = 512 << 20  # the cache holds at most this much, in use or free
+_CACHE: dict[int, list[np.ndarray]] = {}  # buffers (uint8) by size
+_LOCK = threading.Lock()
+
+
+def _free_one(bufs: list[np.ndarray]) -> np.ndarray | None:
+    """A buffer of bufs no array uses: referred to only by the list, `b` and getrefcount."""
+    for b in bufs:
+        if sys.getrefcount(b) == 3:
+            return b
+    return None
+
+
+def _held() -> int:
+    return sum(n * len(bufs) for n, bufs in _CACHE.items())
+
+
+def cached_bytes() -> int:
+    """How many bytes the cache holds (buffers in use and free)."""
+    with _LOCK:
+        return _held()
+
+
+def empty_cache() -> None:
+    """Let go of the cache's free buffers (as torch.cuda.empty_cache)."""
+    with _LOCK:
+        for bufs in _CACHE.values():
+            bufs[:] = [b for b in bufs if sys.getrefcount(b) > 3]  # the list, b, the argument
+
+
+def empty(shape, dtype) -> np.ndarray:
+    """np.empty(shape, dtype); a big one reuses a buffer of the cache that no array uses."""
+    dtype = np.dtype(dtype)
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes < _MIN_BYTES:
+        return np.empty(shape, dtype)
+    with _LOCK:
+        bufs = _CACHE.setdefault(nbytes, [])
+        buf = _free_one(bufs)
+        if buf is None:
+            if _held() + nbytes > _LIMIT:  # make room: free buffers of other sizes go first
+                for others in _CACHE.values():
+                    others[:] = [b for b in others if sys.getrefcount(b) > 3]
+                if _held() + nbytes > _LIMIT:
+                    return np.empty(shape, dtype)
+            buf = np.empty(nbytes, dtype=np.uint8)
+            bufs.append(buf)
+        # the view is made under the lock: until it exists the buffer looks free
+        return buf.view(dtype).reshape(shape)
+
+
+def empty_like(a: np.ndarray, dtype=None) -> np.ndarray:
+    """np.empty_like(a, dtype): a's shape and memory layout, from the cache when big."""
+    order = sorted(range(a.ndim), key=lambda i: -abs(a.strides[i]))  # outermost first
+    out = empty([a.shape[i] for i in order], a.dtype if dtype is None else dtype)
+    return out.transpose(np.argsort(order))
