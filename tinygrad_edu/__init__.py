@@ -20,7 +20,6 @@ from .autograd import (
     set_detect_anomaly,
     set_grad_enabled,
 )
-from .blas import get_num_threads, set_num_threads
 from .device import (
     accelerator,
     backends,
@@ -31,6 +30,7 @@ from .device import (
     set_default_device,
 )
 from .function import Function
+from .parallel import get_num_threads, set_num_threads
 from .random import Generator, default_generator, initial_seed, manual_seed, seed
 from .serialization import load, save
 from .tensor import (

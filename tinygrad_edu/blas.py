@@ -1,10 +1,11 @@
 """numpy's BLAS, which does every matrix product here: how many threads it uses
-(`set_num_threads` / `get_num_threads`) and whether its kernels fit this CPU (`info`).
+(`set_threads` / `get_threads`) and whether its kernels fit this CPU (`info`).
 
-Only BLAS runs on several threads here, so its thread pool is the knob torch.set_num_threads
-turns. With threadpoolctl installed (`pip install threadpoolctl`) that is used, whatever the
-BLAS; without it the OpenBLAS that numpy loaded (numpy's wheels bundle one) is called
-directly, found among the process's loaded libraries.
+`tinygrad_edu.set_num_threads` (parallel.py) sets BLAS's threads too, for numpy calls of your
+own; the library's own products run on its threads, BLAS held to one. With threadpoolctl
+installed (`pip install threadpoolctl`) that is used, whatever the BLAS; without it the
+OpenBLAS that numpy loaded (numpy's wheels bundle one) is called directly, found among the
+process's loaded libraries.
 
 OpenBLAS picks its kernels when it loads: from the CPU's model, or from the environment
 variable OPENBLAS_CORETYPE when that is set (some machines set it, because old OpenBLAS builds
@@ -20,7 +21,7 @@ import ctypes
 import os
 from typing import Any
 
-__all__ = ["set_num_threads", "get_num_threads", "info"]
+__all__ = ["set_threads", "get_threads", "info"]
 
 _OPENBLAS: list[Any] = []  # [_OpenBLAS] once looked up, [None] when numpy's BLAS is another
 
@@ -78,10 +79,8 @@ def _threadpoolctl() -> Any:
     return threadpoolctl
 
 
-def set_num_threads(n: int) -> None:
-    """Use `n` threads for matrix products from now on (as torch.set_num_threads)."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"set_num_threads: n must be a positive int, got {n!r}")
+def set_threads(n: int) -> None:
+    """Give numpy's BLAS `n` threads from now on."""
     tpc = _threadpoolctl()
     if tpc is not None:
         tpc.threadpool_limits(n, user_api="blas")
@@ -95,8 +94,8 @@ def set_num_threads(n: int) -> None:
     blas.set_threads(ctypes.c_int(n))
 
 
-def get_num_threads() -> int:
-    """How many threads matrix products use now."""
+def get_threads() -> int:
+    """How many threads numpy's BLAS uses now."""
     tpc = _threadpoolctl()
     if tpc is not None:
         infos = [i["num_threads"] for i in tpc.threadpool_info() if i["user_api"] == "blas"]
@@ -146,6 +145,6 @@ def info() -> dict[str, Any]:
     return {
         "library": config or ("OpenBLAS" if blas is not None else "not OpenBLAS"),
         "kernels": kernels,
-        "threads": get_num_threads(),
+        "threads": get_threads(),
         "note": _note(kernels, _cpu_flags(), os.environ.get("OPENBLAS_CORETYPE")),
     }

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..autograd.mode import MODE
 from ..function import Function
+from ..parallel import matmul
 from ..tensor import OPS, Tensor, apply, cat, empty, stack, zeros
 from ..tensor.fused import _lstm_columns
 from ..tensor.tensor import _new
@@ -142,7 +143,7 @@ class LSTMLayer(Function):
         n = gates // 4
         ws = _WORKSPACE
         z = ws.take((steps, batch, gates), xs.dtype)  # every step's input projection
-        np.matmul(xs.reshape(-1, xs.shape[-1]), w_ih._data.T, out=z.reshape(-1, gates))
+        matmul(xs.reshape(-1, xs.shape[-1]), w_ih._data.T, out=z.reshape(-1, gates))
         if b is not None:
             z += b._data
         acts = ws.take((steps, batch, gates), xs.dtype)   # (i, f, g, o) per step
@@ -153,7 +154,7 @@ class LSTMLayer(Function):
         h, c = h0._data, c0._data
         for t in range(steps - 1, -1, -1) if reverse else range(steps):
             zt, a, c_new, tc = z[t], acts[t], cs[0, t], cs[1, t]
-            zt += h @ w_t
+            zt += matmul(h, w_t)
             np.multiply(zt, half, out=a)                 # the gates' activations, in place
             np.tanh(a, out=a)
             a *= half
@@ -208,20 +209,20 @@ class LSTMLayer(Function):
             np.square(slope, out=slope)                  # value: alpha - (act - shift)^2
             np.subtract(alpha, slope, out=slope)
             z *= slope
-            dh = z @ w
+            dh = matmul(z, w)
             dc *= a[:, n:2 * n]                          # dc_prev = dc f
         need = ctx.needs_input_grad
         flat = dz.reshape(-1, 4 * n)
         xs = x._data
-        dx = (flat @ w_ih._data).reshape(xs.shape) if need[0] else None
-        dw_ih = flat.T @ xs.reshape(-1, xs.shape[-1]) if need[1] else None
+        dx = matmul(flat, w_ih._data).reshape(xs.shape) if need[0] else None
+        dw_ih = matmul(flat.T, xs.reshape(-1, xs.shape[-1])) if need[1] else None
         db = flat.sum(0) if need[2] else None
         dw_hh = None
         if need[3]:  # sum_t dz_t^T h_prev: one product over all steps but the first
             first, rest = (dz[steps - 1], dz[:steps - 1]) if reverse else (dz[0], dz[1:])
             before = out[1:steps] if reverse else out[:steps - 1]
-            dw_hh = rest.reshape(-1, 4 * n).T @ before.reshape(-1, n)
-            dw_hh += first.T @ h0._data
+            dw_hh = matmul(rest.reshape(-1, 4 * n).T, before.reshape(-1, n))
+            dw_hh += matmul(first.T, h0._data)
         ws.give(dz)
         wrap = (lambda a: None if a is None else _new(a))
         return (wrap(dx), wrap(dw_ih), wrap(db), wrap(dw_hh), _new(dh) if need[4] else None,

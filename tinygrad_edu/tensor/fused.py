@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 import weakref
 from typing import Any
 
 import numpy as np
 
+from ..memory import empty, empty_like
+from ..parallel import each, get_num_threads, rows
 from .rule_math import (
     _NP,
     _unfold,
@@ -46,20 +49,35 @@ def _over(shape, axes) -> int:
 def csum(x, axes):
     """The sum over `axes`, kept as size-1 dims. On a float array laid out with the summed
     dims together (a conv output: channels last) it is one matrix-vector product with ones,
-    which BLAS does many times faster than numpy's reduction over outer dims."""
+    which BLAS does many times faster than numpy's reduction over outer dims; its rows split
+    among the threads (parallel.py)."""
     if not isinstance(x, _NP):
         return x.sum(dim=axes, keepdim=True)
-    if x.dtype in (np.float32, np.float64) and x.size >= 4096:
-        kept = [d for d in range(x.ndim) if d not in axes]
-        shape = tuple(1 if d in axes else n for d, n in enumerate(x.shape))
-        for summed_first in (True, False):
-            v = x.transpose(*axes, *kept) if summed_first else x.transpose(*kept, *axes)
-            if v.flags.c_contiguous:
-                m = _over(x.shape, axes)
-                v = v.reshape((m, -1) if summed_first else (-1, m))
-                ones = np.ones(m, dtype=x.dtype)
-                return (ones @ v if summed_first else v @ ones).reshape(shape)
+    if x.dtype not in (np.float32, np.float64) or x.size < 4096:
+        return np.add.reduce(x, axis=axes, keepdims=True)
+    kept = [d for d in range(x.ndim) if d not in axes]
+    shape = tuple(1 if d in axes else n for d, n in enumerate(x.shape))
+    m = _over(x.shape, axes)
+    ones = np.ones(m, dtype=x.dtype)
+    first = x.transpose(*axes, *kept)
+    if first.flags.c_contiguous:  # (summed, kept): a partial sum of rows per thread
+        v = first.reshape(m, -1)
+        return sum(each(lambda s: ones[s] @ v[s], m, v.size)).reshape(shape)
+    last = x.transpose(*kept, *axes)
+    if last.flags.c_contiguous:  # (kept, summed): each thread its rows' sums
+        w = last.reshape(-1, m)
+        out = np.empty(len(w), dtype=x.dtype)
+        each(lambda s: np.matmul(w[s], ones, out=out[s]), len(w), w.size)
+        return out.reshape(shape)
     return np.add.reduce(x, axis=axes, keepdims=True)
+
+
+def _batch_sum(fn, x, axes):
+    """The sum of fn(part) over pieces of x's batch (dim 0, when summed over): partial sums
+    made at once (parallel.py) and added up."""
+    if 0 not in axes:
+        return fn(x)
+    return sum(rows(fn, x))
 
 
 def batch_stats(x: np.ndarray, axes: tuple[int, ...], eps: float) -> tuple[np.ndarray, ...]:
@@ -67,10 +85,14 @@ def batch_stats(x: np.ndarray, axes: tuple[int, ...], eps: float) -> tuple[np.nd
     dims kept: what the batch_norm row normalizes with, computed once (float32 for float16)."""
     acc = np.dtype(np.float32 if x.dtype == np.float16 else x.dtype)
     n = acc.type(_over(x.shape, axes))
-    mean = csum(x.astype(acc, copy=False), axes) / n
-    d = np.subtract(x, mean, dtype=acc)
-    np.multiply(d, d, out=d)
-    var = csum(d, axes) / n
+    mean = _batch_sum(lambda p: csum(p.astype(acc, copy=False), axes), x, axes) / n
+
+    def squares(p):
+        d = np.subtract(p, mean, dtype=acc)
+        np.multiply(d, d, out=d)
+        return csum(d, axes)
+
+    var = _batch_sum(squares, x, axes) / n
     return mean, 1 / np.sqrt(var + acc.type(eps)), var
 
 
@@ -88,9 +110,15 @@ def _bn_stats(x, axes, eps, mean, inv_std):
 
 def _batch_norm(x, weight, bias, axes, eps, mean, inv_std):
     """(x - mean) * inv_std * weight + bias, in three passes (all but x are per channel)."""
-    out = np.subtract(x, mean)
-    out *= inv_std * weight
-    out += bias
+    scale = inv_std * weight
+
+    def norm(o, x):
+        np.subtract(x, mean, out=o)
+        o *= scale
+        o += bias
+
+    out = empty_like(x, dtype=np.result_type(x, mean))  # in x's memory layout
+    rows(norm, out, x)
     return out.astype(x.dtype, copy=False)
 
 
@@ -108,15 +136,25 @@ def _bn_dx(g, out, x, weight, bias, axes, eps, mean, inv_std):
 def _bn_dx_arrays(g, x, weight, axes, mean, inv_std):
     """The same on arrays, as dx = a g + b (x - mean) + c per channel: four passes over x."""
     n = _over(x.shape, axes)
-    d = np.subtract(x, mean)
+    d = empty_like(x, dtype=np.result_type(x, mean))
     a = weight * inv_std
-    gd = csum(g * d, axes)
+
+    def centre(d, x, g):  # d = x - mean, and this piece's sums of g d and of g
+        np.subtract(x, mean, out=d)
+        return csum(g * d, axes), csum(g, axes)
+
+    parts = rows(centre, d, x, g)
+    gd, gs = sum(p[0] for p in parts), sum(p[1] for p in parts)
     _BN_SUM[0] = (weakref.ref(g), weakref.ref(x), gd)  # the weight's rule needs it too
     b = gd * (-a * inv_std * inv_std / n)  # -w inv_std^3 sum(g (x - mean)) / N
-    c = csum(g, axes) * (-a / n)
-    d *= b
-    d += a * g
-    d += c
+    c = gs * (-a / n)
+
+    def combine(d, g):
+        d *= b
+        d += a * g
+        d += c
+
+    rows(combine, d, g)
     return d
 
 
@@ -193,7 +231,15 @@ def _inside(win, shape, tap) -> np.ndarray | None:
 
 def pool_argmax(x: np.ndarray, win: tuple) -> np.ndarray:
     """The tap (flat index into the kernel) of each window's maximum, PyTorch's choice: the
-    first maximum inside the input (padding never wins, even over -inf), or the last nan."""
+    first maximum inside the input (padding never wins, even over -inf), or the last nan.
+    Found for pieces of the batch at once (parallel.py) when the windows do not span dim 0."""
+    parts = [_argmax(x, win)] if 0 in win[0] else rows(lambda x: _argmax(x, win), x)
+    arg = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    arg.flags.writeable = False  # a constant of the graph: saved without a copy
+    return arg
+
+
+def _argmax(x, win):
     view = _unfold(x, win, x.shape)
     taps = _taps(win[1])
     vs = [view[(Ellipsis, *tap)] for tap in taps]
@@ -216,7 +262,6 @@ def pool_argmax(x: np.ndarray, win: tuple) -> np.ndarray:
     if np.isnan(best).any():  # nan wins, the last one in the window (PyTorch's CPU kernel)
         for t, v in enumerate(vs):
             np.putmask(arg, np.isnan(v), t)
-    arg.flags.writeable = False  # a constant of the graph: saved without a copy
     return arg
 
 
@@ -224,9 +269,17 @@ def _pool_max(a, win, arg):
     """The maximum of each window (nan if it holds one)."""
     view = _unfold(a, win, a.shape)
     taps = _taps(win[1])
-    best = view[(Ellipsis, *taps[0])].copy(order="K")  # in a's memory order
-    for tap in taps[1:]:
-        np.maximum(best, view[(Ellipsis, *tap)], out=best)
+    best = empty_like(view[(Ellipsis, *taps[0])])  # in a's memory order
+
+    def most(best, view):
+        np.copyto(best, view[(Ellipsis, *taps[0])])
+        for tap in taps[1:]:
+            np.maximum(best, view[(Ellipsis, *tap)], out=best)
+
+    if 0 in win[0]:
+        most(best, view)
+    else:
+        rows(most, best, view)
     return best
 
 
@@ -252,21 +305,30 @@ def _pool_scatter(g, like, win, arg):
     # windows side by side with no gap (2x2 every 2 over an even size): every place is written
     tiled = disjoint and all(s == k and (dl == 1 or k == 1) and shape[d] == s * m for d, k, s, dl, m
                              in zip(dims, sizes, steps, dilations, arg.shape[-len(dims):]))
-    out = (np.empty if tiled else np.zeros)([shape[i] for i in order], dtype=g.dtype)
+    out = empty([shape[i] for i in order], dtype=g.dtype)
+    if not tiled:
+        out.fill(0)
     out = out.transpose(np.argsort(order))
     view = _unfold(out, (dims, sizes, steps, dilations, ((0, 0),) * len(dims), 0.0), out.shape)
-    finite = bool(np.isfinite(g).all())  # else g * 0 would put nan where g does not go
-    for t, tap in enumerate(_taps(sizes)):
-        dst = view[(Ellipsis, *tap)]
-        hit = arg == t
-        if disjoint and finite:  # each place written once
-            np.multiply(g, hit, out=dst)
-        elif disjoint:
-            dst[...] = np.where(hit, g, 0)
-        elif finite:
-            dst += g * hit
-        else:
-            dst += np.where(hit, g, 0)
+
+    def scatter(view, g, arg):
+        finite = bool(np.isfinite(g).all())  # else g * 0 would put nan where g does not go
+        for t, tap in enumerate(_taps(sizes)):
+            dst = view[(Ellipsis, *tap)]
+            hit = arg == t
+            if disjoint and finite:  # each place written once
+                np.multiply(g, hit, out=dst)
+            elif disjoint:
+                dst[...] = np.where(hit, g, 0)
+            elif finite:
+                dst += g * hit
+            else:
+                dst += np.where(hit, g, 0)
+
+    if 0 in dims:
+        scatter(view, g, arg)
+    else:  # pieces of the batch at once (parallel.py)
+        rows(scatter, view, g, arg)
     if any(lo or hi for lo, hi in pads):
         crop = [slice(None)] * len(shape)
         for d, (lo, _) in zip(dims, pads):
@@ -317,45 +379,74 @@ def conv_rows(x, win, groups):
     return reshape(permute(rows, (2, 0, 1, 3)), (groups, n * m, taps * (c // groups)))
 
 
-def _row_blocks(x, win, groups):
-    """x's im2col block by block: (the block's index into the (N, *pos) grid, its rows as
-    (groups, rows, taps * C/groups)), each copied into the same buffer of ~_BLOCK_BYTES."""
-    nsp = len(win[0])
-    if x.shape[1] > 1 and x.strides[1] != x.itemsize:  # channels last first, so that each
-        x = np.moveaxis(np.ascontiguousarray(np.moveaxis(x, 1, -1)), -1, 1)  # tap is one run
-    cols = _unfold(x, win, x.shape)  # (N, C, *pos, *kernel), a view
-    n, c, pos = x.shape[0], x.shape[1], cols.shape[2:2 + nsp]
-    cg, taps = c // groups, math.prod(win[1])
-    # (G, N, *pos, *kernel, C/G): a block of this, copied, is laid out as its rows
-    cols = cols.reshape(n, groups, cg, *cols.shape[2:])
-    cols = cols.transpose(1, 0, *range(3, 3 + 2 * nsp), 2)
-    per_image, per_line = math.prod(pos), math.prod(pos[1:])
-    fit = max(1, _BLOCK_BYTES // (taps * c * x.itemsize))  # rows in a block
-    if per_image <= fit:  # whole images
-        step = fit // per_image
-        blocks = [(slice(i, i + step), slice(None)) for i in range(0, n, step)]
-        largest = min(step, n) * per_image
-    else:  # lines (along the first spatial dim) of one image
-        step = max(1, fit // per_line)
-        blocks = [(slice(i, i + 1), slice(j, j + step))
-                  for i in range(n) for j in range(0, pos[0], step)]
-        largest = min(step, pos[0]) * per_line
-    buf = np.empty(groups * largest * taps * cg, dtype=x.dtype)
-    for index in blocks:
-        part = cols[(slice(None), *index)]
-        block = buf[:part.size].reshape(part.shape)
-        np.copyto(block, part)
-        yield index, block.reshape(groups, -1, taps * cg)
+_SCRATCH = threading.local()  # each thread's block buffer, kept: faulting it in each call costs
+
+
+def _scratch(n: int, dtype) -> np.ndarray:
+    """This thread's scratch buffer as n elements of dtype (grown when too small); the one
+    user at a time is the generator that asked for it last."""
+    nbytes = n * np.dtype(dtype).itemsize
+    buf = getattr(_SCRATCH, "buf", None)
+    if buf is None or buf.size < nbytes:
+        buf = _SCRATCH.buf = np.empty(nbytes, dtype=np.uint8)
+    return buf[:nbytes].view(dtype)
+
+
+class _RowBlocks:
+    """x's im2col in blocks: `index[i]` is block i's part of the (N, *pos) grid, and `rows(part)`
+    copies the blocks of `part` (a slice of them) one by one into one buffer of ~_BLOCK_BYTES,
+    giving each as (its index, its rows as (groups, rows, taps * C/groups)). There are at least
+    as many blocks as threads (parallel.py), so that each can copy and multiply its own."""
+
+    def __init__(self, x, win, groups):
+        nsp = len(win[0])
+        if x.shape[1] > 1 and x.strides[1] != x.itemsize:  # channels last first, so that each
+            x = np.moveaxis(np.ascontiguousarray(np.moveaxis(x, 1, -1)), -1, 1)  # tap is a run
+        cols = _unfold(x, win, x.shape)  # (N, C, *pos, *kernel), a view
+        n, c, pos = x.shape[0], x.shape[1], cols.shape[2:2 + nsp]
+        self.groups, cg, taps = groups, c // groups, math.prod(win[1])
+        self.width = taps * cg
+        # (G, N, *pos, *kernel, C/G): a block of this, copied, is laid out as its rows
+        cols = cols.reshape(n, groups, cg, *cols.shape[2:])
+        self.cols = cols.transpose(1, 0, *range(3, 3 + 2 * nsp), 2)
+        per_image, per_line = math.prod(pos), math.prod(pos[1:])
+        fit = max(1, _BLOCK_BYTES // (taps * c * x.itemsize))  # rows in a block
+        k = get_num_threads()
+        fit = min(fit, -(-n * per_image // k))  # at least a block per thread
+        if per_image <= fit:  # whole images, in a multiple of k blocks of near-equal size
+            count = -(-n // (fit // per_image))
+            step = -(-n // (-(-count // k) * k))
+            self.index = [(slice(i, i + step), slice(None)) for i in range(0, n, step)]
+            self.largest = min(step, n) * per_image
+        else:  # lines (along the first spatial dim) of one image
+            step = max(1, fit // per_line)
+            self.index = [(slice(i, i + 1), slice(j, j + step))
+                          for i in range(n) for j in range(0, pos[0], step)]
+            self.largest = min(step, pos[0]) * per_line
+
+    def rows(self, part: slice):
+        buf = _scratch(self.groups * self.largest * self.width, self.cols.dtype)
+        for index in self.index[part]:
+            block = self.cols[(slice(None), *index)]
+            rows = buf[:block.size].reshape(block.shape)
+            np.copyto(rows, block)
+            yield index, rows.reshape(self.groups, -1, self.width)
 
 
 def _conv_arrays(x, wmat, win, groups):
     """An array x convolved with wmat, (G, taps * C/G, O/G): (N, O, *pos), laid out channels
-    last, (N, *pos, O), in memory."""
+    last, (N, *pos, O), in memory. The blocks are split among the threads."""
     nsp = len(win[0])
     o = groups * wmat.shape[-1]
-    y = np.empty((x.shape[0], *_windowed_size(x.shape, win), o), dtype=np.result_type(x, wmat))
-    for index, rows in _row_blocks(x, win, groups):
-        np.matmul(rows, wmat, out=y[index].reshape(-1, groups, o // groups).transpose(1, 0, 2))
+    y = empty((x.shape[0], *_windowed_size(x.shape, win), o), dtype=np.result_type(x, wmat))
+    blocks = _RowBlocks(x, win, groups)
+
+    def part(which):
+        for index, block in blocks.rows(which):
+            out = y[index].reshape(-1, groups, o // groups).transpose(1, 0, 2)
+            np.matmul(block, wmat, out=out)
+
+    each(part, len(blocks.index), work=y.size * blocks.width)
     return y.transpose(0, nsp + 1, *range(1, nsp + 1))
 
 
@@ -425,14 +516,22 @@ def _conv_dw(g, out, x, w, win, groups):
     taps = math.prod(w.shape[2:])
     if isinstance(x, _NP):  # the sum over blocks of (the block's g)^T @ (its rows of x)
         g_last = g.transpose(0, *range(2, g.ndim), 1)  # (N, *pos, O), a view
-        dw = part = None
-        for index, rows in _row_blocks(x, win, groups):
-            gb = g_last[index].reshape(-1, groups, o // groups).transpose(1, 2, 0)
-            if dw is None:
-                dw = np.matmul(gb, rows)
-                part = np.empty_like(dw)
-            else:
-                dw += np.matmul(gb, rows, out=part)
+        blocks = _RowBlocks(x, win, groups)
+
+        def part(which):
+            dw = product = None
+            for index, block in blocks.rows(which):
+                gb = g_last[index].reshape(-1, groups, o // groups).transpose(1, 2, 0)
+                if dw is None:
+                    dw = np.matmul(gb, block)
+                    product = np.empty_like(dw)
+                else:
+                    dw += np.matmul(gb, block, out=product)
+            return dw
+
+        dw, *more = each(part, len(blocks.index), work=g.size * blocks.width)
+        for other in more:
+            dw += other
     else:  # on Tensors: x's im2col again, whole, as a graph
         dw = matmul(mT(_conv_grad_rows(g, groups)), conv_rows(x, win, groups))
     return reshape(permute(reshape(dw, (groups, o // groups, taps, cg)), (0, 1, 3, 2)),

@@ -47,6 +47,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .. import parallel
+from ..memory import empty_like
 from .fused import (
     _batch_norm,
     _bn_dbias,
@@ -228,7 +230,7 @@ def _mm_da(g, out, a, b):
     if a.ndim == 1:  # (n,) @ (..., n, p) -> (..., p)
         return reshape(matmul(b, reshape(g, (*g.shape, 1))), (*b.shape[:-1],))
     if _transposed(a):  # a = W^T: give W's gradient in W's own (row-major) layout
-        return np.matmul(b, g.swapaxes(-1, -2)).swapaxes(-1, -2)
+        return matmul(b, g.swapaxes(-1, -2)).swapaxes(-1, -2)
     return matmul(g, mT(b))  # dA = dC B^T
 
 
@@ -240,13 +242,13 @@ def _mm_db(g, out, a, b):
     if b.ndim == 1:  # (..., m, n) @ (n,) -> (..., m)
         return reshape(matmul(mT(a), reshape(g, (*g.shape, 1))), (*a.shape[:-2], a.shape[-1]))
     if _transposed(b):  # b = W^T, as in x @ W.T: compute (dC^T A)^T, so that dW is row-major
-        return np.matmul(g.swapaxes(-1, -2), a).swapaxes(-1, -2)
+        return matmul(g.swapaxes(-1, -2), a).swapaxes(-1, -2)
     return matmul(mT(a), g)  # dB = A^T dC
 
 
 def _linear(x, w, b):
     """x @ w^T + b, (..., in) x (out, in) -> (..., out), the bias added in place."""
-    y = np.matmul(x, w.T)
+    y = matmul(x, w.T)
     y += b
     return y
 
@@ -259,6 +261,23 @@ def _transposed(x) -> bool:
 
 
 _GELU_C, _GELU_K = math.sqrt(2 / math.pi), 0.044715  # GELU's tanh form (GPT-2's constants)
+
+
+def _relu(a):
+    """max(a, 0); a big float array in pieces at once (parallel.py)."""
+    if a.ndim == 0 or a.dtype.kind != "f":
+        return np.maximum(a, 0)
+    out = empty_like(a)
+    parallel.rows(lambda o, a: np.maximum(a, 0, out=o), out, a)
+    return out
+
+
+def _relu_da(g, out, a):
+    if isinstance(g, np.ndarray) and g.ndim and g.shape == out.shape:  # pieces at once
+        d = empty_like(g)
+        parallel.rows(lambda d, g, out: np.multiply(g, out > 0, out=d), d, g, out)
+        return d
+    return g * indicator(out > 0, g)  # 1 where a > 0, else 0 (also at 0)
 
 
 def _gelu_tanh(a):
@@ -435,8 +454,7 @@ class _Table:
     sigmoid = make_op("sigmoid", _sigmoid,
         lambda g, out, a: g * (out * (1 - out)),      # s (1 - s)
         formulas=("g * out * (1 - out)",))
-    relu = make_op("relu", lambda a: np.maximum(a, 0),
-        lambda g, out, a: g * indicator(out > 0, g),  # 1 where a > 0, else 0 (also at 0)
+    relu = make_op("relu", _relu, _relu_da,
         formulas=("g * (out > 0)",))
     gelu_tanh = make_op("gelu_tanh", _gelu_tanh, _gelu_tanh_da,  # GPT-2's GELU, one node
         formulas=("g * (0.5 * (1 + tanh(sqrt(2 / pi) * (a + 0.044715 * a**3))) + 0.5 * a"
@@ -527,7 +545,7 @@ class _Table:
     cat = Op("cat", _cat, PerInput(_cat_rule, reads=frozenset()))
 
     # linear algebra
-    matmul = make_op("matmul", np.matmul, _mm_da, _mm_db,
+    matmul = make_op("matmul", parallel.matmul, _mm_da, _mm_db,
         formulas=("g @ b.T", "a.T @ g"))
     linear = make_op("linear", _linear,              # x @ w.T + b in one node (torch's addmm)
         lambda g, out, x, w, b: matmul(g, w),

@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from .. import parallel
 from .partials import Scatter
 
 __all__ = [
@@ -115,7 +116,8 @@ def where(cond, x, y):
 
 
 def matmul(a, b):
-    return np.matmul(a, b) if isinstance(a, _NP) else a.matmul(b)
+    """a @ b; on arrays with the library's threads (parallel.py)."""
+    return parallel.matmul(a, b) if isinstance(a, _NP) else a.matmul(b)
 
 
 def mT(x):
