@@ -62,3 +62,22 @@ def test_the_note_says_when_the_kernels_fall_short_of_the_cpu_and_why():
     assert blas._note("SkylakeX", AVX512_CPU, coretype=None) is None  # the CPU's best
     assert blas._note("Haswell", AVX512_CPU - {"avx512bw"}, coretype=None) is None  # no AVX-512BW
     assert blas._note(None, AVX512_CPU, coretype=None) is None  # not OpenBLAS
+
+
+def test_transpose_is_exact_and_refuses_what_it_cannot_do():
+    import numpy as np
+
+    if blas._openblas() is None or not blas._openblas().omatcopy:  # pragma: no cover
+        pytest.skip("no OpenBLAS omatcopy")
+    for dtype in (np.float32, np.float64):
+        a = np.random.default_rng(0).normal(size=(7, 12)).astype(dtype)[1:, 2:]  # strided rows
+        a[0, :3] = [np.nan, -0.0, -np.inf]
+        out = np.full((13, 9), 5.0, dtype)[:10, :6]  # an out with a row stride of its own
+        assert blas.transpose(a, out)
+        np.testing.assert_array_equal(out, a.T)  # nan, -0.0 and -inf as they were
+        assert np.signbit(out[1, 0])
+    out16 = np.zeros((3, 2), np.float16)
+    assert not blas.transpose(np.ones((2, 3), np.float16), out16)  # no omatcopy for float16
+    assert not blas.transpose(np.ones((3, 2)).T, np.zeros((3, 2)))  # columns not contiguous
+    assert not blas.transpose(np.ones((2, 3)), np.zeros((2, 3)))  # wrong shape
+    assert (out16 == 0).all()

@@ -21,7 +21,9 @@ import ctypes
 import os
 from typing import Any
 
-__all__ = ["set_threads", "get_threads", "info"]
+import numpy as np
+
+__all__ = ["set_threads", "get_threads", "info", "transpose"]
 
 _OPENBLAS: list[Any] = []  # [_OpenBLAS] once looked up, [None] when numpy's BLAS is another
 
@@ -44,6 +46,18 @@ class _OpenBLAS:
         for f in (self.corename, self.config):
             if f is not None:
                 f.restype = ctypes.c_char_p
+        # OpenBLAS's out-of-place transposes (an extension of BLAS): b = alpha a^T
+        cblas = prefix.replace("openblas", "cblas") if prefix.startswith("scipy") else "cblas"
+        index = ctypes.c_int64 if "64" in suffix else ctypes.c_int
+        self.omatcopy = {}
+        for dtype, letter, real in ((np.float32, "s", ctypes.c_float),
+                                    (np.float64, "d", ctypes.c_double)):
+            f = getattr(lib, f"{cblas}_{letter}omatcopy{suffix}", None)
+            if f is not None:
+                f.argtypes = [ctypes.c_int, ctypes.c_int, index, index, real, ctypes.c_void_p,
+                              index, ctypes.c_void_p, index]
+                f.restype = None
+                self.omatcopy[np.dtype(dtype)] = f
 
 
 def _openblas() -> _OpenBLAS | None:
@@ -69,6 +83,26 @@ def _openblas() -> _OpenBLAS | None:
                 break
         _OPENBLAS.append(found)
     return _OPENBLAS[0]
+
+
+_ROW_MAJOR, _TRANS = 101, 112  # cblas's enums
+
+
+def transpose(a: np.ndarray, out: np.ndarray) -> bool:
+    """out[...] = a.T for float32/64 matrices whose rows are each contiguous, by OpenBLAS's
+    omatcopy: many times faster than numpy's strided copy, and exact (a multiply by 1).
+    False, with out untouched, where it cannot (another dtype or layout, no OpenBLAS)."""
+    blas = _openblas()
+    f = blas.omatcopy.get(a.dtype) if blas is not None else None
+    if (f is None or a.ndim != 2 or out.dtype != a.dtype or out.shape != a.shape[::-1]
+            or a.strides[1] != a.itemsize or out.strides[1] != out.itemsize
+            or a.strides[0] < a.shape[1] * a.itemsize or out.strides[0] < a.shape[0] * a.itemsize
+            or not out.flags.writeable or 0 in a.shape):
+        return False
+    rows, cols = a.shape
+    f(_ROW_MAJOR, _TRANS, rows, cols, 1.0, a.ctypes.data, a.strides[0] // a.itemsize,
+      out.ctypes.data, out.strides[0] // out.itemsize)
+    return True
 
 
 def _threadpoolctl() -> Any:

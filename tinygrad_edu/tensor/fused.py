@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..blas import transpose
 from ..memory import empty, empty_like
 from ..parallel import each, get_num_threads, rows
 from .rule_math import (
@@ -392,6 +393,34 @@ def _scratch(n: int, dtype) -> np.ndarray:
     return buf[:nbytes].view(dtype)
 
 
+def _padded_channels_last(x, win):
+    """x padded as the windows ask and laid out channels last, so that each tap's channels
+    are one run of memory: made image by image, pieces of the batch at once, an NCHW image
+    turned by BLAS's transpose (blas.py). Returns it (indexed as x) and the windows, their
+    padding now done; x itself if it is laid out so already and needs no padding."""
+    dims, sizes, steps, dilations, pads, fill = win
+    if (x.shape[1] == 1 or x.strides[1] == x.itemsize) and not any(map(any, pads)):
+        return x, win
+    n, c, *sp = x.shape
+    padded = empty((n, *[s + lo + hi for s, (lo, hi) in zip(sp, pads)], c), x.dtype)
+    inside = tuple(slice(lo, lo + s) for s, (lo, _) in zip(sp, pads))
+
+    def fill_in(padded, x):
+        for d, (lo, hi) in enumerate(pads, start=1):  # the border, a slab per side
+            padded[(slice(None),) * d + (slice(0, lo),)] = fill
+            padded[(slice(None),) * d + (slice(padded.shape[d] - hi, padded.shape[d]),)] = fill
+        for image, dst in zip(x, padded):
+            turned = _scratch(image.size, x.dtype).reshape(-1, c)  # (positions, C)
+            if image.flags.c_contiguous and transpose(image.reshape(c, -1), turned):
+                np.copyto(dst[inside], turned.reshape(*sp, c))
+            else:
+                np.copyto(dst[inside], np.moveaxis(image, 0, -1))
+
+    rows(fill_in, padded, x)
+    no_pads = ((0, 0),) * len(pads)
+    return np.moveaxis(padded, -1, 1), (dims, sizes, steps, dilations, no_pads, fill)
+
+
 class _RowBlocks:
     """x's im2col in blocks: `index[i]` is block i's part of the (N, *pos) grid, and `rows(part)`
     copies the blocks of `part` (a slice of them) one by one into one buffer of ~_BLOCK_BYTES,
@@ -400,8 +429,7 @@ class _RowBlocks:
 
     def __init__(self, x, win, groups):
         nsp = len(win[0])
-        if x.shape[1] > 1 and x.strides[1] != x.itemsize:  # channels last first, so that each
-            x = np.moveaxis(np.ascontiguousarray(np.moveaxis(x, 1, -1)), -1, 1)  # tap is a run
+        x, win = _padded_channels_last(x, win)
         cols = _unfold(x, win, x.shape)  # (N, C, *pos, *kernel), a view
         n, c, pos = x.shape[0], x.shape[1], cols.shape[2:2 + nsp]
         self.groups, cg, taps = groups, c // groups, math.prod(win[1])
