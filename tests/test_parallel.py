@@ -23,6 +23,7 @@ def split_everything(monkeypatch):
     """Three threads, and no pass too small to split."""
     before = tg.get_num_threads()
     monkeypatch.setattr(parallel, "_MIN_WORK", 0)
+    monkeypatch.setattr(parallel, "_QUIET", float("inf"))  # products split as after kernels
     tg.set_num_threads(3)
     yield
     tg.set_num_threads(before)
@@ -101,6 +102,36 @@ def test_matmul_split_equals_numpys(sa, sb, dtype, split_everything):
         bt = np.ascontiguousarray(np.swapaxes(b, -1, -2)).swapaxes(-1, -2)
         assert parallel.matmul(a, bt, out=out) is out
         np.testing.assert_allclose(out, want, rtol=1e-6)
+
+
+@needs_openblas
+def test_products_are_left_to_blas_unless_a_kernels_pieces_ran_lately(monkeypatch):
+    calls = []
+    real = parallel._each
+    monkeypatch.setattr(parallel, "_each", lambda *a, **k: calls.append(k) or real(*a, **k))
+    monkeypatch.setattr(parallel, "_LAST_SPLIT", [-1e9])
+    before = tg.get_num_threads()
+    tg.set_num_threads(2)
+    try:
+        a = np.ones((512, 512), np.float32)
+        np.testing.assert_array_equal(parallel.matmul(a, a), a @ a)
+        assert calls == []  # numpy's own product, BLAS's threads
+        x = np.ones(parallel._MIN_WORK * 2, np.float32)
+        parallel.rows(lambda o, x: np.negative(x, out=o), np.empty_like(x), x)  # a kernel
+        assert calls == [{"quiet": True}]
+        np.testing.assert_array_equal(parallel.matmul(a, a), a @ a)
+        assert calls[1:] == [{"quiet": False}]  # split by us, BLAS's threads left asleep
+        assert parallel._LAST_SPLIT[0] > 0
+    finally:
+        tg.set_num_threads(before)
+
+
+def test_a_stack_times_one_matrix_is_one_product_of_all_rows():
+    a = np.random.default_rng(0).normal(size=(7, 4, 6)).transpose(1, 0, 2)  # not contiguous
+    b = np.random.default_rng(1).normal(size=(6, 3))
+    got = parallel.matmul(a, b)
+    assert got.shape == (4, 7, 3) and got.flags.c_contiguous
+    np.testing.assert_allclose(got, np.matmul(a, b), rtol=1e-12)
 
 
 def _cnn_pair(batch: int):

@@ -5,14 +5,17 @@ numpy runs every loop on one core. torch splits its elementwise passes, copies, 
 matrix products over its intra-op threads, and so do we: a kernel cuts its work along the batch
 into one piece per thread and runs the pieces at once with `each`; `matmul` does so with the
 rows of a big product. numpy releases the GIL inside its loops, so Python threads really do run
-them side by side.
+them side by side. Handing a piece to a thread costs about 20 us, so only passes over
+`_MIN_WORK` elements or more are split.
 
-BLAS is held to one thread inside every such call: each piece's products run on its own core.
-So BLAS's own threads get no work from the library, which matters more than it seems: after a
-product they spin for a while waiting for the next one, and a spinning BLAS thread halves the
-core a piece of ours runs on (a CNN step ran 31 against 25 ms). numpy calls of your own still
-use BLAS's threads. All this needs numpy's OpenBLAS within reach (blas.py); without it there is
-one thread, as numpy alone has.
+BLAS is held to one thread inside the pieces: each piece's products run on its own core. And
+BLAS's own threads, after a product, spin for about 0.1 s waiting for the next one, taking half
+the core a piece of ours runs on (a CNN step ran 35 against 25 ms). So where a kernel's pieces
+have run in the last `_QUIET` seconds, the library's products keep BLAS on one thread too, a
+big one split among our threads instead; elsewhere (an MLP's, a transformer's or an LSTM's
+smaller arrays) BLAS threads them as numpy would, which beats any handing over of ours. numpy
+calls of your own always use BLAS's threads. All this needs numpy's OpenBLAS within reach
+(blas.py); without it there is one thread, as numpy alone has.
 
 One region runs at a time: a piece that calls `each` again, or a second Python thread while a
 region runs, works serially, in its own thread.
@@ -22,8 +25,8 @@ region runs, works serially, in its own thread.
 
 from __future__ import annotations
 
-import concurrent.futures
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -36,14 +39,18 @@ __all__ = ["set_num_threads", "get_num_threads", "each", "rows", "matmul", "piec
 
 T = TypeVar("T")
 
-# Passes over fewer elements than this are done before a woken thread would have started.
-_MIN_WORK = 1 << 16
+# Passes over fewer elements than this take less than ~0.2 ms: not worth a thread's 20 us.
+_MIN_WORK = 1 << 19
 # BLAS does a multiply-add about 32 times faster than numpy passes over an element.
 _FLOPS_PER_ELEMENT = 32
+# How long BLAS's threads spin after a product (OpenBLAS: 2^28 cycles): products stay on one
+# thread this long after pieces of ours have run.
+_QUIET = 0.2
 
 _REGION = threading.Lock()  # one region at a time
 _THREADS: list[int] = []  # the intra-op thread count: BLAS's at first use, or set_num_threads'
-_POOL: dict[int, concurrent.futures.ThreadPoolExecutor] = {}  # by size, made at first use
+_WORKERS: list[_Worker] = []  # started as needed, kept
+_LAST_SPLIT = [-1e9]  # when pieces last ran on several threads (time.monotonic)
 
 
 def set_num_threads(n: int) -> None:
@@ -70,22 +77,52 @@ def pieces(n: int, k: int) -> list[slice]:
     return [slice(a, b) for a, b in zip(bounds, bounds[1:])]
 
 
-def _workers(size: int) -> concurrent.futures.ThreadPoolExecutor:
-    """The pool of `size` threads (one of another size is let go)."""
-    if size not in _POOL:
-        for old in _POOL.values():
-            old.shutdown(wait=False)
-        _POOL.clear()
-        _POOL[size] = concurrent.futures.ThreadPoolExecutor(size, thread_name_prefix="tinygrad_edu")
-    return _POOL[size]
+class _Worker(threading.Thread):
+    """A thread that runs one piece at a time: handed over and back by two locks, the
+    lightest wake-up Python has (a pool's queue and futures cost three times as much)."""
+
+    def __init__(self) -> None:
+        super().__init__(name="tinygrad_edu-worker", daemon=True)
+        self.go, self.done = threading.Lock(), threading.Lock()
+        self.go.acquire()
+        self.done.acquire()
+        self.task: tuple[Callable[[slice], Any], slice] | None = None
+        self.result: tuple[bool, Any] = (True, None)
+        self.start()
+
+    def run(self) -> None:
+        while True:
+            self.go.acquire()
+            fn, s = self.task
+            try:
+                self.result = (True, fn(s))
+            except BaseException as err:  # handed back, raised in the caller
+                self.result = (False, err)
+            self.task = None
+            self.done.release()
+
+    def hand(self, fn: Callable[[slice], Any], s: slice) -> None:
+        self.task = (fn, s)
+        self.go.release()
+
+    def take(self) -> Any:
+        self.done.acquire()
+        ok, value = self.result
+        self.result = (True, None)
+        if not ok:
+            raise value
+        return value
 
 
 def each(fn: Callable[[slice], T], n: int, work: int) -> list[T]:
-    """[fn(s) for s in pieces(n, get_num_threads())], the pieces run at once, BLAS on one thread.
+    """[fn(s) for s in pieces(n, get_num_threads())], the pieces run at once, BLAS on one
+    thread. `work` is how many elements the whole pass touches: a small pass is one piece.
+    The calling thread runs the first piece; the results come back in order."""
+    return _each(fn, n, work, quiet=True)
 
-    `work` is how many elements the whole pass touches: a small pass is one piece. The
-    calling thread runs the first piece; the results come back in order.
-    """
+
+def _each(fn: Callable[[slice], T], n: int, work: int, quiet: bool) -> list[T]:
+    """`each`; with quiet, the library's smaller products keep to one thread for a while."""
     blas = _openblas()
     if blas is None or not _REGION.acquire(blocking=False):
         return [fn(slice(0, n))]
@@ -95,13 +132,27 @@ def each(fn: Callable[[slice], T], n: int, work: int) -> list[T]:
         try:
             if k < 2 or n < 2 or work < _MIN_WORK:
                 return [fn(slice(0, n))]
+            if quiet:
+                _LAST_SPLIT[0] = time.monotonic()
             parts = pieces(n, k)
-            futures = [_workers(k - 1).submit(fn, s) for s in parts[1:]]
+            while len(_WORKERS) < len(parts) - 1:
+                _WORKERS.append(_Worker())
+            handed = _WORKERS[:len(parts) - 1]
+            for w, s in zip(handed, parts[1:]):
+                w.hand(fn, s)
             try:
                 first = fn(parts[0])
             finally:
-                concurrent.futures.wait(futures)
-            return [first] + [f.result() for f in futures]
+                results = []
+                failure = None
+                for w in handed:  # every piece is waited for, whatever failed
+                    try:
+                        results.append(w.take())
+                    except BaseException as err:
+                        failure = failure or err
+            if failure is not None:
+                raise failure
+            return [first, *results]
         finally:
             blas.set_threads(before)
     finally:
@@ -118,22 +169,42 @@ def rows(fn: Callable[..., T], *arrays: np.ndarray) -> list[T]:
 
 
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> Any:
-    """np.matmul(a, b, out=out), the rows of a big product shared among the threads (or, for
-    stacks of matrices on both sides, the stack)."""
-    if a.ndim < 2 or b.ndim < 2 or a.dtype != b.dtype or a.dtype.kind != "f":
-        return each(lambda s: np.matmul(a, b, out=out), 1, 0)[0]
-    stack = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    """np.matmul(a, b, out=out): as numpy runs it (BLAS's threads), but where a kernel's pieces
+    have run lately (see above) on one thread, a big product's rows (or, for two stacks of
+    matrices, its stack) split among the library's threads."""
+    if a.ndim > 2 and b.ndim == 2 and (out is None or out.flags.c_contiguous):
+        # a stack of matrices times one matrix: one product of all their rows (numpy would
+        # make one small product per matrix: 4x slower for a transformer's (32, 16, 64) @ W)
+        rows = matmul(a.reshape(-1, a.shape[-1]), b,
+                      None if out is None else out.reshape(-1, out.shape[-1]))
+        return rows.reshape(*a.shape[:-1], b.shape[-1]) if out is None else out
+    if time.monotonic() - _LAST_SPLIT[0] > _QUIET:  # BLAS threads it, as in numpy
+        return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
+    work = _matmul_work(a, b)
+    if work is None or work < _MIN_WORK:  # on one thread
+        return _each(lambda s: np.matmul(a, b) if out is None else np.matmul(a, b, out=out),
+                     1, 0, quiet=False)[0]
     if out is None:
+        stack = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
         out = np.empty((*stack, a.shape[-2], b.shape[-1]), dtype=a.dtype)
-    work = out.size * a.shape[-1] // _FLOPS_PER_ELEMENT
     if a.ndim == 2 or b.ndim == 2:  # one matrix on a side: a's rows
         def rows(s):
             np.matmul(a[..., s, :], b, out=out[..., s, :])
-        each(rows, a.shape[-2], work)
-    elif a.shape[:-2] == b.shape[:-2]:  # two stacks of equal shape: the first stack dim
+        _each(rows, a.shape[-2], work, quiet=False)
+    else:  # two stacks of equal shape: the first stack dim
         def stacks(s):
             np.matmul(a[s], b[s], out=out[s])
-        each(stacks, a.shape[0], work)
-    else:
-        each(lambda s: np.matmul(a, b, out=out), 1, 0)
+        _each(stacks, a.shape[0], work, quiet=False)
     return out
+
+
+def _matmul_work(a: np.ndarray, b: np.ndarray) -> int | None:
+    """The product's multiply-adds, in element passes; None for what is not split (vectors,
+    integers, mixed dtypes, stacks that broadcast)."""
+    if a.ndim < 2 or b.ndim < 2 or a.dtype != b.dtype or a.dtype.kind != "f":
+        return None
+    if a.ndim > 2 and b.ndim > 2 and a.shape[:-2] != b.shape[:-2]:
+        return None
+    stack = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    count = int(np.prod(stack)) * a.shape[-2] * a.shape[-1] * b.shape[-1]
+    return count // _FLOPS_PER_ELEMENT
