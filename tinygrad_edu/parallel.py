@@ -123,15 +123,14 @@ def each(fn: Callable[[slice], T], n: int, work: int) -> list[T]:
 
 def _each(fn: Callable[[slice], T], n: int, work: int, quiet: bool) -> list[T]:
     """`each`; with quiet, the library's smaller products keep to one thread for a while."""
-    blas = _openblas()
-    if blas is None or not _REGION.acquire(blocking=False):
+    k, blas = get_num_threads(), _openblas()
+    if (k < 2 or n < 2 or work < _MIN_WORK or blas is None  # small: as it is, at once
+            or not _REGION.acquire(blocking=False)):  # inside a region: serially
         return [fn(slice(0, n))]
     try:
-        before, k = blas.get_threads(), get_num_threads()
+        before = blas.get_threads()
         blas.set_threads(1)
         try:
-            if k < 2 or n < 2 or work < _MIN_WORK:
-                return [fn(slice(0, n))]
             if quiet:
                 _LAST_SPLIT[0] = time.monotonic()
             parts = pieces(n, k)
@@ -153,6 +152,22 @@ def _each(fn: Callable[[slice], T], n: int, work: int, quiet: bool) -> list[T]:
             if failure is not None:
                 raise failure
             return [first, *results]
+        finally:
+            blas.set_threads(before)
+    finally:
+        _REGION.release()
+
+
+def _one_thread(fn: Callable[[], T]) -> T:
+    """fn() with BLAS held to one thread (as it already is inside a region)."""
+    blas = _openblas()
+    if blas is None or not _REGION.acquire(blocking=False):
+        return fn()
+    try:
+        before = blas.get_threads()
+        blas.set_threads(1)
+        try:
+            return fn()
         finally:
             blas.set_threads(before)
     finally:
@@ -182,8 +197,7 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> Any:
         return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
     work = _matmul_work(a, b)
     if work is None or work < _MIN_WORK:  # on one thread
-        return _each(lambda s: np.matmul(a, b) if out is None else np.matmul(a, b, out=out),
-                     1, 0, quiet=False)[0]
+        return _one_thread(lambda: np.matmul(a, b) if out is None else np.matmul(a, b, out=out))
     if out is None:
         stack = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
         out = np.empty((*stack, a.shape[-2], b.shape[-1]), dtype=a.dtype)
