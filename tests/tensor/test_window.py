@@ -193,6 +193,20 @@ def test_conv_row_gradients_match_torch(kw, channels_last, block_bytes, monkeypa
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), **TOL)
 
 
+@pytest.mark.parametrize("kw", [{"padding": 1}, {"stride": 2}])
+def test_a_conv_of_an_empty_batch_has_a_zero_weight_gradient_as_torchs(kw):
+    x, w = normal((0, 3, 5, 5)), normal((4, 3, 3, 3), 1)
+    a = [tg.tensor(v, requires_grad=True) for v in (x, w)]
+    t = [torch.tensor(v, requires_grad=True) for v in (x, w)]
+    ya, yb = F.conv2d(*a, **kw), TF.conv2d(*t, **kw)
+    assert ya.shape == tuple(yb.shape)
+    ya.sum().backward()
+    yb.sum().backward()
+    for p, q in zip(a, t):
+        assert p.grad.shape == tuple(q.grad.shape)
+        np.testing.assert_array_equal(p.grad.numpy(), q.grad.numpy())
+
+
 def test_conv_is_one_node_and_its_gradient_differentiates_again():
     x, w = normal((2, 2, 5, 4)), normal((3, 2, 3, 3), 1)
     assert F.conv2d(tg.tensor(x, requires_grad=True), tg.tensor(w)).grad_fn.op is OPS.conv

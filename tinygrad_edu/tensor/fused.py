@@ -555,6 +555,8 @@ def _conv_dw(g, out, x, w, win, groups):
                     product = np.empty_like(dw)
                 else:
                     dw += np.matmul(gb, block, out=product)
+            if dw is None:  # no rows at all (an empty batch): no gradient but zeros
+                dw = np.zeros((groups, o // groups, blocks.width), np.result_type(g, x))
             return dw
 
         dw, *more = each(part, len(blocks.index), work=g.size * blocks.width)
