@@ -283,7 +283,11 @@ add("__rshift__", int_pair(-64, 64, b_lo=0), S, call=lambda T, a, b: a >> b, gra
 S = "reductions"
 add("sum", with_dim(), S, kwargs={}, call=lambda T, a, d: T.sum(a, d), second=True)
 add("mean", with_dim(), S, call=lambda T, a, d: a.mean(d, keepdim=True))
-add("prod", with_dim(tst.floats(-2.0, 2.0)), S, call=lambda T, a, d: T.prod(a, d))
+# prod: zeros, and factors no smaller than 1e-3, whose products stay normal floats: torch's
+# gradient divides the product by the factor (ours multiplies the others), which for a product
+# rounded into the subnormals is far off (d/dx of 1.5 * 5e-324 is 2.0 in torch, 1.5 here)
+add("prod", with_dim(st.one_of(st.just(0.0), tst.nonzero(margin=1e-3, bound=2.0))), S,
+    call=lambda T, a, d: T.prod(a, d))
 add("amax", with_dim(distinct=True), S, call=lambda T, a, d: T.amax(a, d))
 add("amin", with_dim(distinct=True), S, call=lambda T, a, d: T.amin(a, d))
 add("max_dim", with_dim(distinct=True), S, call=lambda T, a, d: tuple(T.max(a, d)))
