@@ -85,11 +85,17 @@ def cached_bytes() -> int:
         return _held()
 
 
+def _drop_free() -> None:
+    """Let the free buffers go (the lock held): those referred to by more than the list, `b`
+    and getrefcount's argument are in use."""
+    for bufs in _CACHE.values():
+        bufs[:] = [b for b in bufs if sys.getrefcount(b) > 3]
+
+
 def empty_cache() -> None:
     """Let go of the cache's free buffers (as torch.cuda.empty_cache)."""
     with _LOCK:
-        for bufs in _CACHE.values():
-            bufs[:] = [b for b in bufs if sys.getrefcount(b) > 3]  # the list, b, the argument
+        _drop_free()
 
 
 def empty(shape, dtype) -> np.ndarray:
@@ -102,9 +108,8 @@ def empty(shape, dtype) -> np.ndarray:
         bufs = _CACHE.setdefault(nbytes, [])
         buf = _free_one(bufs)
         if buf is None:
-            if _held() + nbytes > _LIMIT:  # make room: free buffers of other sizes go first
-                for others in _CACHE.values():
-                    others[:] = [b for b in others if sys.getrefcount(b) > 3]
+            if _held() + nbytes > _LIMIT:  # make room: the free buffers (of other sizes) go
+                _drop_free()
                 if _held() + nbytes > _LIMIT:
                     return np.empty(shape, dtype)
             buf = np.empty(nbytes, dtype=np.uint8)

@@ -190,25 +190,25 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> Any:
     if a.ndim > 2 and b.ndim == 2 and (out is None or out.flags.c_contiguous):
         # a stack of matrices times one matrix: one product of all their rows (numpy would
         # make one small product per matrix: 4x slower for a transformer's (32, 16, 64) @ W)
-        rows = matmul(a.reshape(-1, a.shape[-1]), b,
+        flat = matmul(a.reshape(-1, a.shape[-1]), b,
                       None if out is None else out.reshape(-1, out.shape[-1]))
-        return rows.reshape(*a.shape[:-1], b.shape[-1]) if out is None else out
+        return flat.reshape(*a.shape[:-1], b.shape[-1]) if out is None else out
     if time.monotonic() - _LAST_SPLIT[0] > _QUIET:  # BLAS threads it, as in numpy
-        return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
+        return np.matmul(a, b, out=out)
     work = _matmul_work(a, b)
     if work is None or work < _MIN_WORK:  # on one thread
-        return _one_thread(lambda: np.matmul(a, b) if out is None else np.matmul(a, b, out=out))
+        return _one_thread(lambda: np.matmul(a, b, out=out))
     if out is None:
         stack = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
         out = np.empty((*stack, a.shape[-2], b.shape[-1]), dtype=a.dtype)
     if a.ndim == 2 or b.ndim == 2:  # one matrix on a side: a's rows
-        def rows(s):
+        def by_rows(s):
             np.matmul(a[..., s, :], b, out=out[..., s, :])
-        _each(rows, a.shape[-2], work, quiet=False)
+        _each(by_rows, a.shape[-2], work, quiet=False)
     else:  # two stacks of equal shape: the first stack dim
-        def stacks(s):
+        def by_stack(s):
             np.matmul(a[s], b[s], out=out[s])
-        _each(stacks, a.shape[0], work, quiet=False)
+        _each(by_stack, a.shape[0], work, quiet=False)
     return out
 
 
