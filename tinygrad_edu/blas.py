@@ -1,8 +1,8 @@
 """numpy's BLAS, which does every matrix product here: how many threads it uses
 (`set_threads` / `get_threads`) and whether its kernels fit this CPU (`info`).
 
-`tinygrad_edu.set_num_threads` (parallel.py) sets BLAS's threads too, for numpy calls of your
-own; the library's own products run on its threads, BLAS held to one. With threadpoolctl
+`tinygrad_edu.set_num_threads` (parallel.py) sets BLAS's threads too; inside the library's
+split kernels BLAS is held to one thread (parallel.py says when and why). With threadpoolctl
 installed (`pip install threadpoolctl`) that is used, whatever the BLAS; without it the
 OpenBLAS that numpy loaded (numpy's wheels bundle one) is called directly, found among the
 process's loaded libraries.
