@@ -25,9 +25,10 @@ region runs, works serially, in its own thread.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import numpy as np
@@ -35,7 +36,7 @@ import numpy as np
 from . import blas as _blas
 from .blas import _openblas
 
-__all__ = ["set_num_threads", "get_num_threads", "each", "rows", "matmul", "pieces"]
+__all__ = ["set_num_threads", "get_num_threads", "each", "rows", "matmul", "pieces", "splits"]
 
 T = TypeVar("T")
 
@@ -121,57 +122,64 @@ def each(fn: Callable[[slice], T], n: int, work: int) -> list[T]:
     return _each(fn, n, work, quiet=True)
 
 
-def _each(fn: Callable[[slice], T], n: int, work: int, quiet: bool) -> list[T]:
-    """`each`; with quiet, the library's smaller products keep to one thread for a while."""
-    k, blas = get_num_threads(), _openblas()
-    if (k < 2 or n < 2 or work < _MIN_WORK or blas is None  # small: as it is, at once
-            or not _REGION.acquire(blocking=False)):  # inside a region: serially
-        return [fn(slice(0, n))]
+def splits(work: int) -> bool:
+    """Would `each` split a pass over `work` elements (several threads, and work enough)?"""
+    return work >= _MIN_WORK and get_num_threads() > 1
+
+
+@contextlib.contextmanager
+def _region() -> Iterator[bool]:
+    """The one region, BLAS held to one thread in it: yields False (and holds nothing) when
+    another region runs, or without OpenBLAS."""
+    blas = _openblas()
+    if blas is None or not _REGION.acquire(blocking=False):
+        yield False
+        return
     try:
         before = blas.get_threads()
         blas.set_threads(1)
         try:
-            if quiet:
-                _LAST_SPLIT[0] = time.monotonic()
-            parts = pieces(n, k)
-            while len(_WORKERS) < len(parts) - 1:
-                _WORKERS.append(_Worker())
-            handed = _WORKERS[:len(parts) - 1]
-            for w, s in zip(handed, parts[1:]):
-                w.hand(fn, s)
-            try:
-                first = fn(parts[0])
-            finally:
-                results = []
-                failure = None
-                for w in handed:  # every piece is waited for, whatever failed
-                    try:
-                        results.append(w.take())
-                    except BaseException as err:
-                        failure = failure or err
-            if failure is not None:
-                raise failure
-            return [first, *results]
+            yield True
         finally:
             blas.set_threads(before)
     finally:
         _REGION.release()
+
+
+def _each(fn: Callable[[slice], T], n: int, work: int, quiet: bool) -> list[T]:
+    """`each`; with quiet, the library's smaller products keep to one thread for a while."""
+    if n < 2 or not splits(work):  # small: as it is, at once
+        return [fn(slice(0, n))]
+    with _region() as held:
+        if not held:  # inside a region: serially
+            return [fn(slice(0, n))]
+        if quiet:
+            _LAST_SPLIT[0] = time.monotonic()
+        parts = pieces(n, get_num_threads())
+        while len(_WORKERS) < len(parts) - 1:
+            _WORKERS.append(_Worker())
+        handed = _WORKERS[:len(parts) - 1]
+        for w, s in zip(handed, parts[1:]):
+            w.hand(fn, s)
+        try:
+            first = fn(parts[0])
+        finally:
+            results = []
+            failure = None
+            for w in handed:  # every piece is waited for, whatever failed
+                try:
+                    results.append(w.take())
+                except BaseException as err:
+                    failure = failure or err
+        if failure is not None:
+            raise failure
+        return [first, *results]
 
 
 def _one_thread(fn: Callable[[], T]) -> T:
     """fn() with BLAS held to one thread (as it already is inside a region)."""
-    blas = _openblas()
-    if blas is None or not _REGION.acquire(blocking=False):
+    with _region():
         return fn()
-    try:
-        before = blas.get_threads()
-        blas.set_threads(1)
-        try:
-            return fn()
-        finally:
-            blas.set_threads(before)
-    finally:
-        _REGION.release()
 
 
 def rows(fn: Callable[..., T], *arrays: np.ndarray) -> list[T]:
@@ -179,6 +187,8 @@ def rows(fn: Callable[..., T], *arrays: np.ndarray) -> list[T]:
 
         rows(lambda o, x: np.maximum(x, 0, out=o), out, x)   # relu into out, in parallel
     """
+    if arrays[0].ndim == 0:  # nothing to cut
+        return [fn(*arrays)]
     # (a list, not a generator: CPython 3.11 leaks a little with each generator unpacked here)
     return each(lambda s: fn(*[a[s] for a in arrays]), len(arrays[0]), arrays[0].size)
 

@@ -265,7 +265,7 @@ _GELU_C, _GELU_K = math.sqrt(2 / math.pi), 0.044715  # GELU's tanh form (GPT-2's
 
 def _relu(a):
     """max(a, 0); a big float array in pieces at once (parallel.py)."""
-    if a.size < parallel._MIN_WORK or a.dtype.kind != "f":
+    if not parallel.splits(a.size) or a.dtype.kind != "f":
         return np.maximum(a, 0)
     out = empty_like(a)
     parallel.rows(lambda o, a: np.maximum(a, 0, out=o), out, a)
@@ -273,7 +273,7 @@ def _relu(a):
 
 
 def _relu_da(g, out, a):
-    if isinstance(g, np.ndarray) and g.size >= parallel._MIN_WORK and g.shape == out.shape:
+    if isinstance(g, np.ndarray) and parallel.splits(g.size) and g.shape == out.shape:
         d = empty_like(g)
         parallel.rows(lambda d, g, out: np.multiply(g, out > 0, out=d), d, g, out)
         return d
