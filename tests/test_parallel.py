@@ -5,6 +5,7 @@ when it is made to split even tiny inputs into uneven pieces."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import numpy as np
@@ -18,15 +19,24 @@ from tinygrad_edu.train import build_cnn
 needs_openblas = pytest.mark.skipif(blas._openblas() is None, reason="numpy's BLAS is not OpenBLAS")
 
 
+@contextlib.contextmanager
+def threads(n: int):
+    """n threads for the block, the count before given back after."""
+    before = tg.get_num_threads()
+    tg.set_num_threads(n)
+    try:
+        yield
+    finally:
+        tg.set_num_threads(before)
+
+
 @pytest.fixture
 def split_everything(monkeypatch):
     """Three threads, and no pass too small to split."""
-    before = tg.get_num_threads()
     monkeypatch.setattr(parallel, "_MIN_WORK", 0)
     monkeypatch.setattr(parallel, "_QUIET", float("inf"))  # products split as after kernels
-    tg.set_num_threads(3)
-    yield
-    tg.set_num_threads(before)
+    with threads(3):
+        yield
 
 
 def test_pieces_cover_the_range_in_order_and_differ_by_at_most_one():
@@ -74,13 +84,9 @@ def test_a_piece_that_splits_again_works_serially_in_its_own_thread(split_everyt
 
 def test_small_work_and_one_thread_make_one_piece(monkeypatch):
     assert parallel.each(lambda s: s, 100, work=parallel._MIN_WORK - 1) == [slice(0, 100)]
-    before = tg.get_num_threads()
-    try:
-        tg.set_num_threads(1)
+    with threads(1):
         assert tg.get_num_threads() == 1
         assert parallel.each(lambda s: s, 100, work=1 << 30) == [slice(0, 100)]
-    finally:
-        tg.set_num_threads(before)
 
 
 PRODUCTS = [((7, 5), (5, 4)), ((3, 7, 5), (5, 4)), ((7, 5), (3, 5, 4)), ((3, 7, 5), (3, 5, 4)),
@@ -110,9 +116,7 @@ def test_products_are_left_to_blas_unless_a_kernels_pieces_ran_lately(monkeypatc
     real = parallel._each
     monkeypatch.setattr(parallel, "_each", lambda *a, **k: calls.append(k) or real(*a, **k))
     monkeypatch.setattr(parallel, "_LAST_SPLIT", [-1e9])
-    before = tg.get_num_threads()
-    tg.set_num_threads(2)
-    try:
+    with threads(2):
         a = np.ones((512, 512), np.float32)
         np.testing.assert_array_equal(parallel.matmul(a, a), a @ a)
         assert calls == []  # numpy's own product, BLAS's threads
@@ -122,8 +126,6 @@ def test_products_are_left_to_blas_unless_a_kernels_pieces_ran_lately(monkeypatc
         np.testing.assert_array_equal(parallel.matmul(a, a), a @ a)
         assert calls[1:] == [{"quiet": False}]  # split by us, BLAS's threads left asleep
         assert parallel._LAST_SPLIT[0] > 0
-    finally:
-        tg.set_num_threads(before)
 
 
 def test_a_stack_times_one_matrix_is_one_product_of_all_rows():
@@ -132,6 +134,26 @@ def test_a_stack_times_one_matrix_is_one_product_of_all_rows():
     got = parallel.matmul(a, b)
     assert got.shape == (4, 7, 3) and got.flags.c_contiguous
     np.testing.assert_allclose(got, np.matmul(a, b), rtol=1e-12)
+
+
+@needs_openblas
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int64])
+@pytest.mark.parametrize("shape", [(), (1,), (0, 3), (5, 3), (7, 2, 3)])
+def test_relu_split_in_pieces_is_torchs_and_shares_no_memory(dtype, shape, split_everything):
+    x = np.random.default_rng(0).normal(size=shape).round(1).astype(dtype)
+    ours, theirs = tg.tensor(x), torch.tensor(x)
+    if dtype != np.int64:
+        ours.requires_grad_(True)
+        theirs.requires_grad_(True)
+    y, want = tg.nn.functional.relu(ours), torch.relu(theirs)
+    assert y.dtype == tg.from_numpy(want.detach().numpy()).dtype
+    np.testing.assert_array_equal(y.numpy(), want.detach().numpy())
+    assert not np.shares_memory(y.numpy(), x)
+    if dtype != np.int64:
+        g = np.random.default_rng(1).normal(size=shape).astype(dtype)
+        y.backward(tg.tensor(g))
+        want.backward(torch.tensor(g))
+        np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
 
 
 def _cnn_pair(batch: int):
@@ -144,19 +166,15 @@ def _cnn_pair(batch: int):
 
 
 @needs_openblas
-@pytest.mark.parametrize("threads", [1, 2, 3])
-def test_a_cnn_step_split_in_pieces_gives_torchs_loss_and_gradients(threads, monkeypatch):
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_a_cnn_step_split_in_pieces_gives_torchs_loss_and_gradients(count, monkeypatch):
     """conv (its blocks), batch norm (partial sums), relu, max pooling and the head's products,
     all split even at batch 5 (pieces of 2, 2 and 1 images at 3 threads)."""
     monkeypatch.setattr(parallel, "_MIN_WORK", 0)
-    before = tg.get_num_threads()
-    tg.set_num_threads(threads)
-    try:
+    with threads(count):
         ours, theirs, x, y = _cnn_pair(5)
         loss = tg.nn.functional.cross_entropy(ours(tg.tensor(x)), tg.tensor(y))
         loss.backward()
-    finally:
-        tg.set_num_threads(before)
     want = torch.nn.functional.cross_entropy(theirs(torch.tensor(x)), torch.tensor(y))
     want.backward()
     assert abs(loss.item() - want.item()) < 1e-10
