@@ -14,6 +14,7 @@ import torch
 
 import tinygrad_edu as tg
 from tinygrad_edu import blas, interop, parallel
+from tinygrad_edu.tensor.rule_math import rsum
 from tinygrad_edu.train import build_cnn
 
 needs_openblas = pytest.mark.skipif(blas._openblas() is None, reason="numpy's BLAS is not OpenBLAS")
@@ -113,19 +114,26 @@ def test_matmul_split_equals_numpys(sa, sb, dtype, split_everything):
 @needs_openblas
 def test_products_are_left_to_blas_unless_a_kernels_pieces_ran_lately(monkeypatch):
     calls = []
-    real = parallel._each
-    monkeypatch.setattr(parallel, "_each", lambda *a, **k: calls.append(k) or real(*a, **k))
+    real = parallel.each
+    monkeypatch.setattr(parallel, "each", lambda *a, **k: calls.append(k) or real(*a, **k))
     monkeypatch.setattr(parallel, "_LAST_SPLIT", [-1e9])
     with threads(2):
         a = np.ones((512, 512), np.float32)
         np.testing.assert_array_equal(parallel.matmul(a, a), a @ a)
         assert calls == []  # numpy's own product, BLAS's threads
-        x = np.ones(parallel._MIN_WORK * 2, np.float32)
+        x = np.arange(parallel._MIN_WORK * 2, dtype=np.float32) % 7
+        sums = x.reshape(-1, 64).sum(1), x.reshape(-1, 64).sum(0)
+        np.testing.assert_array_equal(rsum(x.reshape(-1, 64), 1, False), sums[0])  # products
+        assert calls == [] and parallel._LAST_SPLIT[0] < 0  # ... as numpy would run them
         parallel.rows(lambda o, x: np.negative(x, out=o), np.empty_like(x), x)  # a kernel
-        assert calls == [{"quiet": True}]
+        assert calls == [{}] and parallel._LAST_SPLIT[0] > 0
         np.testing.assert_array_equal(parallel.matmul(a, a), a @ a)
-        assert calls[1:] == [{"quiet": False}]  # split by us, BLAS's threads left asleep
-        assert parallel._LAST_SPLIT[0] > 0
+        assert calls[1:] == [{"products": True}]  # split by us, BLAS's threads left asleep
+        # sums as matrix-vector products, a's rows split (a vector times a matrix as its
+        # transpose times the vector)
+        np.testing.assert_array_equal(rsum(x.reshape(-1, 64), 1, False), sums[0])
+        np.testing.assert_array_equal(rsum(x.reshape(-1, 64), 0, False), sums[1])
+        assert calls[2:] == [{"products": True}] * 2
 
 
 def test_a_stack_times_one_matrix_is_one_product_of_all_rows():

@@ -35,6 +35,7 @@ import numpy as np
 
 from . import blas as _blas
 from .blas import _openblas
+from .memory import empty
 
 __all__ = ["set_num_threads", "get_num_threads", "each", "rows", "matmul", "pieces", "splits"]
 
@@ -115,11 +116,41 @@ class _Worker(threading.Thread):
         return value
 
 
-def each(fn: Callable[[slice], T], n: int, work: int) -> list[T]:
+def each(fn: Callable[[slice], T], n: int, work: int, *, products: bool = False) -> list[T]:
     """[fn(s) for s in pieces(n, get_num_threads())], the pieces run at once, BLAS on one
     thread. `work` is how many elements the whole pass touches: a small pass is one piece.
-    The calling thread runs the first piece; the results come back in order."""
-    return _each(fn, n, work, quiet=True)
+    The calling thread runs the first piece; the results come back in order.
+
+    products=True: the pieces are BLAS products (a big product's rows, a sum as a product
+    with ones), not a kernel's passes; the library's products after them go on as before
+    instead of keeping to one thread for a while (see above).
+    """
+    if n < 2 or not splits(work):  # small: as it is, at once
+        return [fn(slice(0, n))]
+    with _region() as held:
+        if not held:  # inside a region: serially
+            return [fn(slice(0, n))]
+        if not products:
+            _LAST_SPLIT[0] = time.monotonic()
+        parts = pieces(n, get_num_threads())
+        while len(_WORKERS) < len(parts) - 1:
+            _WORKERS.append(_Worker())
+        handed = _WORKERS[:len(parts) - 1]
+        for w, s in zip(handed, parts[1:]):
+            w.hand(fn, s)
+        try:
+            first = fn(parts[0])
+        finally:
+            results = []
+            failure = None
+            for w in handed:  # every piece is waited for, whatever failed
+                try:
+                    results.append(w.take())
+                except BaseException as err:
+                    failure = failure or err
+        if failure is not None:
+            raise failure
+        return [first, *results]
 
 
 def splits(work: int) -> bool:
@@ -144,36 +175,6 @@ def _region() -> Iterator[bool]:
             blas.set_threads(before)
     finally:
         _REGION.release()
-
-
-def _each(fn: Callable[[slice], T], n: int, work: int, quiet: bool) -> list[T]:
-    """`each`; with quiet, the library's smaller products keep to one thread for a while."""
-    if n < 2 or not splits(work):  # small: as it is, at once
-        return [fn(slice(0, n))]
-    with _region() as held:
-        if not held:  # inside a region: serially
-            return [fn(slice(0, n))]
-        if quiet:
-            _LAST_SPLIT[0] = time.monotonic()
-        parts = pieces(n, get_num_threads())
-        while len(_WORKERS) < len(parts) - 1:
-            _WORKERS.append(_Worker())
-        handed = _WORKERS[:len(parts) - 1]
-        for w, s in zip(handed, parts[1:]):
-            w.hand(fn, s)
-        try:
-            first = fn(parts[0])
-        finally:
-            results = []
-            failure = None
-            for w in handed:  # every piece is waited for, whatever failed
-                try:
-                    results.append(w.take())
-                except BaseException as err:
-                    failure = failure or err
-        if failure is not None:
-            raise failure
-        return [first, *results]
 
 
 def _one_thread(fn: Callable[[], T]) -> T:
@@ -203,29 +204,41 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> Any:
         flat = matmul(a.reshape(-1, a.shape[-1]), b,
                       None if out is None else out.reshape(-1, out.shape[-1]))
         return flat.reshape(*a.shape[:-1], b.shape[-1]) if out is None else out
+    if out is None and a.ndim == b.ndim == 2 and a.dtype == b.dtype and a.dtype.kind == "f":
+        out = empty((a.shape[0], b.shape[1]), a.dtype)  # a big one from the cache (memory.py)
     if time.monotonic() - _LAST_SPLIT[0] > _QUIET:  # BLAS threads it, as in numpy
         return np.matmul(a, b, out=out)
     work = _matmul_work(a, b)
     if work is None or work < _MIN_WORK:  # on one thread
         return _one_thread(lambda: np.matmul(a, b, out=out))
+    if a.ndim == 2 and b.ndim == 1:  # a matrix times a vector: a's rows
+        if out is None:
+            out = np.empty(a.shape[0], dtype=a.dtype)
+        each(lambda s: np.matmul(a[s], b, out=out[s]), a.shape[0], work, products=True)
+        return out
     if out is None:
         stack = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
         out = np.empty((*stack, a.shape[-2], b.shape[-1]), dtype=a.dtype)
     if a.ndim == 2 or b.ndim == 2:  # one matrix on a side: a's rows
         def by_rows(s):
             np.matmul(a[..., s, :], b, out=out[..., s, :])
-        _each(by_rows, a.shape[-2], work, quiet=False)
+        each(by_rows, a.shape[-2], work, products=True)
     else:  # two stacks of equal shape: the first stack dim
         def by_stack(s):
             np.matmul(a[s], b[s], out=out[s])
-        _each(by_stack, a.shape[0], work, quiet=False)
+        each(by_stack, a.shape[0], work, products=True)
     return out
 
 
 def _matmul_work(a: np.ndarray, b: np.ndarray) -> int | None:
-    """The product's multiply-adds, in element passes; None for what is not split (vectors,
-    integers, mixed dtypes, stacks that broadcast)."""
-    if a.ndim < 2 or b.ndim < 2 or a.dtype != b.dtype or a.dtype.kind != "f":
+    """The product's multiply-adds, in element passes (a matrix times a vector: a's size);
+    None for what is not split (a vector times a matrix, integers, mixed dtypes, stacks
+    that broadcast)."""
+    if a.dtype != b.dtype or a.dtype.kind != "f":
+        return None
+    if a.ndim == 2 and b.ndim == 1:  # a pass over a, as BLAS makes it
+        return a.size
+    if a.ndim < 2 or b.ndim < 2:
         return None
     if a.ndim > 2 and b.ndim > 2 and a.shape[:-2] != b.shape[:-2]:
         return None

@@ -75,12 +75,54 @@ def test_sdpa_dropout_zeroes_weights_and_rescales_the_rest():
     np.testing.assert_allclose(F.scaled_dot_product_attention(q, k, v).numpy(), 1.0, rtol=1e-6)
 
 
+@pytest.mark.parametrize("mask", ["none", "bool", "float", "causal"])
+def test_sdpa_matches_torch_at_sizes_its_row_sums_with_blas(mask, same_as_torch):
+    """Scores of 4 x 3 x 32 x 24 (and more): the attention row takes its max and its sums
+    over the keys the fast way (rule_math's row_max and csum); an additive mask here is a
+    constant, so it goes through the row too (a learned one is tested above)."""
+    rng = np.random.default_rng(7)
+    (q, tq), (k, tk), (v, tv) = (pair(rng.normal(size=(4, 3) + s))
+                                 for s in ((32, 8), (24, 8), (24, 5)))
+    kwargs = {}
+    if mask == "bool":
+        m = rng.random((32, 24)) < 0.5
+        m[3] = False  # a query that sees nothing
+        kwargs["attn_mask"] = m
+    elif mask == "float":
+        m = rng.normal(size=(3, 32, 24))
+        m[rng.random((3, 32, 24)) < 0.3] = -math.inf
+        kwargs["attn_mask"] = m
+    elif mask == "causal":
+        kwargs["is_causal"] = True
+    ours = F.scaled_dot_product_attention(
+        q, k, v, **{n: tg.tensor(a) if n == "attn_mask" else a for n, a in kwargs.items()})
+    theirs = TF.scaled_dot_product_attention(
+        tq, tk, tv, **{n: torch.tensor(a) if n == "attn_mask" else a for n, a in kwargs.items()})
+    same_as_torch(ours, theirs, rng, [(q, tq), (k, tk), (v, tv)])
+    # float32, as a model runs it: within float32's rounding of torch's
+    ours32 = F.scaled_dot_product_attention(q.float(), k.float(), v.float(), **{
+        n: tg.tensor(a) if n == "attn_mask" else a for n, a in kwargs.items()})
+    assert ours32.dtype == tg.float32
+    np.testing.assert_allclose(ours32.numpy(), theirs.detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
 def test_sdpa_errors():
     q = tg.zeros(2, 3, 4)
     with pytest.raises(ValueError, match="not both"):
         F.scaled_dot_product_attention(q, q, q, attn_mask=tg.ones(3, 3).bool(), is_causal=True)
     with pytest.raises(ValueError, match="share the last dim"):
         F.scaled_dot_product_attention(q, tg.zeros(2, 3, 5), q)
+    with pytest.raises(TypeError, match="query must be floating point, got int64"):
+        F.scaled_dot_product_attention(q.long(), q, q)
+    with pytest.raises(TypeError, match="attn_mask must be boolean .* got int64"):
+        F.scaled_dot_product_attention(q, q, q, attn_mask=np.ones((3, 3), np.int64))
+    # as in torch, the mask broadcasts to the scores, not the scores to the mask
+    with pytest.raises(ValueError, match=r"attn_mask of shape \(5, 2, 3, 3\) must broadcast to "
+                                         r"the scores' shape \(2, 3, 3\)"):
+        F.scaled_dot_product_attention(q, q, q, attn_mask=np.ones((5, 2, 3, 3), bool))
+    with pytest.raises(RuntimeError):
+        TF.scaled_dot_product_attention(*[torch.zeros(2, 3, 4)] * 3,
+                                        attn_mask=torch.ones(5, 2, 3, 3, dtype=torch.bool))
 
 
 # ---- MultiheadAttention -------------------------------------------------------------------------

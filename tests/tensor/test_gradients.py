@@ -168,6 +168,9 @@ def spread_over(x, dim, least=2):
     return n >= least
 
 
+# which of 5 keys each of 3 queries may attend to: the second query to none
+ATTEND = np.array([[True, False, True, True, False], [False] * 5, [True] * 5])
+
 # name: (function of Tensors and constants, strategy for its arguments, gradcheck options)
 CASES = {
     # elementwise, two inputs, broadcasting
@@ -360,6 +363,16 @@ CASES = {
                   st.tuples(arr((2, 8)), arr((1, 2))), {}),
     "lstm_hidden": (lambda a, c: T.apply(T.OPS.lstm_hidden, (a, c)),
                     st.tuples(arr((2, 8)), arr((2, 2))), {}),
+    # attention's weights as one row (through scaled_dot_product_attention): a boolean mask
+    # with a query that may attend to nothing (zero weights, zero gradient), an additive one
+    # that broadcasts over the batch, and the causal mask
+    "attention_bool": (lambda q, k, v: F.scaled_dot_product_attention(q, k, v, ATTEND),
+                       st.tuples(arr((2, 3, 4)), arr((2, 5, 4)), arr((2, 5, 2))), {}),
+    "attention_additive": (lambda q, k, v: F.scaled_dot_product_attention(
+        q, k, v, np.where(ATTEND, 0.5, -np.inf)[None], scale=0.7),
+        st.tuples(arr((2, 3, 4)), arr((2, 5, 4)), arr((2, 5, 2))), {}),
+    "attention_causal": (lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
+                         st.tuples(arr((2, 4, 3)), arr((2, 4, 3)), arr((2, 4, 3))), {}),
     # a small composite: several ops meeting in one graph, one input used twice
     "mlp": (lambda x, w, b: ((x @ w + b).tanh() * x.sum()).log_softmax(-1),
             st.tuples(arr((2, 3)), arr((3, 3)), arr((3,))), {}),
@@ -375,7 +388,8 @@ SECOND_ORDER = ["tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
                 "logsumexp", "log_softmax", "softmax", "reshape", "getitem_array", "expand",
                 "mod", "minimum", "amin",
                 "permute", "cat", "pad", "mlp", "unfold", "conv2d", "conv_transpose2d",
-                "max_pool2d", "batch_norm", "batch_norm_eval", "layer_norm", "gelu_tanh", "linear"]
+                "max_pool2d", "batch_norm", "batch_norm_eval", "layer_norm", "gelu_tanh", "linear",
+                "attention_bool", "attention_additive"]
 
 
 def as_inputs(xs: tuple) -> list:

@@ -172,7 +172,7 @@ def test_erf_is_exact_in_float64_and_within_float32_resolution_in_float32():
 def test_csum_sums_over_the_axes_in_any_memory_layout(order, dtype):
     """csum (the batch_norm rows' sums) is one BLAS product when the summed dims lie together in
     memory, channels last or first; it must equal numpy's sum for each layout."""
-    from tinygrad_edu.tensor.fused import csum
+    from tinygrad_edu.tensor.rule_math import csum
     base = np.random.default_rng(0).normal(size=(6, 5, 14, 12)).astype(dtype)
     x = np.ascontiguousarray(base.transpose(order)).transpose(np.argsort(order))
     for axes in [(0, 2, 3), (0,), (2, 3)]:
@@ -182,3 +182,35 @@ def test_csum_sums_over_the_axes_in_any_memory_layout(order, dtype):
         assert got.shape == want.shape and got.dtype == dtype
         assert np.all(np.abs(got - want) <= scale * (1e-6 if dtype == np.float32 else 1e-14))
     assert csum(tg.tensor(base), (0, 2)).shape == (1, 5, 1, 12)  # on Tensors: a sum node
+
+
+@pytest.mark.parametrize("shape", [(64, 16), (4, 4, 16, 16), (300, 27), (2, 3, 32), (512, 40),
+                                   (7,), (5, 1), ()])
+def test_row_max_is_numpys_max_over_the_last_dim(shape):
+    """row_max moves a short last dim first (sizes 2-32, 4096 elements or more); elsewhere it
+    is numpy's. -inf rows, nan and ties come out as numpy's."""
+    from tinygrad_edu.tensor.rule_math import row_max
+    x = np.random.default_rng(0).normal(size=shape).astype(np.float32)
+    if x.ndim and x.size:
+        x.reshape(-1, shape[-1])[1 % len(x.reshape(-1, shape[-1]))] = -np.inf
+        x.reshape(-1)[5 % x.size] = np.nan
+    got = row_max(x)
+    want = np.max(x, axis=-1, keepdims=True) if x.ndim else x
+    assert got.shape == want.shape and got.dtype == x.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("axes, keepdim", [(1, True), (-1, False), ((0, 2), False), (None, True),
+                                           ((2, 0), True)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_rsum_is_numpys_sum(axes, keepdim, dtype):
+    """The rules' sum: csum's products for big float arrays, numpy's sum elsewhere; a dim,
+    dims in any order, negative dims or None, kept or not."""
+    from tinygrad_edu.tensor.rule_math import rsum
+    x = (np.random.default_rng(1).normal(size=(20, 30, 16)) * 10).astype(dtype)
+    norm = None if axes is None else tuple(sorted(np.atleast_1d(axes) % 3))
+    want = np.sum(x.astype(np.float64), axis=norm, keepdims=keepdim)
+    got = rsum(x, axes, keepdim)
+    assert got.shape == want.shape and got.dtype == dtype
+    scale = np.sum(np.abs(x), axis=norm, keepdims=keepdim)
+    assert np.all(np.abs(got - want) <= scale * (1e-6 if dtype == np.float32 else 1e-14))

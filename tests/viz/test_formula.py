@@ -90,6 +90,8 @@ def test_a_wrong_formula_fails_the_check():
                    "g * gate(act, 'f')")),
     ("lstm_hidden", ("gates(0, 0, 0, g * tanh(c))", "g * gate(act, 'o') * (1 + tanh(c)**2)")),
     ("linear", ("g @ w", "g.T @ x / 2", "g")),  # half the weight gradient
+    ("attention", ("(out * (g - total(g, -1)) * scale) @ k",  # softmax's rule without out
+                   "(out * (g - total(g * out, -1)) * scale).mT @ q")),
 ])
 def test_a_wrong_fused_row_formula_fails_the_check(name, formulas):
     wrong = TENSOR_OPS[name]._replace(formulas=formulas)
@@ -154,6 +156,9 @@ def tensor_case(name, rng, n_inputs=1):
         # 2 groups of 2 input channels, 3 outputs each; strided (col2im) and stride 1 (the
         # flipped-kernel convolution of g) in turn
         "conv": ([conv_x, conv_w], [conv_win, 2]),
+        # 2 heads of 3 queries and 4 keys; a boolean mask with a query that sees no key
+        "attention": ([rng.standard_normal((2, 3, 5)), rng.standard_normal((2, 4, 5))],
+                      [np.array([[1, 0, 1, 1], [0, 0, 0, 0], [1, 1, 1, 0]], bool), 0.6]),
         "lstm_gates": ([rng.standard_normal((2, 12))], []),  # hidden size 3: 4 gates of 3
         "lstm_cell": ([_lstm_activate(rng.standard_normal((2, 12))), c], []),
         "lstm_hidden": ([_lstm_activate(rng.standard_normal((2, 12))), c], []),

@@ -93,17 +93,17 @@ class MultiheadAttention(Module):
             if key_padding_mask is not None:
                 key_padding_mask = np.asarray(getattr(key_padding_mask, "_data",
                                                       key_padding_mask))[None]
-        elif self.batch_first:  # work in (L, N, E), as PyTorch does
-            query, key, value = (t.transpose(0, 1) for t in (query, key, value))
-        L, N, S = query.shape[0], query.shape[1], key.shape[0]
+        seq = 1 if self.batch_first and not unbatched else 0  # the sequence dim
+        L, N, S = query.shape[seq], query.shape[1 - seq], key.shape[seq]
         w, b = self.in_proj_weight, self.in_proj_bias
         if query is key and key is value:  # self-attention: one product for q, k and v
             q, k, v = F.linear(query, w, b).chunk(3, -1)
         else:
             ws, bs = w.chunk(3, 0), (b.chunk(3, 0) if b is not None else (None,) * 3)
             q, k, v = (F.linear(x, wi, bi) for x, wi, bi in zip((query, key, value), ws, bs))
-        # (L, N, E) -> (N, H, L, d): the heads become a batch dim
-        q, k, v = (t.reshape(t.shape[0], N, H, d).permute(1, 2, 0, 3) for t in (q, k, v))
+        # (L, N, E) or (N, L, E) -> (N, H, L, d): the heads become a batch dim
+        order = (1, 2, 0, 3) if seq == 0 else (0, 2, 1, 3)
+        q, k, v = (t.reshape(*t.shape[:2], H, d).permute(order) for t in (q, k, v))
         mask = _additive(attn_mask, q.dtype, "attn_mask")
         if mask is not None:
             if mask.ndim == 3:
@@ -120,12 +120,10 @@ class MultiheadAttention(Module):
             mask = pad if mask is None else mask + pad
         weights = F._attention_weights(q, k, mask)
         dropped = F.dropout(weights, self.dropout, self.training) if self.dropout else weights
-        out = dropped.matmul(v).permute(2, 0, 1, 3).reshape(L, N, E)  # heads side by side
-        out = self.out_proj(out)
+        out = dropped.matmul(v).permute([order.index(i) for i in range(4)])  # back in place
+        out = self.out_proj(out.reshape(*out.shape[:2], E))  # the heads side by side
         if unbatched:
             out = out.squeeze(1)
-        elif self.batch_first:
-            out = out.transpose(0, 1)
         if not need_weights:
             return out, None
         if average_attn_weights:

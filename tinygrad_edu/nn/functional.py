@@ -374,23 +374,44 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
 def _attention_weights(query: Tensor, key: Tensor, attn_mask: Any = None, is_causal: bool = False,
                       scale: float | None = None) -> Tensor:
     """softmax(Q K^T * scale + mask) over the keys: the (..., L, S) weights of
-    `scaled_dot_product_attention` (same masks), which MultiheadAttention also returns."""
+    `scaled_dot_product_attention` (same masks), which MultiheadAttention also returns.
+    One row of the op table (`attention`); a mask that is itself learned (a Tensor that
+    requires grad) takes the composed ops instead, so that it gets its gradient."""
     L, S = query.shape[-2], key.shape[-2]
     s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
-    scores = query.matmul(key.mT) * s
+    for name, t in (("query", query), ("key", key)):
+        if t.dtype.kind != "f":
+            raise TypeError(f"scaled_dot_product_attention: {name} must be floating point, got "
+                            f"{t.dtype}; convert it with .float()")
     if is_causal:
         attn_mask = np.tril(np.ones((L, S), dtype=bool))
-    if attn_mask is None:
-        return scores.softmax(-1)
-    m = attn_mask._data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
-    if m.dtype.kind == "b":
-        scores = scores.where(m, -math.inf)
-    else:
-        scores = scores + (attn_mask if isinstance(attn_mask, Tensor) else _const(m))
+    if isinstance(attn_mask, Tensor) and attn_mask.requires_grad:
+        return _learned_mask_weights(query.matmul(key.mT) * s + attn_mask)
+    m = None if attn_mask is None else np.asarray(getattr(attn_mask, "_data", attn_mask))
+    if m is not None and m.dtype.kind not in "bf":
+        raise TypeError(f"scaled_dot_product_attention: attn_mask must be boolean (True: may "
+                        f"attend) or floating (added to the scores), got {m.dtype}")
+    scores = (*np.broadcast_shapes(query.shape[:-2], key.shape[:-2]), L, S)
+    if m is not None and _broadcast_or_none(scores, m.shape) != scores:
+        raise ValueError(f"scaled_dot_product_attention: attn_mask of shape {m.shape} must "
+                         f"broadcast to the scores' shape {scores} (query {query.shape}, key "
+                         f"{key.shape})")
+    return apply(OPS.attention, (query, key), (m, s))
+
+
+def _broadcast_or_none(*shapes: tuple[int, ...]) -> tuple[int, ...] | None:
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        return None
+
+
+def _learned_mask_weights(scores: Tensor) -> Tensor:
+    """softmax over the keys of scores that a learned additive mask is in; a row that may
+    attend to nothing gets zero weights, as the attention row gives."""
     blocked = np.max(scores._data, axis=-1, keepdims=True) == -math.inf
     if not blocked.any():
         return scores.softmax(-1)
-    # a row that may attend to nothing: softmax over zeros (finite), then zero weights
     return scores.where(~blocked, 0.0).softmax(-1).where(~blocked, 0.0)
 
 

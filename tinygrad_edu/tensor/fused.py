@@ -1,5 +1,6 @@
 """The forwards and rules of the op table's fused rows: batch normalization and the
-standardization inside layer and group norm, max pooling, convolution, and the LSTM cell.
+standardization inside layer and group norm, max pooling, convolution, the LSTM cell, and
+attention's weights.
 
 Composed of primitives each of these is several graph nodes, each a full pass over the data
 forward and backward; as one row each has the closed-form gradient (what PyTorch's kernels
@@ -24,16 +25,19 @@ from ..parallel import each, get_num_threads, rows
 from .rule_math import (
     _NP,
     _unfold,
+    csum,
     matmul,
     mT,
     permute,
     reshape,
+    row_max,
+    rsum,
     sqrt,
     unfold,
     unfold_backward,
 )
 
-__all__ = ["batch_stats", "conv_rows", "csum", "pool_argmax", "pool_scatter"]
+__all__ = ["batch_stats", "conv_rows", "pool_argmax", "pool_scatter"]
 
 
 # ---- fused rows for a CNN: batch normalization and max pooling -----------------------------------
@@ -45,32 +49,6 @@ __all__ = ["batch_stats", "conv_rows", "csum", "pool_argmax", "pool_scatter"]
 def _over(shape, axes) -> int:
     """How many elements a reduction over `axes` of `shape` adds up."""
     return math.prod(shape[d] for d in axes)
-
-
-def csum(x, axes):
-    """The sum over `axes`, kept as size-1 dims. On a float array laid out with the summed
-    dims together (a conv output: channels last) it is one matrix-vector product with ones,
-    which BLAS does many times faster than numpy's reduction over outer dims; its rows split
-    among the threads (parallel.py)."""
-    if not isinstance(x, _NP):
-        return x.sum(dim=axes, keepdim=True)
-    if x.dtype not in (np.float32, np.float64) or x.size < 4096:
-        return np.add.reduce(x, axis=axes, keepdims=True)
-    kept = [d for d in range(x.ndim) if d not in axes]
-    shape = tuple(1 if d in axes else n for d, n in enumerate(x.shape))
-    m = _over(x.shape, axes)
-    ones = np.ones(m, dtype=x.dtype)
-    first = x.transpose(*axes, *kept)
-    if first.flags.c_contiguous:  # (summed, kept): a partial sum of rows per thread
-        v = first.reshape(m, -1)
-        return sum(each(lambda s: ones[s] @ v[s], m, v.size)).reshape(shape)
-    last = x.transpose(*kept, *axes)
-    if last.flags.c_contiguous:  # (kept, summed): each thread its rows' sums
-        w = last.reshape(-1, m)
-        out = np.empty(len(w), dtype=x.dtype)
-        each(lambda s: np.matmul(w[s], ones, out=out[s]), len(w), w.size)
-        return out.reshape(shape)
-    return np.add.reduce(x, axis=axes, keepdims=True)
 
 
 def _batch_sum(fn, x, axes):
@@ -633,4 +611,43 @@ def _lstm_cell(act, c):
     n = c.shape[-1]
     return act[..., n:2 * n] * c + act[..., :n] * act[..., 2 * n:3 * n]
 
+
+# ---- attention (nn/functional.py): its weights softmax(q k^T scale + mask) as one row --------
+# Composed of primitives these are five nodes (the product, the scale, the mask, log_softmax,
+# exp), each a pass forward and backward; as one row the weights are made in place, and its
+# rules are softmax's rule and the product's, with the weights (the row's output) to hand.
+
+
+def _attention(q, k, mask, scale):
+    """softmax over the keys (the last dim) of q k^T * scale + mask, (..., L, S), rows made in
+    place. mask: None, boolean (True: may attend) or additive, broadcasting to the scores. A
+    query that may attend to no key gets zero weights, as in PyTorch 2.13 (softmax: nan)."""
+    s = np.matmul(q, k.swapaxes(-1, -2))
+    s *= scale
+    if mask is not None and mask.dtype == np.bool_:
+        np.copyto(s, -np.inf, where=~mask)
+    elif mask is not None:
+        s += mask
+    top = row_max(s)
+    top[top == -np.inf] = 0  # a row with no key: exp(-inf - 0) = 0 throughout, and
+    s -= top
+    np.exp(s, out=s)
+    total = csum(s, (s.ndim - 1,))
+    total[total == 0] = 1  # its weights stay 0
+    s /= total
+    return s
+
+
+def _attention_scores_grad(g, out, scale):
+    """The gradient of the scores q k^T: softmax's rule out (g - sum(g out)) over the keys,
+    times the scale (the scores' own derivative)."""
+    return out * (g - rsum(g * out, -1, True)) * scale
+
+
+def _attention_dq(g, out, q, k, mask, scale):
+    return matmul(_attention_scores_grad(g, out, scale), k)
+
+
+def _attention_dk(g, out, q, k, mask, scale):
+    return matmul(mT(_attention_scores_grad(g, out, scale)), q)
 

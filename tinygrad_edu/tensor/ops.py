@@ -50,6 +50,9 @@ import numpy as np
 from .. import parallel
 from ..memory import empty_like
 from .fused import (
+    _attention,
+    _attention_dk,
+    _attention_dq,
     _batch_norm,
     _bn_dbias,
     _bn_dweight,
@@ -84,6 +87,7 @@ from .rule_math import (
     cos,
     cosh,
     count,
+    csum,
     einsum,
     exp,
     expand,
@@ -96,6 +100,7 @@ from .rule_math import (
     mT,
     permute,
     reshape,
+    row_max,
     rsum,
     sigmoid,
     sign,
@@ -205,8 +210,11 @@ def _mod(a, b):
 def _log_softmax(x, dim):
     if x.size == 0:
         return x.copy()
-    s = x - np.maximum.reduce(x, axis=dim, keepdims=True)  # the largest logit becomes 0:
-    return s - np.log(np.add.reduce(np.exp(s), axis=dim, keepdims=True))  # exp cannot overflow
+    last = np.moveaxis(x, dim, -1) if dim is not None else x.reshape(-1)  # a view
+    s = last - row_max(last)  # the largest logit becomes 0: exp cannot overflow
+    total = csum(np.exp(s), (s.ndim - 1,))
+    s -= np.log(total, out=total)
+    return np.moveaxis(s, -1, dim) if dim is not None else s.reshape(x.shape)
 
 
 def _cat(*args):
@@ -586,6 +594,12 @@ class _Table:
     max_pool = make_op("max_pool", _pool_max,
         lambda g, out, a, win, arg: pool_scatter(g, a, win, arg),
         formulas=("col2im(at_tap(g, arg, win), a.shape, win)",))
+    # attention's weights P = softmax(q k^T scale + mask) over the keys, one row (fused.py);
+    # with dS = P (g - total(g P, -1)) scale, the gradient of the scores, its rules are the
+    # product's: dS @ k and dS^T @ q
+    attention = make_op("attention", _attention, _attention_dq, _attention_dk,
+        formulas=("(out * (g - total(g * out, -1)) * scale) @ k",
+                  "(out * (g - total(g * out, -1)) * scale).mT @ q"))
     # one LSTM step as three rows (fused.py): A = (sigmoid(i), sigmoid(f), tanh(g), sigmoid(o))
     lstm_gates = make_op("lstm_gates", _lstm_activate, _lstm_activate_rule,
         higher_order=False,  # tanh' = 1 - t^2 on the g columns, sigmoid' = s (1 - s) on i, f, o

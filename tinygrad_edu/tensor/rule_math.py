@@ -21,8 +21,8 @@ from .partials import Scatter
 __all__ = [
     "exp", "log", "sin", "cos", "sqrt", "sinh", "cosh", "floor", "trunc", "einsum", "erf",
     "sigmoid", "tanh", "sign", "zeros", "indicator", "where", "matmul", "mT", "reshape",
-    "permute", "expand", "rsum", "count", "getitem", "index_add", "astype", "sum_to",
-    "unfold", "unfold_backward",
+    "permute", "expand", "rsum", "csum", "row_max", "count", "getitem", "index_add", "astype",
+    "sum_to", "unfold", "unfold_backward",
 ]
 
 _NP = (np.ndarray, np.generic)
@@ -137,10 +137,55 @@ def expand(x, shape):
     return np.broadcast_to(x, shape) if isinstance(x, _NP) else x.expand(shape)
 
 
+# below this many elements numpy's sum is as quick as setting up a product
+_CSUM_MIN = 4096
+
+
 def rsum(x, axes, keepdim):
-    if isinstance(x, _NP):
+    """The sum over `axes` (a dim, a tuple of dims, or None: all); on big float arrays as
+    `csum`, many times faster than numpy's own."""
+    if not isinstance(x, _NP):
+        return x.sum(dim=axes, keepdim=keepdim)
+    if x.size < _CSUM_MIN or x.dtype not in (np.float32, np.float64):
         return np.add.reduce(x, axis=axes, keepdims=keepdim)
-    return x.sum(dim=axes, keepdim=keepdim)
+    if axes is None:
+        axes = range(x.ndim)
+    axes = tuple(sorted(d % x.ndim for d in ((axes,) if isinstance(axes, int) else axes)))
+    kept = csum(x, axes)
+    return kept if keepdim else kept.squeeze(axes)
+
+
+def csum(x, axes):
+    """The sum over `axes` (a tuple of dims), kept as size-1 dims. On a float array laid out
+    with the summed dims together (a conv output channels last, the rows of a softmax) it is
+    one matrix-vector product with ones: BLAS does it several times faster than numpy, which
+    adds up a short last dim row by row (7x for rows of 16) and outer dims pass by pass.
+    BLAS threads it, or (after a kernel's pieces) the library's threads do (parallel.py)."""
+    if not isinstance(x, _NP):
+        return x.sum(dim=axes, keepdim=True)
+    if x.dtype not in (np.float32, np.float64) or x.size < _CSUM_MIN:
+        return np.add.reduce(x, axis=axes, keepdims=True)
+    kept = [d for d in range(x.ndim) if d not in axes]
+    shape = tuple(1 if d in axes else n for d, n in enumerate(x.shape))
+    m = math.prod(x.shape[d] for d in axes)
+    ones = np.ones(m, dtype=x.dtype)
+    first = x.transpose(*axes, *kept)
+    if first.flags.c_contiguous:  # (summed, kept): ones @ v, as v^T (a transposed view) @ ones
+        return parallel.matmul(first.reshape(m, -1).T, ones).reshape(shape)
+    last = x.transpose(*kept, *axes)
+    if last.flags.c_contiguous:  # (kept, summed): w @ ones
+        return parallel.matmul(last.reshape(-1, m), ones).reshape(shape)
+    return np.add.reduce(x, axis=axes, keepdims=True)
+
+
+def row_max(x):
+    """The max over the last dim, kept as a size-1 dim (nan if the row has one), as numpy's.
+    numpy reduces a short last dim row by row, about 50 ns a row; moved first (one copy), it
+    is n - 1 vector maxima: 7x faster for rows of 16, as a softmax over 16 keys has."""
+    n = x.shape[-1] if x.ndim else 0
+    if 1 < n <= 32 and x.size >= 4096:
+        return np.maximum.reduce(np.moveaxis(x, -1, 0).copy(), axis=0)[..., None]
+    return np.maximum.reduce(x, axis=-1, keepdims=True)
 
 
 def count(mask, axes, dtype):
