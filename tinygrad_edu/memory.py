@@ -8,10 +8,11 @@ array: up to a third of a step.
 
 Two remedies, one always on and one asked for:
 
-- The kernels' big outputs (convolution, batch norm, pooling, relu) come from the library's
-  own cache (`empty`, `empty_like`): a buffer goes out again once no array uses it, so a step
-  runs in the last step's memory. It holds at most 512 MiB; `empty_cache()` lets the free
-  buffers go, as torch.cuda.empty_cache does. malloc itself is left alone.
+- The kernels' big outputs (convolution, batch norm, pooling, relu, gelu, and matrix
+  products) come from the library's own cache (`empty`, `empty_like`), 512 KiB and up: a
+  buffer goes out again once no array uses it, so a step runs in the last step's memory.
+  It holds at most 512 MiB; `empty_cache()` lets the free buffers go, as
+  torch.cuda.empty_cache does. malloc itself is left alone.
 - `keep_freed_memory()` asks glibc's malloc to keep every freed large block (the library
   never changes the allocator on its own: it is an opt-in, for a process you own). The cost:
   up to 512 MiB of freed memory stays with the process for the rest of its life. The same
@@ -61,7 +62,8 @@ def keep_freed_memory() -> bool:
 # reference count tells), so a step's big arrays are the last step's memory, already paged in,
 # whatever malloc would have done with it.
 
-_MIN_BYTES = 1 << 20  # smaller arrays: malloc's own bins serve them well
+_MIN_BYTES = 1 << 19  # 512 KiB (a transformer's feed-forward activations) and up; below,
+# malloc's own bins serve them well
 _LIMIT = 512 << 20  # the cache holds at most this much, in use or free
 _CACHE: dict[int, list[np.ndarray]] = {}  # buffers (uint8) by size
 _LOCK = threading.Lock()

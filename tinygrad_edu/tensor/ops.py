@@ -76,6 +76,7 @@ from .fused import (
 from .partials import GradSum, Scatter, _index_add
 from .rule_math import (
     _ERF_C,
+    _NP,
     _erf,
     _first,
     _sigmoid,
@@ -261,6 +262,15 @@ def _linear(x, w, b):
     return y
 
 
+def _linear_dw(g, out, x, w, b):
+    """g^T @ x: for a stack of inputs (..., in), all its rows in one product, not a product
+    per matrix summed afterwards (3x faster for a transformer's (32, 16, 256), and no
+    (32, out, in) temporary)."""
+    if x.ndim > 2:
+        g, x = reshape(g, (-1, g.shape[-1])), reshape(x, (-1, x.shape[-1]))
+    return matmul(mT(g), x)
+
+
 def _transposed(x) -> bool:
     """Is x an array laid out column-major (a transposed matrix)? Then so should its grad be."""
     return isinstance(x, np.ndarray) and x.ndim == 2 and x.flags.f_contiguous and not (
@@ -290,7 +300,7 @@ def _relu_da(g, out, a):
 
 def _gelu_tanh(a):
     """0.5 a (1 + tanh(sqrt(2/pi) (a + 0.044715 a^3))), one buffer written in place."""
-    u = np.multiply(a, a, out=np.empty_like(a))  # (an array even for a 0-d a)
+    u = np.multiply(a, a, out=empty_like(a))  # (an array even for a 0-d a)
     u *= _GELU_K
     u += 1
     u *= a  # a + k a^3
@@ -304,9 +314,34 @@ def _gelu_tanh(a):
 
 def _gelu_tanh_da(g, out, a):
     """d gelu/da = (1 + t) / 2 + a (1 - t^2) c (1 + 3 k a^2) / 2, with t = tanh(c (a + k a^3))."""
+    if isinstance(g, _NP) and isinstance(a, _NP):
+        return _gelu_tanh_da_arrays(g, a)
     a2 = a * a
     t = tanh(_GELU_C * (a + _GELU_K * a2 * a))
     return g * (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * (_GELU_C * (1 + 3 * _GELU_K * a2)))
+
+
+def _gelu_tanh_da_arrays(g, a):
+    """The same on arrays, factored as (1 + t) (1/2 + a c (1 + 3 k a^2) (1 - t) / 2) and made
+    in two buffers: the plain formula's eight temporaries of a's size were 40% of a transformer
+    step's page faults."""
+    x = np.multiply(a, a, out=empty_like(a, dtype=np.result_type(g, a)))
+    t = np.multiply(x, _GELU_K, out=empty_like(x))
+    t += 1
+    t *= a
+    t *= _GELU_C
+    np.tanh(t, out=t)  # t
+    x *= 3 * _GELU_K
+    x += 1
+    x *= a
+    x *= 0.5 * _GELU_C  # a c (1 + 3 k a^2) / 2
+    np.subtract(1, t, out=t)  # 1 - t
+    x *= t
+    x += 0.5
+    np.subtract(2, t, out=t)  # 1 + t
+    x *= t
+    x *= g
+    return x
 
 
 def _pow_da(g, out, a, n):
@@ -557,7 +592,7 @@ class _Table:
         formulas=("g @ b.T", "a.T @ g"))
     linear = make_op("linear", _linear,              # x @ w.T + b in one node (torch's addmm)
         lambda g, out, x, w, b: matmul(g, w),
-        lambda g, out, x, w, b: matmul(mT(g), x),     # (and sum_to adds up a stack's)
+        _linear_dw,                                   # a stack's rows in one product
         lambda g, out, x, w, b: g,                     # summed over the rows by sum_to
         formulas=("g @ w", "g.T @ x", "g"))
     einsum = Op("einsum",                             # any number of operands; consts: the
