@@ -14,7 +14,7 @@ import torch
 
 import tinygrad_edu as tg
 from tinygrad_edu import blas, interop, parallel
-from tinygrad_edu.tensor.rule_math import rsum
+from tinygrad_edu.tensor.rule_math import csum
 from tinygrad_edu.train import build_cnn
 
 needs_openblas = pytest.mark.skipif(blas._openblas() is None, reason="numpy's BLAS is not OpenBLAS")
@@ -122,8 +122,8 @@ def test_products_are_left_to_blas_unless_a_kernels_pieces_ran_lately(monkeypatc
         np.testing.assert_array_equal(parallel.matmul(a, a), a @ a)
         assert calls == []  # numpy's own product, BLAS's threads
         x = np.arange(parallel._MIN_WORK * 2, dtype=np.float32) % 7
-        sums = x.reshape(-1, 64).sum(1), x.reshape(-1, 64).sum(0)
-        np.testing.assert_array_equal(rsum(x.reshape(-1, 64), 1, False), sums[0])  # products
+        sums = x.reshape(-1, 64).sum(1, keepdims=True), x.reshape(-1, 64).sum(0, keepdims=True)
+        np.testing.assert_array_equal(csum(x.reshape(-1, 64), (1,)), sums[0])  # products
         assert calls == [] and parallel._LAST_SPLIT[0] < 0  # ... as numpy would run them
         parallel.rows(lambda o, x: np.negative(x, out=o), np.empty_like(x), x)  # a kernel
         assert calls == [{}] and parallel._LAST_SPLIT[0] > 0
@@ -131,8 +131,8 @@ def test_products_are_left_to_blas_unless_a_kernels_pieces_ran_lately(monkeypatc
         assert calls[1:] == [{"products": True}]  # split by us, BLAS's threads left asleep
         # sums as matrix-vector products, a's rows split (a vector times a matrix as its
         # transpose times the vector)
-        np.testing.assert_array_equal(rsum(x.reshape(-1, 64), 1, False), sums[0])
-        np.testing.assert_array_equal(rsum(x.reshape(-1, 64), 0, False), sums[1])
+        np.testing.assert_array_equal(csum(x.reshape(-1, 64), (1,)), sums[0])
+        np.testing.assert_array_equal(csum(x.reshape(-1, 64), (0,)), sums[1])
         assert calls[2:] == [{"products": True}] * 2
 
 

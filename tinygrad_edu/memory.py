@@ -33,7 +33,7 @@ import threading
 
 import numpy as np
 
-__all__ = ["keep_freed_memory", "empty", "empty_like", "empty_cache", "cached_bytes"]
+__all__ = ["keep_freed_memory", "empty", "empty_like", "empty_cache", "cached", "cached_bytes"]
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
 MMAP = 256 << 20  # blocks up to 256 MiB come from the heap...
@@ -98,6 +98,11 @@ def empty_cache() -> None:
     """Let go of the cache's free buffers (as torch.cuda.empty_cache)."""
     with _LOCK:
         _drop_free()
+
+
+def cached(nbytes: int) -> bool:
+    """Would a buffer of `nbytes` come from the cache (`empty`)?"""
+    return nbytes >= _MIN_BYTES
 
 
 def empty(shape, dtype) -> np.ndarray:

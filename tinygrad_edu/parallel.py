@@ -35,7 +35,7 @@ import numpy as np
 
 from . import blas as _blas
 from .blas import _openblas
-from .memory import empty
+from .memory import cached, empty
 
 __all__ = ["set_num_threads", "get_num_threads", "each", "rows", "matmul", "pieces", "splits"]
 
@@ -204,7 +204,8 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> Any:
         flat = matmul(a.reshape(-1, a.shape[-1]), b,
                       None if out is None else out.reshape(-1, out.shape[-1]))
         return flat.reshape(*a.shape[:-1], b.shape[-1]) if out is None else out
-    if out is None and a.ndim == b.ndim == 2 and a.dtype == b.dtype and a.dtype.kind == "f":
+    if (out is None and a.ndim == b.ndim == 2 and a.dtype == b.dtype and a.dtype.kind == "f"
+            and cached(a.shape[0] * b.shape[1] * a.itemsize)):
         out = empty((a.shape[0], b.shape[1]), a.dtype)  # a big one from the cache (memory.py)
     if time.monotonic() - _LAST_SPLIT[0] > _QUIET:  # BLAS threads it, as in numpy
         return np.matmul(a, b, out=out)

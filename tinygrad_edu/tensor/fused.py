@@ -31,7 +31,6 @@ from .rule_math import (
     permute,
     reshape,
     row_max,
-    rsum,
     sqrt,
     unfold,
     unfold_backward,
@@ -641,7 +640,7 @@ def _attention(q, k, mask, scale):
 def _attention_scores_grad(g, out, scale):
     """The gradient of the scores q k^T: softmax's rule out (g - sum(g out)) over the keys,
     times the scale (the scores' own derivative)."""
-    return out * (g - rsum(g * out, -1, True)) * scale
+    return out * (g - csum(g * out, (out.ndim - 1,))) * scale
 
 
 def _attention_dq(g, out, q, k, mask, scale):

@@ -211,11 +211,12 @@ def _mod(a, b):
 def _log_softmax(x, dim):
     if x.size == 0:
         return x.copy()
-    last = np.moveaxis(x, dim, -1) if dim is not None else x.reshape(-1)  # a view
+    moved = dim is not None and dim != x.ndim - 1
+    last = x.reshape(-1) if dim is None else np.moveaxis(x, dim, -1) if moved else x  # a view
     s = last - row_max(last)  # the largest logit becomes 0: exp cannot overflow
     total = csum(np.exp(s), (s.ndim - 1,))
     s -= np.log(total, out=total)
-    return np.moveaxis(s, -1, dim) if dim is not None else s.reshape(x.shape)
+    return s.reshape(x.shape) if dim is None else np.moveaxis(s, -1, dim) if moved else s
 
 
 def _cat(*args):

@@ -137,30 +137,23 @@ def expand(x, shape):
     return np.broadcast_to(x, shape) if isinstance(x, _NP) else x.expand(shape)
 
 
-# below this many elements numpy's sum is as quick as setting up a product
-_CSUM_MIN = 4096
+# csum leaves to numpy a sum of fewer elements, or of fewer rows (see there)
+_CSUM_MIN, _CSUM_ROWS = 4096, 256
 
 
 def rsum(x, axes, keepdim):
-    """The sum over `axes` (a dim, a tuple of dims, or None: all); on big float arrays as
-    `csum`, many times faster than numpy's own."""
-    if not isinstance(x, _NP):
-        return x.sum(dim=axes, keepdim=keepdim)
-    if x.size < _CSUM_MIN or x.dtype not in (np.float32, np.float64):
+    if isinstance(x, _NP):
         return np.add.reduce(x, axis=axes, keepdims=keepdim)
-    if axes is None:
-        axes = range(x.ndim)
-    axes = tuple(sorted(d % x.ndim for d in ((axes,) if isinstance(axes, int) else axes)))
-    kept = csum(x, axes)
-    return kept if keepdim else kept.squeeze(axes)
+    return x.sum(dim=axes, keepdim=keepdim)
 
 
 def csum(x, axes):
     """The sum over `axes` (a tuple of dims), kept as size-1 dims. On a float array laid out
     with the summed dims together (a conv output channels last, the rows of a softmax) it is
-    one matrix-vector product with ones: BLAS does it several times faster than numpy, which
-    adds up a short last dim row by row (7x for rows of 16) and outer dims pass by pass.
-    BLAS threads it, or (after a kernel's pieces) the library's threads do (parallel.py)."""
+    one matrix-vector product with ones. numpy runs one loop per row of that layout (about
+    15 ns each: a short last dim is summed 7x slower than by BLAS, for rows of 16); with few
+    rows it is as quick as the product's set-up, and keeps the sum. BLAS threads the product,
+    or (after a kernel's pieces) the library's threads do (parallel.py)."""
     if not isinstance(x, _NP):
         return x.sum(dim=axes, keepdim=True)
     if x.dtype not in (np.float32, np.float64) or x.size < _CSUM_MIN:
@@ -168,13 +161,12 @@ def csum(x, axes):
     kept = [d for d in range(x.ndim) if d not in axes]
     shape = tuple(1 if d in axes else n for d, n in enumerate(x.shape))
     m = math.prod(x.shape[d] for d in axes)
-    ones = np.ones(m, dtype=x.dtype)
     first = x.transpose(*axes, *kept)
-    if first.flags.c_contiguous:  # (summed, kept): ones @ v, as v^T (a transposed view) @ ones
-        return parallel.matmul(first.reshape(m, -1).T, ones).reshape(shape)
+    if first.flags.c_contiguous and m >= _CSUM_ROWS:  # (summed, kept): v^T @ ones
+        return parallel.matmul(first.reshape(m, -1).T, np.ones(m, x.dtype)).reshape(shape)
     last = x.transpose(*kept, *axes)
-    if last.flags.c_contiguous:  # (kept, summed): w @ ones
-        return parallel.matmul(last.reshape(-1, m), ones).reshape(shape)
+    if last.flags.c_contiguous and x.size // m >= _CSUM_ROWS:  # (kept, summed): w @ ones
+        return parallel.matmul(last.reshape(-1, m), np.ones(m, x.dtype)).reshape(shape)
     return np.add.reduce(x, axis=axes, keepdims=True)
 
 
