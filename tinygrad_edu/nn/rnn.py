@@ -29,6 +29,7 @@ from ..function import Function
 from ..parallel import matmul
 from ..tensor import OPS, Tensor, apply, cat, empty, stack, zeros
 from ..tensor.fused import _lstm_columns
+from ..tensor.rule_math import csum
 from ..tensor.tensor import _new
 from . import functional as F
 from . import init
@@ -95,39 +96,31 @@ class LSTMLayer(Function):
     then dh_0 = dh', dc_0 = dc', and every weight's gradient is ONE product over all steps:
         dW_hh = sum_t dz_t^T h_prev,  dW_ih = sum_t dz_t^T x_t,  db = sum_t dz_t,
         dx_t = dz_t W_ih.
+    Inside, every per-step array is kept transposed, gates by rows ((4H, N), (H, N)): each
+    gate is then a block of whole rows, and BLAS makes W_hh h^T 1.35x faster than h W_hh^T
+    (a forward step 32 against 42 us at N = 32, H = 128).
     It runs on arrays: no second derivatives (backward with create_graph=True raises).
     """
 
     @staticmethod
     def forward(ctx: Any, x: Tensor, w_ih: Tensor, b: Tensor | None, w_hh: Tensor,
                 h0: Tensor, c0: Tensor, reverse: bool) -> Tensor:
-        xs, w = x._data, w_hh._data
+        xs = x._data
         steps, batch, _ = xs.shape
-        gates = w.shape[0]
+        gates = w_hh.shape[0]
         n = gates // 4
+        half = _lstm_columns(n, xs.dtype)[0][:, None]  # sigmoid(v) = 0.5 + 0.5 tanh(v / 2):
+        w_in, w_rec = w_ih._data * half, w_hh._data * half  # the scale inside tanh goes into
+        # the weights and the bias. z^T = W_ih x^T + b for every step at once, (4H, T, N);
         # the scratch comes from the cache (memory.py): the last step's memory, paged in
-        z = memory.empty((steps, batch, gates), xs.dtype)  # every step's input projection
-        matmul(xs.reshape(-1, xs.shape[-1]), w_ih._data.T, out=z.reshape(-1, gates))
+        z = memory.empty((gates, steps, batch), xs.dtype)
+        matmul(w_in, xs.reshape(-1, xs.shape[-1]).T, out=z.reshape(gates, -1))
         if b is not None:
-            z += b._data
-        acts = memory.empty((steps, batch, gates), xs.dtype)  # (i, f, g, o) per step
-        cs = memory.empty((2, steps, batch, n), xs.dtype)  # c_t and tanh(c_t) per step
+            z += (b._data[:, None] * half)[:, :, None]
+        acts, cs, hs = _lstm_forward_steps(z, w_rec, h0._data.T, c0._data.T, reverse)
         out = np.empty((steps + 1, batch, n), dtype=xs.dtype)
-        w_t = np.ascontiguousarray(w.T)  # (BLAS is 1.4x slower with the transposed view)
-        half, shift, _ = _lstm_columns(n, xs.dtype)  # sigmoid(v) = 0.5 + 0.5 tanh(v / 2)
-        h, c = h0._data, c0._data
-        for t in range(steps - 1, -1, -1) if reverse else range(steps):
-            zt, a, c_new, tc = z[t], acts[t], cs[0, t], cs[1, t]
-            zt += matmul(h, w_t)
-            np.multiply(zt, half, out=a)                 # the gates' activations, in place
-            np.tanh(a, out=a)
-            a *= half
-            a += shift
-            np.multiply(a[:, n:2 * n], c, out=c_new)     # c_t = f c_prev + i g
-            c_new += a[:, :n] * a[:, 2 * n:3 * n]
-            np.tanh(c_new, out=tc)
-            h, c = np.multiply(a[:, 3 * n:], tc, out=out[t]), c_new  # h_t = o tanh(c_t)
-        out[steps] = c
+        out[:steps] = hs.transpose(0, 2, 1)
+        out[steps] = cs[0, 0 if reverse else steps - 1].T  # the last cell state
         ctx.acts, ctx.cs, ctx.reverse = acts, cs, reverse
         result = _new(out)
         ctx.save_for_backward(x, w_ih, w_hh, h0, c0, result)
@@ -141,54 +134,98 @@ class LSTMLayer(Function):
                 "rules run on arrays only, so its gradient cannot be differentiated again"
             )
         x, w_ih, w_hh, h0, c0, result = ctx.saved_tensors
-        gy, w, out = grad_output._data, w_hh._data, result._data
-        acts, (cs, tcs), reverse = ctx.acts, ctx.cs, ctx.reverse
-        steps, batch, n = cs.shape
-        _, shift, alpha = _lstm_columns(n, gy.dtype)
-        dz = memory.empty((steps, batch, 4 * n), gy.dtype)
-        # what does not depend on the gradient, for all steps at once: each gate's derivative
-        # from its value, alpha - (act - shift)^2, and dh_t/dc_t = o (1 - tanh(c_t)^2)
-        slopes = memory.empty(acts.shape, gy.dtype)
-        np.subtract(acts, shift, out=slopes)
-        np.square(slopes, out=slopes)
-        np.subtract(alpha, slopes, out=slopes)
-        dh_dc = memory.empty(tcs.shape, gy.dtype)
-        np.square(tcs, out=dh_dc)
-        np.subtract(1, dh_dc, out=dh_dc)
-        dh_dc *= acts[..., 3 * n:]
-        # then step by step on (N, 4H) arrays, into preallocated scratch
-        tmp = np.empty((batch, n), dtype=gy.dtype)
-        dh = np.zeros((batch, n), dtype=gy.dtype)
-        dc = gy[steps].copy()
-        order = range(steps) if reverse else range(steps - 1, -1, -1)
-        last = order[-1]
-        for t in order:
-            a, tc, z = acts[t], tcs[t], dz[t]
-            c_prev = c0._data if t == last else cs[t + 1 if reverse else t - 1]
-            dh += gy[t]
-            dc += np.multiply(dh_dc[t], dh, out=tmp)            # dc += dh o (1 - tanh(c)^2)
-            np.multiply(dc, a[:, 2 * n:3 * n], out=z[:, :n])      # dc/di = g
-            np.multiply(dc, c_prev, out=z[:, n:2 * n])            # dc/df = c_prev
-            np.multiply(dc, a[:, :n], out=z[:, 2 * n:3 * n])      # dc/dg = i
-            np.multiply(dh, tc, out=z[:, 3 * n:])                 # dh/do = tanh(c)
-            z *= slopes[t]
-            matmul(z, w, out=dh)                         # dh_prev = dz W_hh
-            dc *= a[:, n:2 * n]                          # dc_prev = dc f
+        out, gy = result._data, grad_output._data
+        steps, batch, n = out.shape[0] - 1, out.shape[1], out.shape[2]
+        reverse = ctx.reverse
+        w_t = np.ascontiguousarray(w_hh._data.T)
+        dz, dh0, dc0 = _lstm_backward_steps(gy.transpose(0, 2, 1), ctx.acts, ctx.cs, w_t,
+                                            c0._data.T, reverse)
+        flat = memory.empty((4 * n, steps, batch), gy.dtype)  # dz^T, (4H, T, N): one copy
+        flat[...] = dz.transpose(1, 0, 2)  # (written per step, dz[t] had to be one block)
+        del dz
         need = ctx.needs_input_grad
-        flat = dz.reshape(-1, 4 * n)
         xs = x._data
-        dx = matmul(flat, w_ih._data).reshape(xs.shape) if need[0] else None
-        dw_ih = matmul(flat.T, xs.reshape(-1, xs.shape[-1])) if need[1] else None
-        db = flat.sum(0) if need[2] else None
-        dw_hh = None
+        dx = dw_ih = db = dw_hh = None
+        if need[0]:  # dx = dz W_ih, (T N, H_in): BLAS reads dz^T transposed
+            dx = matmul(flat.reshape(4 * n, -1).T, w_ih._data).reshape(xs.shape)
+        if need[1]:
+            dw_ih = matmul(flat.reshape(4 * n, -1), xs.reshape(-1, xs.shape[-1]))
+        if need[2]:
+            db = csum(flat, (1, 2)).reshape(-1)
         if need[3]:  # sum_t dz_t^T h_prev: one product over all steps but the first
-            first, rest = (dz[steps - 1], dz[:steps - 1]) if reverse else (dz[0], dz[1:])
+            first, rest = ((flat[:, steps - 1], flat[:, :steps - 1]) if reverse
+                           else (flat[:, 0], flat[:, 1:]))
             before = out[1:steps] if reverse else out[:steps - 1]
-            dw_hh = matmul(rest.reshape(-1, 4 * n).T, before.reshape(-1, n))
-            dw_hh += matmul(first.T, h0._data)
+            dw_hh = matmul(rest.reshape(4 * n, -1), before.reshape(-1, n))
+            dw_hh += matmul(first, h0._data)
         wrap = (lambda a: None if a is None else _new(a))
-        return (wrap(dx), wrap(dw_ih), wrap(db), wrap(dw_hh), _new(dh) if need[4] else None,
-                _new(dc) if need[5] else None, None)
+        return (wrap(dx), wrap(dw_ih), wrap(db), wrap(dw_hh), _new(dh0.T) if need[4] else None,
+                _new(dc0.T) if need[5] else None, None)
+
+
+def _lstm_forward_steps(z, w_rec, h, c, reverse):
+    """LSTMLayer's recurrence, every per-step array transposed (the batch last): z (4H, T, N)
+    the input projections, w_rec = W_hh with each gate's rows scaled as z's, h and c (H, N)
+    the initial states. Returns the activations (T, 4H, N), c_t and tanh(c_t) (2, T, H, N)
+    and h_t (T, H, N)."""
+    gates, steps, batch = z.shape
+    n = gates // 4
+    half, shift, _ = _lstm_columns(n, z.dtype)
+    half, shift = half[:, None], shift[:, None]
+    acts = memory.empty((steps, gates, batch), z.dtype)
+    cs = memory.empty((2, steps, n, batch), z.dtype)
+    hs = memory.empty((steps, n, batch), z.dtype)
+    for t in range(steps - 1, -1, -1) if reverse else range(steps):
+        a, c_new, tc = acts[t], cs[0, t], cs[1, t]
+        np.matmul(w_rec, h, out=a)                   # the gates' activations, in place
+        a += z[:, t]
+        np.tanh(a, out=a)
+        a *= half
+        a += shift
+        np.multiply(a[n:2 * n], c, out=c_new)       # c_t = f c_prev + i g
+        c_new += np.multiply(a[:n], a[2 * n:3 * n], out=tc)
+        np.tanh(c_new, out=tc)
+        h, c = np.multiply(a[3 * n:], tc, out=hs[t]), c_new  # h_t = o tanh(c_t)
+    return acts, cs, hs
+
+
+def _lstm_backward_steps(gy, acts, cs, w_t, c_first, reverse):
+    """Backward through time over `_lstm_forward_steps`' arrays: gy (T+1, H, N) the gradient
+    of h_t and (last row) of the last cell state, w_t = W_hh^T. Returns dz (T, 4H, N) and
+    the gradients of h_0 and c_0 (H, N)."""
+    cs, tcs = cs
+    steps, n, batch = cs.shape
+    _, shift, alpha = _lstm_columns(n, acts.dtype)
+    dz = memory.empty(acts.shape, acts.dtype)
+    # what does not depend on the gradient, for all steps at once: each gate's derivative
+    # from its value, alpha - (act - shift)^2, and dh_t/dc_t = o (1 - tanh(c_t)^2)
+    slopes = memory.empty(acts.shape, acts.dtype)
+    np.subtract(acts, shift[:, None], out=slopes)
+    np.square(slopes, out=slopes)
+    np.subtract(alpha[:, None], slopes, out=slopes)
+    dh_dc = memory.empty(tcs.shape, acts.dtype)
+    np.square(tcs, out=dh_dc)
+    np.subtract(1, dh_dc, out=dh_dc)
+    dh_dc *= acts[:, 3 * n:]
+    # then step by step on (4H, N) arrays, into preallocated scratch
+    tmp = np.empty((n, batch), dtype=acts.dtype)
+    dh = np.zeros((n, batch), dtype=acts.dtype)
+    dc = gy[steps].copy()
+    order = range(steps) if reverse else range(steps - 1, -1, -1)
+    last = order[-1]
+    for t in order:
+        a, tc, z = acts[t], tcs[t], dz[t]
+        c_prev = c_first if t == last else cs[t + 1 if reverse else t - 1]
+        dh += gy[t]
+        dc += np.multiply(dh_dc[t], dh, out=tmp)            # dc += dh o (1 - tanh(c)^2)
+        np.multiply(dc, a[2 * n:3 * n], out=z[:n])            # dc/di = g
+        np.multiply(dc, c_prev, out=z[n:2 * n])               # dc/df = c_prev
+        np.multiply(dc, a[:n], out=z[2 * n:3 * n])            # dc/dg = i
+        np.multiply(dh, tc, out=z[3 * n:])                    # dh/do = tanh(c)
+        z *= slopes[t]
+        np.matmul(w_t, z, out=dh)                    # dh_prev = (dz W_hh)^T
+        dc *= a[n:2 * n]                             # dc_prev = dc f
+    return dz, dh, dc
 
 
 def _gru_step(xp: Tensor, h: Tensor, c: Any, w_t: Tensor, b_hh: Tensor | None):
