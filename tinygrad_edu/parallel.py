@@ -197,7 +197,8 @@ def rows(fn: Callable[..., T], *arrays: np.ndarray) -> list[T]:
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> Any:
     """np.matmul(a, b, out=out): as numpy runs it (BLAS's threads), but where a kernel's pieces
     have run lately (see above) on one thread, a big product's rows (or, for two stacks of
-    matrices, its stack) split among the library's threads."""
+    matrices, its stack) split among the library's threads. A big matrix product's output
+    comes from the kernels' buffer cache (memory.py)."""
     if a.ndim > 2 and b.ndim == 2 and (out is None or out.flags.c_contiguous):
         # a stack of matrices times one matrix: one product of all their rows (numpy would
         # make one small product per matrix: 4x slower for a transformer's (32, 16, 64) @ W)

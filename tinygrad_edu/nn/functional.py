@@ -391,11 +391,11 @@ def _attention_weights(query: Tensor, key: Tensor, attn_mask: Any = None, is_cau
     if m is not None and m.dtype.kind not in "bf":
         raise TypeError(f"scaled_dot_product_attention: attn_mask must be boolean (True: may "
                         f"attend) or floating (added to the scores), got {m.dtype}")
-    scores = (*np.broadcast_shapes(query.shape[:-2], key.shape[:-2]), L, S)
-    if m is not None and _broadcast_or_none(scores, m.shape) != scores:
+    scores_shape = (*np.broadcast_shapes(query.shape[:-2], key.shape[:-2]), L, S)
+    if m is not None and _broadcast_or_none(scores_shape, m.shape) != scores_shape:
         raise ValueError(f"scaled_dot_product_attention: attn_mask of shape {m.shape} must "
-                         f"broadcast to the scores' shape {scores} (query {query.shape}, key "
-                         f"{key.shape})")
+                         f"broadcast to the scores' shape {scores_shape} (query {query.shape}, "
+                         f"key {key.shape})")
     return apply(OPS.attention, (query, key), (m, s))
 
 

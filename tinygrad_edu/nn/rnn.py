@@ -177,7 +177,7 @@ def _lstm_forward_steps(z, w_rec, h, c, reverse):
     hs = memory.empty((steps, n, batch), z.dtype)
     for t in range(steps - 1, -1, -1) if reverse else range(steps):
         a, c_new, tc = acts[t], cs[0, t], cs[1, t]
-        np.matmul(w_rec, h, out=a)                   # the gates' activations, in place
+        matmul(w_rec, h, out=a)                      # the gates' activations, in place
         a += z[:, t]
         np.tanh(a, out=a)
         a *= half
@@ -223,7 +223,7 @@ def _lstm_backward_steps(gy, acts, cs, w_t, c_first, reverse):
         np.multiply(dc, a[:n], out=z[2 * n:3 * n])            # dc/dg = i
         np.multiply(dh, tc, out=z[3 * n:])                    # dh/do = tanh(c)
         z *= slopes[t]
-        np.matmul(w_t, z, out=dh)                    # dh_prev = (dz W_hh)^T
+        matmul(w_t, z, out=dh)                       # dh_prev = (dz W_hh)^T
         dc *= a[n:2 * n]                             # dc_prev = dc f
     return dz, dh, dc
 

@@ -649,4 +649,3 @@ def _attention_dq(g, out, q, k, mask, scale):
 
 def _attention_dk(g, out, q, k, mask, scale):
     return matmul(mT(_attention_scores_grad(g, out, scale)), q)
-

@@ -324,8 +324,8 @@ def _gelu_tanh_da(g, out, a):
 
 def _gelu_tanh_da_arrays(g, a):
     """The same on arrays, factored as (1 + t) (1/2 + a c (1 + 3 k a^2) (1 - t) / 2) and made
-    in two buffers: the plain formula's eight temporaries of a's size were 40% of a transformer
-    step's page faults."""
+    in two buffers: the plain formula's eight temporaries of a's size were most of a cold
+    transformer step's page faults (1,000 of 1,600 a step)."""
     x = np.multiply(a, a, out=empty_like(a, dtype=np.result_type(g, a)))
     t = np.multiply(x, _GELU_K, out=empty_like(x))
     t += 1
