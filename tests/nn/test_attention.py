@@ -106,6 +106,15 @@ def test_sdpa_matches_torch_at_sizes_its_row_sums_with_blas(mask, same_as_torch)
     np.testing.assert_allclose(ours32.numpy(), theirs.detach().numpy(), rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("L, S", [(0, 3), (3, 0), (1, 1)])
+def test_sdpa_with_no_queries_or_no_keys_matches_torch(L, S, same_as_torch):
+    """No keys: zero outputs and zero gradients, as torch gives (softmax over nothing)."""
+    rng = np.random.default_rng(2)
+    (q, tq), (k, tk), (v, tv) = (pair(rng.normal(size=(2, n, 5))) for n in (L, S, S))
+    same_as_torch(F.scaled_dot_product_attention(q, k, v),
+                  TF.scaled_dot_product_attention(tq, tk, tv), rng, [(q, tq), (k, tk), (v, tv)])
+
+
 def test_sdpa_errors():
     q = tg.zeros(2, 3, 4)
     with pytest.raises(ValueError, match="not both"):

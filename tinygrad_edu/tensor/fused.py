@@ -622,6 +622,8 @@ def _attention(q, k, mask, scale):
     place. mask: None, boolean (True: may attend) or additive, broadcasting to the scores. A
     query that may attend to no key gets zero weights, as in PyTorch 2.13 (softmax: nan)."""
     s = np.matmul(q, k.swapaxes(-1, -2))
+    if s.size == 0:  # no queries, or no keys: no weights
+        return s
     s *= scale
     if mask is not None and mask.dtype == np.bool_:
         np.copyto(s, -np.inf, where=~mask)
